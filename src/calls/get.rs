@@ -1,0 +1,66 @@
+use http::{Method, Request, Response};
+
+use super::{Endpoint, request, url};
+use crate::config::Config;
+use crate::envelope::decode_response;
+use crate::error::{BuildError, Call, ResponseError};
+use crate::id::{AccountId, CertificateId};
+use crate::model::Certificate;
+
+/// `GET /accounts/{account_id}/mtls_certificates/{id}`: one certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Get {
+    /// The account.
+    pub account: AccountId,
+    /// The certificate.
+    pub id: CertificateId,
+}
+
+impl Get {
+    /// Gets certificate `id` of `account`.
+    pub fn new(account: AccountId, id: CertificateId) -> Self {
+        Self { account, id }
+    }
+}
+
+impl Endpoint for Get {
+    type Output = Certificate;
+    const CALL: Call = Call::Get;
+    const METHOD: Method = Method::GET;
+
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
+    }
+
+    fn from_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Certificate, ResponseError> {
+        decode_response(response).map(|s| s.result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls::test_support::*;
+
+    #[test]
+    fn request_is_exact() {
+        let req = Get::new(account(), cert()).to_request(&config()).unwrap();
+        assert_eq!(req.method(), Method::GET);
+        assert_eq!(
+            req.uri(),
+            &format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates/{CERT}")[..]
+        );
+        assert_common_headers(&req);
+        assert_eq!(req.headers().len(), 3);
+        assert!(req.body().is_empty());
+    }
+
+    #[test]
+    fn base_url_path_is_kept() {
+        let req = Get::new(account(), cert()).to_request(&config_at("http://127.0.0.1:8787/client/v4/")).unwrap();
+        assert_eq!(
+            req.uri(),
+            &format!("http://127.0.0.1:8787/client/v4/accounts/{ACCOUNT}/mtls_certificates/{CERT}")[..]
+        );
+    }
+}

@@ -1,0 +1,153 @@
+use http::{Method, Request, Response};
+
+use super::{Endpoint, push_query, request, url};
+use crate::config::Config;
+use crate::envelope::decode_response;
+use crate::error::{BuildError, Call, ResponseError};
+use crate::id::AccountId;
+use crate::model::{Certificate, CertificateType, Page};
+
+/// `GET /accounts/{account_id}/mtls_certificates`: one page of certificates.
+///
+/// Filters are those of the API and Cloudflare's own tools: `type` (one or several, sent as
+/// the key repeated, as the official SDKs do), `ca` and `name` (as `wrangler` sends them),
+/// plus the v4 paging parameters. For every page, see [`Pager`](crate::Pager).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List {
+    /// The account.
+    pub account: AccountId,
+    /// Only certificates of these types (none: all).
+    pub types: Vec<CertificateType>,
+    /// Only CA (`true`) or leaf (`false`) certificates.
+    pub ca: Option<bool>,
+    /// Only the certificate with this name.
+    pub name: Option<String>,
+    /// The page, from 1.
+    pub page: Option<u32>,
+    /// Items per page.
+    pub per_page: Option<u32>,
+}
+
+impl List {
+    /// Lists the certificates of `account`, unfiltered, the server's first page.
+    pub fn new(account: AccountId) -> Self {
+        Self { account, types: Vec::new(), ca: None, name: None, page: None, per_page: None }
+    }
+
+    /// Adds a `type` filter (call again for several).
+    pub fn kind(mut self, kind: CertificateType) -> Self {
+        self.types.push(kind);
+        self
+    }
+
+    /// Only CA (`true`) or leaf (`false`) certificates.
+    pub fn ca(mut self, ca: bool) -> Self {
+        self.ca = Some(ca);
+        self
+    }
+
+    /// Only the certificate named `name`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Asks for page `page` (from 1).
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = Some(page);
+        self
+    }
+
+    /// Asks for `per_page` items per page.
+    pub fn per_page(mut self, per_page: u32) -> Self {
+        self.per_page = Some(per_page);
+        self
+    }
+
+    fn query(&self) -> Result<String, BuildError> {
+        let mut q = String::new();
+        for t in &self.types {
+            push_query(&mut q, "type", t.as_str());
+        }
+        if let Some(ca) = self.ca {
+            push_query(&mut q, "ca", if ca { "true" } else { "false" });
+        }
+        if let Some(name) = &self.name {
+            push_query(&mut q, "name", name);
+        }
+        let mut number = |key: &'static str, value: Option<u32>| match value {
+            Some(0) => Err(BuildError::InvalidParameter { name: key, reason: "must be at least 1" }),
+            Some(n) => {
+                push_query(&mut q, key, &n.to_string());
+                Ok(())
+            }
+            None => Ok(()),
+        };
+        number("page", self.page)?;
+        number("per_page", self.per_page)?;
+        Ok(q)
+    }
+}
+
+impl Endpoint for List {
+    type Output = Page<Certificate>;
+    const CALL: Call = Call::List;
+    const METHOD: Method = Method::GET;
+
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        request(config, Self::METHOD, url(config, &self.account, None, "", &self.query()?), Vec::new())
+    }
+
+    fn from_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Page<Certificate>, ResponseError> {
+        decode_response(response).map(|s| Page::new(s.result, s.result_info))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls::test_support::*;
+
+    fn uri(list: List) -> String {
+        list.to_request(&config()).unwrap().uri().to_string()
+    }
+
+    const BASE: &str =
+        "https://api.cloudflare.com/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/mtls_certificates";
+
+    #[test]
+    fn unfiltered_request_is_exact() {
+        let req = List::new(account()).to_request(&config()).unwrap();
+        assert_eq!(req.method(), Method::GET);
+        assert_eq!(req.uri(), BASE);
+        assert_common_headers(&req);
+        assert_eq!(req.headers().len(), 3);
+        assert!(req.body().is_empty());
+    }
+
+    #[test]
+    fn filters_in_a_fixed_order() {
+        let list = List::new(account())
+            .kind(CertificateType::Custom)
+            .kind(CertificateType::GatewayManaged)
+            .kind(CertificateType::Other("new_kind".into()))
+            .ca(false)
+            .name("my cert/ü&x=1")
+            .page(2)
+            .per_page(50);
+        assert_eq!(
+            uri(list),
+            format!(
+                "{BASE}?type=custom&type=gateway_managed&type=new_kind&ca=false&name=my%20cert%2F%C3%BC%26x%3D1&page=2&per_page=50"
+            )
+        );
+        assert_eq!(uri(List::new(account()).ca(true)), format!("{BASE}?ca=true"));
+    }
+
+    #[test]
+    fn zero_page_or_size_is_a_build_error() {
+        for list in [List::new(account()).page(0), List::new(account()).per_page(0)] {
+            assert!(matches!(list.to_request(&config()), Err(BuildError::InvalidParameter { .. })));
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The five calls. Each is a plain struct that turns into an `http::Request` and knows how
+//! to read its response; see [`Endpoint`].
+
+mod associations;
+mod delete;
+mod get;
+mod list;
+mod upload;
+
+pub use associations::Associations;
+pub use delete::Delete;
+pub use get::Get;
+pub use list::List;
+pub use upload::{PrivateKey, Upload};
+
+use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderValue, Method, Request, Response};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::config::Config;
+use crate::error::{BuildError, Call, ResponseError};
+use crate::id::{AccountId, CertificateId};
+
+/// An API call: builds its request, and decodes its response.
+pub trait Endpoint {
+    /// What a successful response decodes to.
+    type Output;
+    /// Which call this is (named in errors).
+    const CALL: Call;
+    /// The HTTP method (the retry policy needs it).
+    const METHOD: Method;
+
+    /// Builds the request. Fails only on input that cannot be sent; never panics.
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError>;
+
+    /// Classifies and decodes a response to this call.
+    fn from_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Self::Output, ResponseError>;
+}
+
+/// Everything outside RFC 3986's unreserved characters is escaped in a query value.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Appends `key=value` to a query string, escaping the value.
+pub(crate) fn push_query(query: &mut String, key: &str, value: &str) {
+    query.push(if query.is_empty() { '?' } else { '&' });
+    query.push_str(key);
+    query.push('=');
+    query.extend(utf8_percent_encode(value, QUERY_VALUE));
+}
+
+/// `{base}/accounts/{account}/mtls_certificates[/{id}][/{suffix}]{query}`.
+///
+/// The IDs are validated single segments, so the path always has the same shape.
+pub(crate) fn url(
+    config: &Config,
+    account: &AccountId,
+    id: Option<&CertificateId>,
+    suffix: &str,
+    query: &str,
+) -> String {
+    let base = config.base_url().as_str();
+    let mut url = String::with_capacity(base.len() + 64 + query.len());
+    url.push_str(base);
+    url.push_str("/accounts/");
+    url.push_str(account.as_str());
+    url.push_str("/mtls_certificates");
+    if let Some(id) = id {
+        url.push('/');
+        url.push_str(id.as_str());
+    }
+    url.push_str(suffix);
+    url.push_str(query);
+    url
+}
+
+/// A request with the shared headers: credentials, user agent, `Accept`, and the JSON
+/// content type when there is a body.
+pub(crate) fn request(
+    config: &Config,
+    method: Method,
+    url: String,
+    body: Vec<u8>,
+) -> Result<Request<Vec<u8>>, BuildError> {
+    let uri: http::Uri = url
+        .try_into()
+        .map_err(|_| BuildError::InvalidParameter { name: "url", reason: "the request URL is not valid" })?;
+    let mut req = Request::new(body);
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    let headers = req.headers_mut();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(USER_AGENT, config.user_agent().clone());
+    if !req.body().is_empty() {
+        req.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    config.credentials().apply(req.headers_mut());
+    Ok(req)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::{AccountId, BaseUrl, CertificateId, Config, Credentials};
+
+    pub const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+    pub const CERT: &str = "2458ce5a0c1b4d4e8b4a6d0e0f5c3b2a";
+
+    pub fn config() -> Config {
+        Config::new(Credentials::api_token("tok").unwrap())
+    }
+
+    pub fn config_at(base: &str) -> Config {
+        config().with_base_url(BaseUrl::new(base).unwrap())
+    }
+
+    pub fn account() -> AccountId {
+        AccountId::new(ACCOUNT).unwrap()
+    }
+
+    pub fn cert() -> CertificateId {
+        CertificateId::new(CERT).unwrap()
+    }
+
+    /// Asserts the headers every request carries, and returns the header count.
+    pub fn assert_common_headers(req: &http::Request<Vec<u8>>) {
+        let h = req.headers();
+        assert_eq!(h["authorization"], "Bearer tok");
+        assert_eq!(h["accept"], "application/json");
+        assert!(h["user-agent"].to_str().unwrap().starts_with("cloudflare-mtls/"));
+    }
+}

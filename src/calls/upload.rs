@@ -1,0 +1,202 @@
+use http::{Method, Request, Response};
+use serde::Serialize;
+
+use super::{Endpoint, request, url};
+use crate::config::Config;
+use crate::envelope::decode_response;
+use crate::error::{BuildError, Call, ResponseError};
+use crate::id::AccountId;
+use crate::model::Certificate;
+use crate::pem_check::{check_certificates, check_private_key};
+
+/// A PEM private key. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PrivateKey(String);
+
+impl PrivateKey {
+    /// Wraps PEM text; it is checked when the request is built.
+    pub fn new(pem: impl Into<String>) -> Self {
+        Self(pem.into())
+    }
+
+    /// The PEM text. Take care where it goes.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateKey(<redacted>)")
+    }
+}
+
+/// `POST /accounts/{account_id}/mtls_certificates`: uploads a certificate (or chain).
+///
+/// The PEM is checked before anything is sent: `certificates` must hold at least one
+/// `CERTIFICATE` block and no private key; `private_key`, when given, must be one PEM key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The account.
+    pub account: AccountId,
+    /// A CA certificate (true) or a leaf (false).
+    pub ca: bool,
+    /// One certificate or a chain, as PEM text.
+    pub certificates: String,
+    /// A unique, human-readable name.
+    pub name: Option<String>,
+    /// The private key, for the few services that need one.
+    pub private_key: Option<PrivateKey>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    ca: bool,
+    certificates: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private_key: Option<&'a str>,
+}
+
+impl Upload {
+    /// Uploads `certificates` (PEM) to `account`, as a CA certificate if `ca`.
+    pub fn new(account: AccountId, certificates: impl Into<String>, ca: bool) -> Self {
+        Self { account, ca, certificates: certificates.into(), name: None, private_key: None }
+    }
+
+    /// Names the certificate.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sends a private key with the certificate.
+    pub fn private_key(mut self, key: PrivateKey) -> Self {
+        self.private_key = Some(key);
+        self
+    }
+
+    /// Checks the PEM without building the request.
+    pub fn validate(&self) -> Result<(), BuildError> {
+        check_certificates(&self.certificates)?;
+        if let Some(key) = &self.private_key {
+            check_private_key(key.expose())?;
+        }
+        Ok(())
+    }
+}
+
+impl Endpoint for Upload {
+    type Output = Certificate;
+    const CALL: Call = Call::Upload;
+    const METHOD: Method = Method::POST;
+
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        self.validate()?;
+        let body = Body {
+            ca: self.ca,
+            certificates: &self.certificates,
+            name: self.name.as_deref(),
+            private_key: self.private_key.as_ref().map(PrivateKey::expose),
+        };
+        // Serialising borrowed strings and a bool into a Vec cannot fail.
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        request(config, Self::METHOD, url(config, &self.account, None, "", ""), body)
+    }
+
+    fn from_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Certificate, ResponseError> {
+        decode_response(response).map(|s| s.result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls::test_support::*;
+    use crate::test_fixtures::{CA_PEM, KEY_PEM};
+
+    #[test]
+    fn request_is_exact() {
+        let up = Upload::new(account(), CA_PEM, true).name("example_ca_cert");
+        let req = up.to_request(&config()).unwrap();
+        assert_eq!(req.method(), Method::POST);
+        assert_eq!(
+            req.uri(),
+            &format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates")[..]
+        );
+        assert_common_headers(&req);
+        assert_eq!(req.headers()["content-type"], "application/json");
+        assert_eq!(req.headers().len(), 4);
+        let expected = serde_json::json!({"ca": true, "certificates": CA_PEM, "name": "example_ca_cert"});
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(req.body()).unwrap(), expected);
+        // Exact bytes: field order and no extra fields.
+        let text = String::from_utf8(req.body().clone()).unwrap();
+        assert!(text.starts_with(r#"{"ca":true,"certificates":"-----BEGIN CERTIFICATE-----\n"#), "{text}");
+        assert!(text.ends_with(r#"-----END CERTIFICATE-----\n","name":"example_ca_cert"}"#), "{text}");
+    }
+
+    #[test]
+    fn private_key_is_sent_but_never_shown() {
+        let up = Upload::new(account(), CA_PEM, false).private_key(PrivateKey::new(KEY_PEM));
+        let req = up.to_request(&config()).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
+        assert_eq!(body["private_key"], KEY_PEM);
+        assert_eq!(body.as_object().unwrap().len(), 3);
+        let shown = format!("{up:?}");
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn a_key_in_the_certificates_is_refused_with_advice() {
+        let up = Upload::new(account(), format!("{CA_PEM}{KEY_PEM}"), true);
+        let err = up.to_request(&config()).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, BuildError::InvalidCertificates(_)));
+        assert!(msg.contains("private_key"), "{msg}");
+        assert!(!msg.contains("MII"), "no key material in the message: {msg}");
+        // Nothing the caller passed in is lost.
+        assert_eq!(up.certificates, format!("{CA_PEM}{KEY_PEM}"));
+    }
+
+    #[test]
+    fn bad_certificates_are_refused() {
+        let truncated = &CA_PEM[..CA_PEM.len() - 30];
+        for (pem, says) in [
+            ("", "no -----BEGIN CERTIFICATE-----"),
+            ("hello", "no -----BEGIN CERTIFICATE-----"),
+            (truncated, "truncated"),
+            ("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", "unexpected PEM block"),
+            ("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", "empty"),
+            ("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "malformed"),
+        ] {
+            let err = Upload::new(account(), pem, true).validate().unwrap_err().to_string();
+            assert!(err.contains(says), "{pem:?}: {err}");
+        }
+        // A chain of two certificates is fine.
+        Upload::new(account(), format!("{CA_PEM}{CA_PEM}"), true).validate().unwrap();
+    }
+
+    #[test]
+    fn bad_private_keys_are_refused_without_quoting_them() {
+        for (key, says) in [
+            ("", "no -----BEGIN PRIVATE KEY-----"),
+            (CA_PEM, "certificate, not a private key"),
+            ("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", "encrypted"),
+            ("-----BEGIN PRIVATE KEY-----\nSECRET!!\n-----END PRIVATE KEY-----\n", "not valid PEM"),
+            (&KEY_PEM[..KEY_PEM.len() - 20], "truncated"),
+        ] {
+            let up = Upload::new(account(), CA_PEM, true).private_key(PrivateKey::new(key));
+            let err = up.to_request(&config()).unwrap_err();
+            assert!(matches!(err, BuildError::InvalidPrivateKey(_)));
+            let msg = err.to_string();
+            assert!(msg.contains(says), "{key:?}: {msg}");
+            assert!(!msg.contains("SECRET"));
+        }
+        for tag in ["RSA PRIVATE KEY", "EC PRIVATE KEY"] {
+            let key = KEY_PEM.replace("PRIVATE KEY", tag);
+            Upload::new(account(), CA_PEM, true).private_key(PrivateKey::new(key)).validate().unwrap();
+        }
+    }
+}

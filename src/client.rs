@@ -1,0 +1,288 @@
+//! The client: the five calls and `list_all`, written once over any transport. The blocking
+//! and async drivers are the same four-line loop around [`Exchange`]; only `.await` differs.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::calls::{Associations, Delete, Endpoint, Get, List, Upload};
+use crate::config::Config;
+use crate::error::{Call, Error};
+use crate::exchange::{Exchange, Next};
+use crate::id::{AccountId, CertificateId};
+use crate::model::{Association, Certificate, Page};
+use crate::pager::Pager;
+use crate::retry::RetryPolicy;
+use crate::transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
+
+/// Marks a [`Client`] whose calls block.
+#[derive(Debug, Clone, Copy)]
+pub struct Blocking;
+
+/// Marks a [`Client`] whose calls are `async`; see [`AsyncClient`].
+#[derive(Debug, Clone, Copy)]
+pub struct Async;
+
+/// A client for the mTLS certificate API over transport `T`, waiting between retries with
+/// `S`. `M` is [`Blocking`] or [`Async`]: name it as [`BlockingClient`] or [`AsyncClient`],
+/// and switch between them by changing that type (and awaiting).
+///
+/// The transports in this crate hand out ready clients (`cloudflare_mtls::ureq::client`,
+/// `cloudflare_mtls::hyper::client`); build one yourself over any [`HttpClient`] or
+/// [`AsyncHttpClient`], closures included. Without [`with_sleep`](Self::with_sleep) a client
+/// cannot wait, so it does not retry.
+#[derive(Debug)]
+pub struct Client<T, S = NoSleep, M = Blocking> {
+    transport: T,
+    sleep: S,
+    config: Config,
+    retry: RetryPolicy,
+    seed: u64,
+    /// Mixed into the seed, so each call draws its own jitter.
+    calls: AtomicU64,
+    mode: PhantomData<M>,
+}
+
+/// A [`Client`] whose methods block.
+pub type BlockingClient<T, S = NoSleep> = Client<T, S, Blocking>;
+
+/// A [`Client`] whose methods are `async`: the same methods, the same errors.
+pub type AsyncClient<T, S = NoSleep> = Client<T, S, Async>;
+
+impl<T> Client<T, NoSleep, Blocking> {
+    /// A blocking client over `transport`.
+    pub fn new(config: Config, transport: T) -> Self {
+        Self::with_mode(config, transport)
+    }
+}
+
+impl<T> Client<T, NoSleep, Async> {
+    /// An async client over `transport`.
+    pub fn new(config: Config, transport: T) -> Self {
+        Self::with_mode(config, transport)
+    }
+}
+
+impl<T, M> Client<T, NoSleep, M> {
+    fn with_mode(config: Config, transport: T) -> Self {
+        Self {
+            transport,
+            sleep: NoSleep,
+            config,
+            retry: RetryPolicy::default(),
+            seed: 0,
+            calls: AtomicU64::new(0),
+            mode: PhantomData,
+        }
+    }
+}
+
+impl<T, S, M> Client<T, S, M> {
+    /// Waits between retries with `sleep` (`std::thread::sleep`, `tokio::time::sleep`, a
+    /// test's recorder...).
+    pub fn with_sleep<S2>(self, sleep: S2) -> Client<T, S2, M> {
+        Client {
+            transport: self.transport,
+            sleep,
+            config: self.config,
+            retry: self.retry,
+            seed: self.seed,
+            calls: self.calls,
+            mode: self.mode,
+        }
+    }
+
+    /// Retries by `policy` instead of the default.
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Draws retry jitter from `seed`. Give each process its own (the bundled transports
+    /// do), so that clients that fail together do not retry together.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    fn exchange<E: Endpoint, TE>(&self, endpoint: &E, can_sleep: bool) -> Result<Exchange<'_, E>, Error<TE>> {
+        static NEVER: std::sync::OnceLock<RetryPolicy> = std::sync::OnceLock::new();
+        let policy = if can_sleep { &self.retry } else { NEVER.get_or_init(RetryPolicy::never) };
+        let seed = self.seed ^ self.calls.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Exchange::new(endpoint, &self.config, policy, seed)
+    }
+}
+
+/// The method set, once for both modes: `$($a)*` is `async` or nothing, `$($w)*` is
+/// `.await` or nothing.
+macro_rules! methods {
+    ([$($a:tt)*] [$($w:tt)*] $err:ty) => {
+        /// Uploads a certificate (or chain); returns it as stored.
+        pub $($a)* fn upload(&self, upload: &Upload) -> Result<Certificate, $err> {
+            self.execute(upload)$($w)*
+        }
+
+        /// Lists one page of certificates.
+        pub $($a)* fn list(&self, list: &List) -> Result<Page<Certificate>, $err> {
+            self.execute(list)$($w)*
+        }
+
+        /// Gets a certificate.
+        pub $($a)* fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, $err> {
+            self.execute(&Get::new(account.clone(), id.clone()))$($w)*
+        }
+
+        /// Deletes a certificate; returns it as it was. Refused while a service uses it.
+        pub $($a)* fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, $err> {
+            self.execute(&Delete::new(account.clone(), id.clone()))$($w)*
+        }
+
+        /// Lists the Cloudflare services that use a certificate.
+        pub $($a)* fn associations(&self, account: &AccountId, id: &CertificateId) -> Result<Page<Association>, $err> {
+            self.execute(&Associations::new(account.clone(), id.clone()))$($w)*
+        }
+    };
+}
+
+impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
+    /// Runs any call, with retries.
+    pub fn execute<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error<T::Error>> {
+        let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
+        loop {
+            match exchange.on_outcome(self.transport.send(exchange.request()), T::failure) {
+                Next::Done(result) => return result,
+                Next::Retry(wait) => self.sleep.sleep(wait),
+            }
+        }
+    }
+
+    methods!([] [] Error<T::Error>);
+
+    /// Every certificate `list` matches, fetched a page at a time as the iterator advances.
+    pub fn list_all(&self, list: List) -> Pages<'_, T, S> {
+        Pages { client: self, walk: Walk::new(list) }
+    }
+}
+
+impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
+    /// Runs any call, with retries.
+    pub async fn execute<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error<T::Error>> {
+        let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
+        loop {
+            match exchange.on_outcome(self.transport.send(exchange.request()).await, T::failure) {
+                Next::Done(result) => return result,
+                Next::Retry(wait) => self.sleep.sleep(wait).await,
+            }
+        }
+    }
+
+    methods!([async] [.await] Error<T::Error>);
+
+    /// Every certificate `list` matches, fetched a page at a time: call
+    /// [`next`](AsyncPages::next) until it returns `None`.
+    pub fn list_all(&self, list: List) -> AsyncPages<'_, T, S> {
+        AsyncPages { client: self, walk: Walk::new(list) }
+    }
+}
+
+/// The state both page iterators share: the pager and the page being handed out.
+#[derive(Debug)]
+struct Walk {
+    pager: Pager,
+    buffer: std::vec::IntoIter<Certificate>,
+    failed: bool,
+}
+
+impl Walk {
+    fn new(list: List) -> Self {
+        Self { pager: Pager::new(list), buffer: Vec::new().into_iter(), failed: false }
+    }
+
+    /// The next item in hand, or the call that fetches more (`None`: the walk is over).
+    fn next_step(&mut self) -> Result<Certificate, Option<List>> {
+        match self.buffer.next() {
+            Some(cert) => Ok(cert),
+            None if self.failed => Err(None),
+            None => Err(self.pager.next_call()),
+        }
+    }
+
+    /// Takes a fetched page and hands out its first item.
+    fn take<TE>(&mut self, page: Result<Page<Certificate>, Error<TE>>) -> Option<Result<Certificate, Error<TE>>> {
+        let result = page.and_then(|page| {
+            self.pager.on_page(&page).map_err(|source| Error::Paging { call: Call::List, source })?;
+            Ok(page)
+        });
+        match result {
+            Ok(page) => {
+                self.buffer = page.items.into_iter();
+                self.buffer.next().map(Ok)
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// The blocking `list_all` iterator: one request per page, as it advances. After an error
+/// it ends.
+#[derive(Debug)]
+pub struct Pages<'c, T, S> {
+    client: &'c Client<T, S, Blocking>,
+    walk: Walk,
+}
+
+impl<T: HttpClient, S: Sleep> Iterator for Pages<'_, T, S> {
+    type Item = Result<Certificate, Error<T::Error>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let call = match self.walk.next_step() {
+                Ok(cert) => return Some(Ok(cert)),
+                Err(call) => call?,
+            };
+            // An empty last page yields nothing; the loop asks the pager again.
+            if let Some(item) = self.walk.take(self.client.list(&call)) {
+                return Some(item);
+            }
+        }
+    }
+}
+
+/// The async `list_all` iterator: `while let Some(cert) = pages.next().await`.
+#[derive(Debug)]
+pub struct AsyncPages<'c, T, S> {
+    client: &'c Client<T, S, Async>,
+    walk: Walk,
+}
+
+impl<T: AsyncHttpClient, S: AsyncSleep> AsyncPages<'_, T, S> {
+    /// The next certificate, fetching the next page when needed; `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<Certificate, Error<T::Error>>> {
+        loop {
+            let call = match self.walk.next_step() {
+                Ok(cert) => return Some(Ok(cert)),
+                Err(call) => call?,
+            };
+            if let Some(item) = self.walk.take(self.client.list(&call).await) {
+                return Some(item);
+            }
+        }
+    }
+}

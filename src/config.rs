@@ -1,0 +1,178 @@
+//! What every request needs besides its own parameters: where to send it, who sends it, and
+//! the user agent.
+
+use http::HeaderValue;
+
+use crate::credentials::Credentials;
+use crate::error::BuildError;
+
+/// Cloudflare's API base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
+
+/// An API base URL that is safe to send credentials to: absolute `https://`, or plain
+/// `http://` only on a loopback host (the fake, tests), so a token never leaves the
+/// machine in clear text by mistake.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    /// Validates `url`. A trailing `/` is allowed; a query or fragment is not.
+    pub fn new(url: impl Into<String>) -> Result<Self, BuildError> {
+        let value = url.into();
+        match check(&value) {
+            Ok(normalised) => Ok(Self(normalised)),
+            Err(reason) => Err(BuildError::InvalidBaseUrl { value, reason }),
+        }
+    }
+
+    /// The URL, without a trailing `/`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn check(url: &str) -> Result<String, &'static str> {
+    let uri: http::Uri = url.parse().map_err(|_| "not a valid absolute URL")?;
+    let host = uri.host().ok_or("not an absolute URL (scheme and host needed)")?;
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if is_loopback(host) => {}
+        Some("http") => return Err("plain http:// is only allowed for loopback hosts; use https://"),
+        _ => return Err("the scheme must be https://"),
+    }
+    if uri.query().is_some() || url.contains('#') {
+        return Err("a base URL cannot have a query or fragment");
+    }
+    if url.contains('@') {
+        return Err("a base URL cannot carry user information");
+    }
+    Ok(url.strip_suffix('/').unwrap_or(url).to_owned())
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Default for BaseUrl {
+    fn default() -> Self {
+        Self(DEFAULT_BASE_URL.to_owned())
+    }
+}
+
+impl std::fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BaseUrl({:?})", self.0)
+    }
+}
+
+impl std::str::FromStr for BaseUrl {
+    type Err = BuildError;
+    fn from_str(s: &str) -> Result<Self, BuildError> {
+        Self::new(s)
+    }
+}
+
+/// Base URL, credentials and user agent: everything a call needs to become a request.
+#[derive(Clone, Debug)]
+pub struct Config {
+    base_url: BaseUrl,
+    credentials: Credentials,
+    user_agent: HeaderValue,
+}
+
+impl Config {
+    /// Cloudflare's API with these credentials and this crate's user agent.
+    pub fn new(credentials: Credentials) -> Self {
+        Self {
+            base_url: BaseUrl::default(),
+            credentials,
+            user_agent: HeaderValue::from_static(concat!("cloudflare-mtls/", env!("CARGO_PKG_VERSION"))),
+        }
+    }
+
+    /// Sends requests to `base_url` instead (a fake, a proxy).
+    pub fn with_base_url(mut self, base_url: BaseUrl) -> Self {
+        self.base_url = base_url;
+        self
+    }
+
+    /// Sends this `User-Agent` instead of `cloudflare-mtls/<version>`.
+    pub fn with_user_agent(mut self, user_agent: &str) -> Result<Self, BuildError> {
+        self.user_agent =
+            HeaderValue::from_str(user_agent).map_err(|_| BuildError::InvalidHeader { what: "user agent" })?;
+        Ok(self)
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base_url
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The user agent.
+    pub fn user_agent(&self) -> &HeaderValue {
+        &self.user_agent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_anywhere_http_only_on_loopback() {
+        for ok in [
+            "https://api.cloudflare.com/client/v4",
+            "https://api.cloudflare.com/client/v4/",
+            "https://proxy.example:8443/cf",
+            "http://127.0.0.1:8787/client/v4",
+            "http://127.9.9.9",
+            "http://localhost:1234/x",
+            "http://[::1]:8080/client/v4",
+        ] {
+            let b = BaseUrl::new(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert!(!b.as_str().ends_with('/'));
+        }
+        for (bad, why) in [
+            ("http://api.cloudflare.com/client/v4", "loopback"),
+            ("http://10.0.0.1/", "loopback"),
+            ("http://localhost.evil.com/", "loopback"),
+            ("ftp://api.cloudflare.com", "https"),
+            ("/client/v4", "absolute"),
+            ("api.cloudflare.com/client/v4", "absolute"),
+            ("https://api.cloudflare.com/client/v4?x=1", "query"),
+            ("https://api.cloudflare.com/client/v4#frag", "fragment"),
+            ("https://user:pw@api.cloudflare.com/", "user"),
+            ("", "valid"),
+            ("https://exa mple.com", "valid"),
+        ] {
+            match BaseUrl::new(bad) {
+                Err(BuildError::InvalidBaseUrl { value, reason }) => {
+                    assert_eq!(value, bad);
+                    assert!(reason.contains(why), "{bad}: {reason}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn config_defaults_and_user_agent() {
+        let c = Config::new(Credentials::api_token("t").unwrap());
+        assert_eq!(c.base_url().as_str(), DEFAULT_BASE_URL);
+        assert!(c.user_agent().to_str().unwrap().starts_with("cloudflare-mtls/"));
+        assert!(matches!(c.clone().with_user_agent("bad\nua"), Err(BuildError::InvalidHeader { what: "user agent" })));
+        assert_eq!(c.with_user_agent("mine/1").unwrap().user_agent(), "mine/1");
+    }
+}

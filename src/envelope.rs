@@ -1,0 +1,176 @@
+//! The v4 envelope decoder: one function classifies any (status, headers, body) into exactly
+//! one outcome, for every call.
+//!
+//! ```text
+//! 2xx, success true/absent, result fits   -> Ok(Success)
+//! success false (any status)              -> ResponseError::Api
+//! non-2xx with an envelope                -> ResponseError::Api
+//! non-2xx, body not an envelope           -> ResponseError::Http   (bytes kept)
+//! 2xx, result missing or does not fit     -> ResponseError::Decode (JSON path + bytes kept)
+//! ```
+
+use http::{HeaderMap, StatusCode};
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, DecodeError, HttpError, ResponseError};
+use crate::model::ResultInfo;
+use crate::retry::retry_after;
+
+/// One item of the envelope's `errors` or `messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ApiMessage {
+    /// The API's code (at least 1000; some exceed 65535, so it is 64 bits wide).
+    #[serde(default)]
+    pub code: i64,
+    /// The human-readable text.
+    #[serde(default)]
+    pub message: String,
+    /// A link to the documentation for this error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documentation_url: Option<String>,
+    /// Where in the request the problem is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ErrorSource>,
+    /// Nested causes (e.g. `6003` invalid request headers, caused by `6111` invalid
+    /// Authorization header).
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
+    pub error_chain: Vec<ApiMessage>,
+}
+
+impl ApiMessage {
+    /// A message with a code and text, and nothing else.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), ..Self::default() }
+    }
+}
+
+/// The `source` of an [`ApiMessage`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ErrorSource {
+    /// A JSON pointer into the request body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+}
+
+impl std::fmt::Display for ApiMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.code, self.message)?;
+        if let Some(p) = self.source.as_ref().and_then(|s| s.pointer.as_deref()) {
+            write!(f, " (at {p})")?;
+        }
+        for cause in &self.error_chain {
+            write!(f, ", caused by {cause}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A successful response: the typed `result`, plus what came beside it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Success<T> {
+    /// The decoded `result`.
+    pub result: T,
+    /// The `result_info`, for collections.
+    pub result_info: Option<ResultInfo>,
+    /// Informational `messages` the API sent with the success.
+    pub messages: Vec<ApiMessage>,
+}
+
+/// The full envelope, typed: the fast path for a success, one pass over the bytes.
+#[derive(Deserialize)]
+struct Envelope<T> {
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    errors: Vec<ApiMessage>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    messages: Vec<ApiMessage>,
+    #[serde(default = "none")]
+    result: Option<T>,
+    #[serde(default)]
+    result_info: Option<ResultInfo>,
+}
+
+/// The envelope with `result` ignored: tells an API error from a body that is no envelope.
+#[derive(Deserialize)]
+struct Shell {
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    errors: Option<Option<Vec<ApiMessage>>>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    messages: Vec<ApiMessage>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Tells a key that is present (even as `null`) from one that is absent.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// Classifies a response and decodes its `result` as `T`.
+///
+/// Never panics, whatever the bytes; every input gives exactly one outcome (see the module
+/// docs). `headers` supply `Retry-After` for errors.
+pub fn decode<T: DeserializeOwned>(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Success<T>, ResponseError> {
+    let api_error =
+        |errors, messages| ResponseError::Api(ApiError { status, errors, messages, retry_after: retry_after(headers) });
+
+    if !status.is_success() {
+        return Err(match serde_json::from_slice::<Shell>(body) {
+            Ok(shell) if shell.success.is_some() || shell.errors.is_some() => {
+                api_error(shell.errors.flatten().unwrap_or_default(), shell.messages)
+            }
+            _ => ResponseError::Http(HttpError { status, body: body.to_vec(), retry_after: retry_after(headers) }),
+        });
+    }
+
+    match serde_json::from_slice::<Envelope<T>>(body) {
+        Ok(env) if env.success == Some(false) => Err(api_error(env.errors, env.messages)),
+        Ok(Envelope { result: Some(result), result_info, messages, .. }) => {
+            Ok(Success { result, result_info, messages })
+        }
+        Ok(_) => Err(decode_error(status, body, "result".into(), "`result` is missing or null".into())),
+        Err(_) => match serde_json::from_slice::<Shell>(body) {
+            // `result` did not fit, but the envelope says the call failed: that is what counts.
+            Ok(shell) if shell.success == Some(false) => {
+                Err(api_error(shell.errors.flatten().unwrap_or_default(), shell.messages))
+            }
+            _ => {
+                let mut de = serde_json::Deserializer::from_slice(body);
+                let (path, reason) = match serde_path_to_error::deserialize::<_, Envelope<T>>(&mut de) {
+                    Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+                    // Unreachable in practice: the fast path failed on the same bytes.
+                    Ok(_) => (".".into(), "the body is not a JSON envelope".into()),
+                };
+                Err(decode_error(status, body, path, reason))
+            }
+        },
+    }
+}
+
+fn decode_error(status: StatusCode, body: &[u8], path: String, reason: String) -> ResponseError {
+    ResponseError::Decode(DecodeError { status, path, reason, body: body.to_vec() })
+}
+
+/// [`decode`] for an `http::Response` whose body is any bytes.
+pub fn decode_response<T: DeserializeOwned, B: AsRef<[u8]>>(
+    response: &http::Response<B>,
+) -> Result<Success<T>, ResponseError> {
+    decode(response.status(), response.headers(), response.body().as_ref())
+}

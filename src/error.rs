@@ -1,0 +1,356 @@
+//! The three ways a call fails, kept apart: the request could not be built, the transport
+//! could not move it, or the response says no. [`ResponseError`] is itself split the same
+//! way the envelope decoder classifies a response.
+
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::envelope::ApiMessage;
+
+/// Why a value could not become a request. Never carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// An account or certificate ID that is not one clean path segment.
+    #[error("invalid {what} {value:?}: {reason}")]
+    InvalidId {
+        /// "account ID" or "certificate ID".
+        what: &'static str,
+        /// The rejected input, returned unchanged.
+        value: String,
+        /// What is wrong with it.
+        reason: IdError,
+    },
+    /// A base URL that is not absolute `https://` (or `http://` on a loopback host).
+    #[error("invalid base URL {value:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The rejected input, returned unchanged.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A credential or header value that the `http` crate refuses (e.g. a newline in it).
+    /// The value itself is never shown.
+    #[error(
+        "the {what} holds characters that cannot be sent in an HTTP header (control characters or a trailing newline?)"
+    )]
+    InvalidHeader {
+        /// Which value: "API token", "API key", "email", "user agent"...
+        what: &'static str,
+    },
+    /// An empty credential.
+    #[error("the {what} is empty")]
+    EmptyCredential {
+        /// Which credential.
+        what: &'static str,
+    },
+    /// The `certificates` of an upload are not what the API takes.
+    #[error("invalid certificates: {0}")]
+    InvalidCertificates(String),
+    /// The `private_key` of an upload is not a PEM private key.
+    #[error("invalid private key: {0}")]
+    InvalidPrivateKey(String),
+    /// A list parameter out of range (e.g. `per_page` of zero).
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter {
+        /// The query parameter.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// What is wrong with an identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdError {
+    /// The identifier is empty.
+    #[error("it is empty")]
+    Empty,
+    /// A character that is not an unreserved URL character (`A-Z a-z 0-9 - _ . ~`).
+    #[error("{0:?} is not allowed (only A-Z, a-z, 0-9, '-', '_', '.', '~')")]
+    Character(char),
+    /// `.` alone or `..` anywhere.
+    #[error("'.' alone and '..' are not allowed")]
+    Dots,
+}
+
+/// Why a response is not a success. Exactly one of three.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The API answered with its envelope and said no (`success: false`, or a non-2xx status).
+    #[error(transparent)]
+    Api(ApiError),
+    /// A non-2xx response whose body is not the API's envelope (e.g. an HTML 502 page).
+    #[error(transparent)]
+    Http(HttpError),
+    /// A 2xx envelope whose `result` does not fit the model.
+    #[error(transparent)]
+    Decode(DecodeError),
+}
+
+/// The API's own error: every `errors` and `messages` item, the status, and `Retry-After`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status (a `200` is possible: the API sometimes says `success: false` with it).
+    pub status: StatusCode,
+    /// The `errors` array (`null` decodes as empty).
+    pub errors: Vec<ApiMessage>,
+    /// The `messages` array (`null` decodes as empty).
+    pub messages: Vec<ApiMessage>,
+    /// How long the server asked to wait, from `Retry-After` or `retry-after-ms`.
+    pub retry_after: Option<Duration>,
+}
+
+/// A non-2xx response that is not an API envelope; its bytes are kept as they came.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub struct HttpError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body, byte for byte.
+    pub body: Vec<u8>,
+    /// How long the server asked to wait, from `Retry-After` or `retry-after-ms`.
+    pub retry_after: Option<Duration>,
+}
+
+/// A 2xx envelope whose `result` does not fit the model; says where, and keeps the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {status}: the response does not fit the model at `{path}`: {reason}")]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The JSON path of the failure, e.g. `result[3].expires_on` (`.` for the whole body).
+    pub path: String,
+    /// What did not fit.
+    pub reason: String,
+    /// The body, byte for byte.
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the API refused the request (HTTP {})", self.status)?;
+        let mut sep = ": ";
+        for e in &self.errors {
+            write!(f, "{sep}{e}")?;
+            sep = "; ";
+        }
+        if self.errors.is_empty() {
+            f.write_str(": no error detail given")?;
+        }
+        if let Some(d) = self.retry_after {
+            write!(f, " (retry after {}s)", d.as_secs_f64())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {} with a body that is not an API response ({} bytes", self.status, self.body.len())?;
+        let text = String::from_utf8_lossy(&self.body);
+        let snippet: String = text.chars().take(120).map(|c| if c.is_control() { ' ' } else { c }).collect();
+        if !snippet.trim().is_empty() {
+            write!(f, ": {:?}", snippet.trim())?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl ApiError {
+    /// Every error code, nested `error_chain` codes included.
+    pub fn codes(&self) -> impl Iterator<Item = i64> + '_ {
+        fn walk(items: &[ApiMessage], out: &mut Vec<i64>) {
+            for m in items {
+                out.push(m.code);
+                walk(&m.error_chain, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.errors, &mut out);
+        out.into_iter()
+    }
+}
+
+/// Error codes that mean the credentials were missing, malformed, wrong or not allowed.
+const AUTH_CODES: &[i64] = &[6111, 9103, 9106, 9109, 10000, 10001];
+/// Cloudflare's "please wait and consider throttling your request speed".
+const RATE_LIMIT_CODE: i64 = 971;
+
+impl ResponseError {
+    /// The HTTP status of the response.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Api(e) => e.status,
+            Self::Http(e) => e.status,
+            Self::Decode(e) => e.status,
+        }
+    }
+
+    /// The body bytes, where the error kept them (HTTP and decode errors).
+    pub fn body(&self) -> Option<&[u8]> {
+        match self {
+            Self::Api(_) => None,
+            Self::Http(e) => Some(&e.body),
+            Self::Decode(e) => Some(&e.body),
+        }
+    }
+
+    /// The API error, if the server answered with its envelope.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Self::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The resource does not exist (HTTP 404).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == StatusCode::NOT_FOUND
+    }
+
+    /// The server is rate limiting these credentials (HTTP 429, or code 971).
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == StatusCode::TOO_MANY_REQUESTS
+            || self.api().is_some_and(|e| e.codes().any(|c| c == RATE_LIMIT_CODE))
+    }
+
+    /// The credentials are missing, malformed, wrong, or lack the permission (401, 403, or
+    /// one of the API's authentication codes anywhere in the error chain).
+    pub fn is_auth_error(&self) -> bool {
+        matches!(self.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            || self.api().is_some_and(|e| e.codes().any(|c| AUTH_CODES.contains(&c)))
+    }
+
+    /// How long the server asked to wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api(e) => e.retry_after,
+            Self::Http(e) => e.retry_after,
+            Self::Decode(_) => None,
+        }
+    }
+}
+
+/// Which API call an [`Error`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Call {
+    /// Upload a certificate.
+    Upload,
+    /// List certificates.
+    List,
+    /// Get one certificate.
+    Get,
+    /// Delete a certificate.
+    Delete,
+    /// List a certificate's associations.
+    Associations,
+}
+
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Upload => "upload certificate",
+            Self::List => "list certificates",
+            Self::Get => "get certificate",
+            Self::Delete => "delete certificate",
+            Self::Associations => "list certificate associations",
+        })
+    }
+}
+
+/// The error of a [`Client`](crate::Client) or [`AsyncClient`](crate::AsyncClient) call:
+/// build, transport and response errors kept apart, each naming the call.
+///
+/// `E` is the transport's own error type.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error<E> {
+    /// The request could not be built; nothing was sent.
+    #[error("{call}: {source}")]
+    Build {
+        /// The call.
+        call: Call,
+        /// Why.
+        #[source]
+        source: BuildError,
+    },
+    /// The transport failed to send the request or to read the response.
+    #[error("{call}: transport error: {source}")]
+    Transport {
+        /// The call.
+        call: Call,
+        /// The transport's error.
+        #[source]
+        source: E,
+    },
+    /// The server answered, and the answer is an error.
+    #[error("{call}: {source}")]
+    Response {
+        /// The call.
+        call: Call,
+        /// The classified response.
+        #[source]
+        source: ResponseError,
+    },
+    /// Paging stopped because the server's pages could not be trusted (e.g. it repeated a page).
+    #[error("{call}: {source}")]
+    Paging {
+        /// The call.
+        call: Call,
+        /// Why paging stopped.
+        #[source]
+        source: crate::pager::PagerError,
+    },
+}
+
+impl<E> Error<E> {
+    /// The call that failed.
+    pub fn call(&self) -> Call {
+        match self {
+            Self::Build { call, .. }
+            | Self::Transport { call, .. }
+            | Self::Response { call, .. }
+            | Self::Paging { call, .. } => *call,
+        }
+    }
+
+    /// The classified response, when the server answered.
+    pub fn response(&self) -> Option<&ResponseError> {
+        match self {
+            Self::Response { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.response().map(ResponseError::status)
+    }
+
+    /// See [`ResponseError::is_not_found`].
+    pub fn is_not_found(&self) -> bool {
+        self.response().is_some_and(ResponseError::is_not_found)
+    }
+
+    /// See [`ResponseError::is_rate_limited`].
+    pub fn is_rate_limited(&self) -> bool {
+        self.response().is_some_and(ResponseError::is_rate_limited)
+    }
+
+    /// See [`ResponseError::is_auth_error`].
+    pub fn is_auth_error(&self) -> bool {
+        self.response().is_some_and(ResponseError::is_auth_error)
+    }
+
+    /// See [`ResponseError::retry_after`].
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.response().and_then(ResponseError::retry_after)
+    }
+}

@@ -1,0 +1,96 @@
+//! A client for Cloudflare's mTLS Certificate Management API: upload, list, get, delete,
+//! and list associations.
+//!
+//! The core is Sans-IO: it builds `http::Request` values and turns `http::Response` bodies
+//! into typed results, and leaves sockets, clocks and sleeping to a transport. It compiles
+//! for `wasm32-unknown-unknown` and embeds in any runtime.
+//!
+//! # Three ways in
+//!
+//! **Sans-IO, any runtime or WASM host.** Build a call, send its request however you like,
+//! decode the answer:
+//!
+//! ```
+//! use cloudflare_mtls::{AccountId, Config, Credentials, Endpoint, List};
+//!
+//! let config = Config::new(Credentials::api_token("my-token")?);
+//! let list = List::new(AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?).ca(true);
+//! let request = list.to_request(&config)?;
+//! assert_eq!(request.uri().query(), Some("ca=true"));
+//!
+//! // ... send `request` with your HTTP stack, then:
+//! let response = http::Response::builder()
+//!     .status(200)
+//!     .body(&br#"{"success":true,"errors":[],"messages":[],"result":[],"result_info":{"page":1,"per_page":50,"count":0,"total_count":0}}"#[..])?;
+//! let page = List::from_response(&response)?;
+//! assert!(page.items.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **Your own transport, with retries and paging.** Any closure from request to response
+//! is a transport; [`BlockingClient`] adds the methods, the retry policy and `list_all`:
+//!
+//! ```
+//! use cloudflare_mtls::{AccountId, BlockingClient, CertificateId, Config, Credentials};
+//!
+//! let fetch = |request: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, std::io::Error> {
+//!     // Hand `request` to your HTTP stack here.
+//!     # let _ = request;
+//!     # Ok(http::Response::new(br#"{"success":true,"result":{"id":"abc","name":"ca"}}"#.to_vec()))
+//! };
+//! let client = BlockingClient::new(Config::new(Credentials::api_token("my-token")?), fetch)
+//!     .with_sleep(std::thread::sleep);
+//! let cert = client.get(&AccountId::new("acc")?, &CertificateId::new("abc")?)?;
+//! assert_eq!(cert.name.as_deref(), Some("ca"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! An async transport works the same way with [`AsyncClient`]: the same methods, awaited.
+//!
+//! # Errors
+//!
+//! Every call fails in one of three ways, kept apart in [`Error`]: the request could not be
+//! built ([`BuildError`]), the transport failed, or the response is an error
+//! ([`ResponseError`]: the API's envelope, a non-JSON HTTP error such as an HTML 502, or a
+//! success body that does not fit the model). Secrets never appear in `Debug` or `Display`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod calls;
+mod client;
+mod config;
+mod credentials;
+mod envelope;
+mod error;
+mod exchange;
+mod id;
+mod model;
+mod pager;
+mod pem_check;
+pub mod retry;
+mod transport;
+
+pub use calls::{Associations, Delete, Endpoint, Get, List, PrivateKey, Upload};
+pub use client::{Async, AsyncClient, AsyncPages, Blocking, BlockingClient, Client, Pages};
+pub use config::{BaseUrl, Config, DEFAULT_BASE_URL};
+pub use credentials::Credentials;
+pub use envelope::{ApiMessage, ErrorSource, Success, decode, decode_response};
+pub use error::{ApiError, BuildError, Call, DecodeError, Error, HttpError, IdError, ResponseError};
+pub use exchange::{Exchange, Next};
+pub use id::{AccountId, CertificateId};
+pub use model::{Association, Certificate, CertificateType, Page, ResultInfo};
+pub use pager::{DEFAULT_PER_PAGE, Pager, PagerError};
+pub use retry::RetryPolicy;
+pub use transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
+
+/// Re-exported so users name the same `http` version as the core.
+pub use http;
+/// Re-exported so users name the same `time` version as the models.
+pub use time;
+
+#[cfg(test)]
+mod test_fixtures {
+    /// The example CA certificate of Cloudflare's OpenAPI document (a real X.509 certificate).
+    pub const CA_PEM: &str = include_str!("../tests/fixtures/openapi-example-ca.pem");
+    /// The example private key of Cloudflare's OpenAPI document.
+    pub const KEY_PEM: &str = include_str!("../tests/fixtures/openapi-example-key.pem");
+}

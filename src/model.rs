@@ -1,0 +1,225 @@
+//! The API's objects, typed. Every field is optional, as in the schema and every official
+//! SDK; unknown fields are ignored; an unknown `type` is kept as [`CertificateType::Other`].
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+
+use crate::id::CertificateId;
+
+/// An mTLS certificate as the API returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Certificate {
+    /// The certificate's ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<CertificateId>,
+    /// The unique, human-readable name given at upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether this is a CA certificate (true) or a leaf (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<bool>,
+    /// The PEM text, as the API normalised it (not necessarily byte-identical to the upload).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificates: Option<String>,
+    /// When the certificate expires.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<OffsetDateTime>,
+    /// The issuer's distinguished name, e.g. `O=Example Inc.,L=California,ST=San Francisco,C=US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The serial number in decimal; far wider than 64 bits, so kept as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    /// The signature algorithm, e.g. `SHA256WithRSA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// When the certificate was uploaded.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub uploaded_on: Option<OffsetDateTime>,
+    /// When the certificate was last updated (upload responses only).
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<OffsetDateTime>,
+    /// Who manages the certificate (added to the API in 2026).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<CertificateType>,
+}
+
+impl Certificate {
+    /// Does the certificate expire before `instant`? `None` when the API did not say when
+    /// it expires. The caller supplies the instant: the core has no clock.
+    ///
+    /// ```
+    /// # use cloudflare_mtls::Certificate;
+    /// use time::macros::datetime;
+    /// let cert: Certificate = serde_json::from_str(r#"{"expires_on":"2122-10-29T16:59:47Z"}"#)?;
+    /// assert_eq!(cert.expires_before(datetime!(2030-01-01 0:00 UTC)), Some(false));
+    /// assert_eq!(cert.expires_before(datetime!(2200-01-01 0:00 UTC)), Some(true));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn expires_before(&self, instant: OffsetDateTime) -> Option<bool> {
+        self.expires_on.map(|e| e < instant)
+    }
+}
+
+/// Who manages a certificate. New values the API adds are kept in [`Other`](Self::Other).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CertificateType {
+    /// Uploaded by the account (`custom`).
+    Custom,
+    /// Managed by Cloudflare Gateway (`gateway_managed`).
+    GatewayManaged,
+    /// Managed by Cloudflare Access (`access_managed`).
+    AccessManaged,
+    /// A value this version of the crate does not know, kept as it came.
+    Other(String),
+}
+
+impl CertificateType {
+    /// The wire value, e.g. `gateway_managed`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Custom => "custom",
+            Self::GatewayManaged => "gateway_managed",
+            Self::AccessManaged => "access_managed",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for CertificateType {
+    fn from(s: &str) -> Self {
+        match s {
+            "custom" => Self::Custom,
+            "gateway_managed" => Self::GatewayManaged,
+            "access_managed" => Self::AccessManaged,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl std::str::FromStr for CertificateType {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(s.into())
+    }
+}
+
+impl std::fmt::Display for CertificateType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CertificateType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CertificateType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = CertificateType;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a certificate type string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CertificateType, E> {
+                Ok(v.into())
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+/// A Cloudflare service that uses a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Association {
+    /// The service, e.g. `gateway`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The deployment status, e.g. `pending_deployment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+impl Association {
+    /// An association of `service` in `status`.
+    pub fn new(service: impl Into<String>, status: impl Into<String>) -> Self {
+        Self { service: Some(service.into()), status: Some(status.into()) }
+    }
+}
+
+/// The `result_info` of a collection. All numbers, all optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ResultInfo {
+    /// This page's number, from 1.
+    #[serde(default, deserialize_with = "count", skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    /// The page size the server used.
+    #[serde(default, deserialize_with = "count", skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
+    /// The number of items on this page.
+    #[serde(default, deserialize_with = "count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// The number of items on all pages.
+    #[serde(default, deserialize_with = "count", skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<u64>,
+    /// The number of pages.
+    #[serde(default, deserialize_with = "count", skip_serializing_if = "Option::is_none")]
+    pub total_pages: Option<u64>,
+}
+
+impl ResultInfo {
+    /// A `result_info` for `page` (from 1) of `per_page` items, out of `total_count`.
+    pub fn for_page(page: u64, per_page: u64, count: u64, total_count: u64) -> Self {
+        let total_pages = if per_page == 0 { 0 } else { total_count.div_ceil(per_page) };
+        Self {
+            page: Some(page),
+            per_page: Some(per_page),
+            count: Some(count),
+            total_count: Some(total_count),
+            total_pages: Some(total_pages),
+        }
+    }
+}
+
+/// The schema types these as `number`: take `2` and `2.0`; anything that is not a
+/// non-negative whole number (or `null`) is treated as absent rather than failing the call.
+fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64).map(|f| f as u64)
+        }),
+        _ => None,
+    })
+}
+
+/// One page of a collection: its items and the `result_info` that came with them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The paging information, when the server sent it.
+    pub result_info: Option<ResultInfo>,
+}
+
+impl<T> Page<T> {
+    /// A page of `items` with `result_info`.
+    pub fn new(items: Vec<T>, result_info: Option<ResultInfo>) -> Self {
+        Self { items, result_info }
+    }
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
