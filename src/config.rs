@@ -97,6 +97,52 @@ impl Config {
         }
     }
 
+    /// Reads the configuration from the variables Cloudflare's own tools use, looked up
+    /// with `lookup` (the core reads no environment itself: pass `|k| std::env::var(k).ok()`).
+    ///
+    /// Credentials, first found wins: `CLOUDFLARE_API_TOKEN`; `CLOUDFLARE_API_KEY` with
+    /// `CLOUDFLARE_EMAIL`; `CLOUDFLARE_API_USER_SERVICE_KEY`. Base URL:
+    /// `CLOUDFLARE_BASE_URL` (the SDKs) or `CLOUDFLARE_API_BASE_URL` (`wrangler`). Empty
+    /// values count as unset.
+    ///
+    /// ```
+    /// use cloudflare_mtls::Config;
+    /// let env = |k: &str| match k {
+    ///     "CLOUDFLARE_API_TOKEN" => Some("t0ken".to_string()),
+    ///     "CLOUDFLARE_BASE_URL" => Some("http://127.0.0.1:8787/client/v4".to_string()),
+    ///     _ => None,
+    /// };
+    /// let config = Config::from_lookup(env)?;
+    /// assert_eq!(config.base_url().as_str(), "http://127.0.0.1:8787/client/v4");
+    /// let missing = Config::from_lookup(|_| None).unwrap_err();
+    /// assert!(missing.to_string().contains("CLOUDFLARE_API_TOKEN"));
+    /// # Ok::<(), cloudflare_mtls::BuildError>(())
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let credentials = if let Some(token) = get("CLOUDFLARE_API_TOKEN") {
+            Credentials::api_token(&token)?
+        } else if let Some(key) = get("CLOUDFLARE_API_KEY") {
+            let email = get("CLOUDFLARE_EMAIL").ok_or(BuildError::MissingVariable {
+                name: "CLOUDFLARE_EMAIL",
+                hint: "CLOUDFLARE_API_KEY is set, and a global API key needs the account's email",
+            })?;
+            Credentials::global_key(&email, &key)?
+        } else if let Some(key) = get("CLOUDFLARE_API_USER_SERVICE_KEY") {
+            Credentials::user_service_key(&key)?
+        } else {
+            return Err(BuildError::MissingVariable {
+                name: "CLOUDFLARE_API_TOKEN",
+                hint: "or CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL",
+            });
+        };
+        let mut config = Self::new(credentials);
+        if let Some(url) = get("CLOUDFLARE_BASE_URL").or_else(|| get("CLOUDFLARE_API_BASE_URL")) {
+            config = config.with_base_url(BaseUrl::new(url)?);
+        }
+        Ok(config)
+    }
+
     /// Sends requests to `base_url` instead (a fake, a proxy).
     pub fn with_base_url(mut self, base_url: BaseUrl) -> Self {
         self.base_url = base_url;
@@ -165,6 +211,31 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn from_lookup_precedence_and_errors() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        let c = Config::from_lookup(env(&[("CLOUDFLARE_API_KEY", "k"), ("CLOUDFLARE_EMAIL", "e@x.io")])).unwrap();
+        assert!(format!("{:?}", c.credentials()).contains("GlobalKey"));
+        let c = Config::from_lookup(env(&[("CLOUDFLARE_API_TOKEN", "t"), ("CLOUDFLARE_API_KEY", "k")])).unwrap();
+        assert!(format!("{:?}", c.credentials()).contains("ApiToken"));
+        let c = Config::from_lookup(env(&[("CLOUDFLARE_API_USER_SERVICE_KEY", "s")])).unwrap();
+        assert!(format!("{:?}", c.credentials()).contains("UserServiceKey"));
+        let c = Config::from_lookup(env(&[
+            ("CLOUDFLARE_API_TOKEN", "t"),
+            ("CLOUDFLARE_API_BASE_URL", "http://localhost:1/v4"),
+        ]));
+        assert_eq!(c.unwrap().base_url().as_str(), "http://localhost:1/v4");
+        let err = Config::from_lookup(env(&[("CLOUDFLARE_API_KEY", "k")])).unwrap_err().to_string();
+        assert!(err.contains("CLOUDFLARE_EMAIL"), "{err}");
+        let err = Config::from_lookup(env(&[("CLOUDFLARE_API_TOKEN", "")])).unwrap_err().to_string();
+        assert!(err.contains("CLOUDFLARE_API_TOKEN"), "{err}");
+        let err =
+            Config::from_lookup(env(&[("CLOUDFLARE_API_TOKEN", "t"), ("CLOUDFLARE_BASE_URL", "http://evil.example")]));
+        assert!(matches!(err, Err(BuildError::InvalidBaseUrl { .. })));
     }
 
     #[test]

@@ -45,6 +45,14 @@ pub enum BuildError {
         /// Which credential.
         what: &'static str,
     },
+    /// A required environment variable is not set.
+    #[error("{name} is not set ({hint})")]
+    MissingVariable {
+        /// The variable to set.
+        name: &'static str,
+        /// What else would do.
+        hint: &'static str,
+    },
     /// The `certificates` of an upload are not what the API takes.
     #[error("invalid certificates: {0}")]
     InvalidCertificates(String),

@@ -80,6 +80,25 @@ pub use id::{AccountId, CertificateId};
 pub use model::{Association, Certificate, CertificateType, Page, ResultInfo};
 pub use pager::{DEFAULT_PER_PAGE, Pager, PagerError};
 pub use retry::RetryPolicy;
+
+#[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
+pub mod fake;
+
+#[cfg(feature = "fake-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake-server")))]
+#[path = "../transports/fake_server.rs"]
+pub mod fake_server;
+
+#[cfg(feature = "ureq")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
+#[path = "../transports/ureq.rs"]
+pub mod ureq;
+
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+#[path = "../transports/hyper.rs"]
+pub mod hyper;
 pub use transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
 
 /// Re-exported so users name the same `http` version as the core.

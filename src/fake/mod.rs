@@ -1,0 +1,1 @@
+//! The Sans-IO fake of the mTLS API (work in progress).

@@ -1,0 +1,1 @@
+//! The fake API served on loopback (work in progress).

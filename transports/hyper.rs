@@ -1,0 +1,1 @@
+//! The async client on hyper (work in progress).
