@@ -35,7 +35,7 @@ pub struct ApiMessage {
     pub source: Option<ErrorSource>,
     /// Nested causes (e.g. `6003` invalid request headers, caused by `6111` invalid
     /// Authorization header).
-    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "lenient_messages", skip_serializing_if = "Vec::is_empty")]
     pub error_chain: Vec<ApiMessage>,
 }
 
@@ -85,9 +85,9 @@ pub struct Success<T> {
 struct Envelope<T> {
     #[serde(default)]
     success: Option<bool>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "lenient_messages")]
     errors: Vec<ApiMessage>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "lenient_messages")]
     messages: Vec<ApiMessage>,
     #[serde(default = "none")]
     result: Option<T>,
@@ -101,8 +101,8 @@ struct Shell {
     #[serde(default)]
     success: Option<bool>,
     #[serde(default, deserialize_with = "present")]
-    errors: Option<Option<Vec<ApiMessage>>>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    errors: Option<Lenient>,
+    #[serde(default, deserialize_with = "lenient_messages")]
     messages: Vec<ApiMessage>,
 }
 
@@ -110,9 +110,21 @@ fn none<T>() -> Option<T> {
     None
 }
 
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+/// `errors`, `messages` and `error_chain`: `null` is empty, and an item that does not fit
+/// [`ApiMessage`] (a code as a string, a code past 64 bits, a new shape) is kept with code 0
+/// and its JSON text as the message, so it neither hides an API error nor fails a success.
+fn lenient_messages<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ApiMessage>, D::Error> {
+    Ok(Option::<Vec<serde_json::Value>>::deserialize(d)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|item| ApiMessage::deserialize(&item).unwrap_or_else(|_| ApiMessage::new(0, item.to_string())))
+        .collect())
 }
+
+/// `errors` when present, even as `null`.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Lenient(#[serde(deserialize_with = "lenient_messages")] Vec<ApiMessage>);
 
 /// Tells a key that is present (even as `null`) from one that is absent.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
@@ -133,13 +145,16 @@ pub fn decode<T: DeserializeOwned>(
 
     if !status.is_success() {
         return Err(match serde_json::from_slice::<Shell>(body) {
-            Ok(shell) if shell.success.is_some() || shell.errors.is_some() => {
-                api_error(shell.errors.flatten().unwrap_or_default(), shell.messages)
+            Ok(shell) if is_object(body) && (shell.success.is_some() || shell.errors.is_some()) => {
+                api_error(shell.errors.map(|e| e.0).unwrap_or_default(), shell.messages)
             }
             _ => ResponseError::Http(HttpError { status, body: body.to_vec(), retry_after: retry_after(headers) }),
         });
     }
 
+    if !is_object(body) {
+        return Err(decode_error(status, body, ".".into(), "the body is not a JSON object".into()));
+    }
     match serde_json::from_slice::<Envelope<T>>(body) {
         Ok(env) if env.success == Some(false) => Err(api_error(env.errors, env.messages)),
         Ok(Envelope { result: Some(result), result_info, messages, .. }) => {
@@ -149,7 +164,7 @@ pub fn decode<T: DeserializeOwned>(
         Err(_) => match serde_json::from_slice::<Shell>(body) {
             // `result` did not fit, but the envelope says the call failed: that is what counts.
             Ok(shell) if shell.success == Some(false) => {
-                Err(api_error(shell.errors.flatten().unwrap_or_default(), shell.messages))
+                Err(api_error(shell.errors.map(|e| e.0).unwrap_or_default(), shell.messages))
             }
             _ => {
                 let mut de = serde_json::Deserializer::from_slice(body);
@@ -164,6 +179,12 @@ pub fn decode<T: DeserializeOwned>(
     }
 }
 
+/// Serde's derived structs also read a JSON array (`[false]` as `success: false`), but an
+/// envelope is always an object.
+fn is_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) == Some(&b'{')
+}
+
 fn decode_error(status: StatusCode, body: &[u8], path: String, reason: String) -> ResponseError {
     ResponseError::Decode(DecodeError { status, path, reason, body: body.to_vec() })
 }
@@ -173,4 +194,28 @@ pub fn decode_response<T: DeserializeOwned, B: AsRef<[u8]>>(
     response: &http::Response<B>,
 ) -> Result<Success<T>, ResponseError> {
     decode(response.status(), response.headers(), response.body().as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_message_items_are_kept_not_fatal() {
+        let body = br#"{"success":false,"errors":[{"code":"971","message":"slow down"},{"code":18446744073709551615,"message":"big"},{"code":1000,"message":"ok","error_chain":[{"code":1.5}]}],"messages":null,"result":null}"#;
+        let Err(ResponseError::Api(e)) = decode::<serde_json::Value>(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body)
+        else {
+            panic!("an API error");
+        };
+        assert_eq!(e.errors.len(), 3);
+        assert_eq!(e.errors[0].code, 0);
+        assert!(e.errors[0].message.contains("\"971\"") && e.errors[0].message.contains("slow down"));
+        assert!(e.errors[1].message.contains("18446744073709551615"));
+        assert_eq!(e.errors[2].code, 1000);
+        assert_eq!(e.errors[2].error_chain[0].message, r#"{"code":1.5}"#);
+
+        let ok = br#"{"success":true,"errors":[],"messages":[{"code":"x"}],"result":1}"#;
+        let s = decode::<u8>(StatusCode::OK, &HeaderMap::new(), ok).unwrap();
+        assert_eq!((s.result, s.messages.len()), (1, 1));
+    }
 }

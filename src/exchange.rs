@@ -22,13 +22,23 @@ pub enum Next<T> {
 }
 
 /// The state of one call across its attempts.
-#[derive(Debug)]
 pub struct Exchange<'p, E> {
     request: Request<Vec<u8>>,
     policy: &'p RetryPolicy,
     seed: u64,
     attempts: u32,
     endpoint: PhantomData<fn() -> E>,
+}
+
+/// Shows the method and URI only: the body may hold a private key.
+impl<E> std::fmt::Debug for Exchange<'_, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exchange")
+            .field("method", self.request.method())
+            .field("uri", self.request.uri())
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'p, E: Endpoint> Exchange<'p, E> {
@@ -66,5 +76,23 @@ impl<'p, E: Endpoint> Exchange<'p, E> {
             Ok(response) => E::from_response(&response).map_err(|source| Error::Response { call: E::CALL, source }),
             Err(source) => Err(Error::Transport { call: E::CALL, source }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calls::test_support::{account, config};
+    use crate::test_fixtures::{CA_PEM, KEY_PEM};
+    use crate::{PrivateKey, Upload};
+
+    #[test]
+    fn debug_does_not_show_the_body() {
+        let upload = Upload::new(account(), CA_PEM, false).private_key(PrivateKey::new(KEY_PEM));
+        let policy = RetryPolicy::default();
+        let exchange = Exchange::new::<()>(&upload, &config(), &policy, 0).unwrap();
+        let shown = format!("{exchange:?}");
+        assert!(shown.contains("POST") && shown.contains("mtls_certificates"), "{shown}");
+        assert!(!shown.contains("PRIVATE") && !shown.contains("45, 45, 45"), "{shown}");
     }
 }

@@ -90,6 +90,10 @@ pub mod fake;
 #[path = "../transports/fake_server.rs"]
 pub mod fake_server;
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+#[path = "../transports/common.rs"]
+mod transport_common;
+
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
 #[path = "../transports/ureq.rs"]
@@ -105,6 +109,11 @@ pub use transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
 pub use http;
 /// Re-exported so users name the same `time` version as the models.
 pub use time;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(all(doctest, feature = "ureq", feature = "hyper", feature = "fake-server"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 #[cfg(test)]
 mod test_fixtures {

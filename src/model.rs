@@ -191,12 +191,42 @@ impl ResultInfo {
 /// The schema types these as `number`: take `2` and `2.0`; anything that is not a
 /// non-negative whole number (or `null`) is treated as absent rather than failing the call.
 fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64).map(|f| f as u64)
-        }),
-        _ => None,
-    })
+    d.deserialize_any(Count)
+}
+
+/// [`count`]'s visitor. Reading the value directly rather than through `serde_json::Value`
+/// keeps `Value`'s whole deserializer out of the binary (about 9 KB of a WASM module).
+struct Count;
+
+impl<'de> serde::de::Visitor<'de> for Count {
+    type Value = Option<u64>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a count")
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Option<u64>, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Option<u64>, E> {
+        Ok(u64::try_from(v).ok())
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Option<u64>, E> {
+        Ok((f.fract() == 0.0 && f >= 0.0 && f <= u64::MAX as f64).then_some(f as u64))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<u64>, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<u64>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<u64>, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Option<u64>, A::Error> {
+        serde::de::IgnoredAny.visit_seq(seq).map(|_| None)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Option<u64>, A::Error> {
+        serde::de::IgnoredAny.visit_map(map).map(|_| None)
+    }
 }
 
 /// One page of a collection: its items and the `result_info` that came with them.
@@ -221,5 +251,38 @@ impl<T> IntoIterator for Page<T> {
     type IntoIter = std::vec::IntoIter<T>;
     fn into_iter(self) -> Self::IntoIter {
         self.items.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_take_whole_non_negative_numbers_and_drop_the_rest() {
+        let cases = [
+            ("2", Some(2)),
+            ("0", Some(0)),
+            ("2.0", Some(2)),
+            ("-0", Some(0)),
+            ("18446744073709551615", Some(u64::MAX)),
+            ("1e3", Some(1000)),
+            ("2.5", None),
+            ("-1", None),
+            ("-1.0", None),
+            ("1e30", None),
+            ("\"2\"", None),
+            ("true", None),
+            ("null", None),
+            ("[1,[2]]", None),
+            ("{\"a\":{\"b\":1}}", None),
+        ];
+        for (json, want) in cases {
+            let body = format!(r#"{{"page":{json},"per_page":7}}"#);
+            let info: ResultInfo = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(info.page, want, "{json}");
+            assert_eq!(info.per_page, Some(7), "{json}: the next field is still read");
+        }
+        assert!(serde_json::from_str::<ResultInfo>(r#"{"page":[1,}"#).is_err(), "bad JSON stays an error");
     }
 }

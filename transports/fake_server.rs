@@ -1,1 +1,228 @@
-//! The fake API served on loopback (work in progress).
+//! The [fake API](crate::fake) served over HTTP/1.1 (keep-alive) on a loopback address, on
+//! its own thread with its own tokio runtime. Stops when dropped.
+//!
+//! ```
+//! use cloudflare_mtls::fake::FakeApi;
+//! use cloudflare_mtls::fake_server::FakeServer;
+//! use cloudflare_mtls::AccountId;
+//!
+//! let server = FakeServer::start(FakeApi::new("my-token", AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?))?;
+//! let base = server.base_url(); // http://127.0.0.1:PORT/client/v4
+//! assert!(base.as_str().starts_with("http://127.0.0.1:"));
+//! server.with_api(|api| api.fail_next(cloudflare_mtls::fake::Fault::Html(502)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every request is answered by [`FakeApi::handle`] with the wall clock's `now`, after the
+//! [latency](FakeServer::set_latency) set. A [`Fault::Disconnect`](crate::fake::Fault)
+//! closes the connection without an answer. Bodies over 8 MiB get a `413`.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ::bytes::Bytes;
+use ::http_body_util::{BodyExt, Full, Limited};
+use ::hyper::body::Incoming;
+use ::hyper::server::conn::http1;
+use ::hyper::service::service_fn;
+use ::hyper_util::rt::TokioIo;
+use ::tokio::sync::oneshot;
+
+use crate::config::BaseUrl;
+use crate::fake::{Disconnect, FakeApi};
+
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// A callback told of every answered request: method, URI (path and query) and status.
+type RequestLog = dyn Fn(&::http::Method, &::http::Uri, ::http::StatusCode) + Send + Sync;
+
+/// What the server thread and its connections share with the handle.
+struct Shared {
+    api: Mutex<FakeApi>,
+    log: Mutex<Option<Arc<RequestLog>>>,
+    latency_nanos: AtomicU64,
+    connections: AtomicU64,
+    requests: AtomicU64,
+}
+
+/// A running fake server. Dropping it stops the server and closes its connections.
+pub struct FakeServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    base_url: BaseUrl,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for FakeServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeServer").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl FakeServer {
+    /// Serves `api` on `127.0.0.1` at a free port.
+    pub fn start(api: FakeApi) -> io::Result<Self> {
+        Self::bind((std::net::Ipv4Addr::LOCALHOST, 0), api)
+    }
+
+    /// Serves `api` on `addr`, which must be a loopback address (the fake accepts a known
+    /// token: it is not for a network).
+    pub fn bind(addr: impl ToSocketAddrs, api: FakeApi) -> io::Result<Self> {
+        let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.filter(|a| a.ip().is_loopback()).collect();
+        if addrs.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the fake server listens on loopback addresses only (127.0.0.1, ::1, localhost)",
+            ));
+        }
+        let listener = StdListener::bind(addrs.as_slice())?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let base_url = BaseUrl::new(format!("http://{addr}/client/v4"))
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        let runtime = ::tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let listener = {
+            let _context = runtime.enter();
+            ::tokio::net::TcpListener::from_std(listener)?
+        };
+        let shared = Arc::new(Shared {
+            api: Mutex::new(api),
+            log: Mutex::new(None),
+            latency_nanos: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+        });
+        let (stop, stopped) = oneshot::channel();
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("fake-server-{addr}"))
+            .spawn(move || runtime.block_on(accept_loop(listener, thread_shared, stopped)))?;
+        Ok(Self { shared, addr, base_url, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// The base URL to give a client: `http://127.0.0.1:PORT/client/v4`.
+    pub fn base_url(&self) -> BaseUrl {
+        self.base_url.clone()
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Runs `f` on the fake's state (between requests), e.g. to attach an association or
+    /// queue a fault.
+    pub fn with_api<R>(&self, f: impl FnOnce(&mut FakeApi) -> R) -> R {
+        f(&mut self.shared.api.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Delays every answer by `latency` from now on.
+    pub fn set_latency(&self, latency: Duration) {
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.shared.latency_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Calls `log` after each answer with the request's method and URI and the status (a
+    /// dropped connection shows as `502`). Never given headers or bodies, so no secret.
+    pub fn log_requests(
+        &self,
+        log: impl Fn(&::http::Method, &::http::Uri, ::http::StatusCode) + Send + Sync + 'static,
+    ) {
+        *self.shared.log.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(log));
+    }
+
+    /// TCP connections accepted so far (to see keep-alive at work).
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
+    /// HTTP requests answered so far (a disconnect counts: the request was received).
+    pub fn requests_served(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Accepts until told to stop; returning drops the runtime, which ends every connection.
+async fn accept_loop(listener: ::tokio::net::TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
+    loop {
+        ::tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    shared.connections.fetch_add(1, Ordering::Relaxed);
+                    let shared = Arc::clone(&shared);
+                    ::tokio::spawn(async move {
+                        let service = service_fn(move |request| answer(Arc::clone(&shared), request));
+                        let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+                    });
+                }
+                // Out of file descriptors and the like: wait a little rather than spin.
+                Err(_) => ::tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+}
+
+/// An error that makes hyper drop the connection without answering.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a scripted fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn answer(
+    shared: Arc<Shared>,
+    request: ::hyper::Request<Incoming>,
+) -> Result<::hyper::Response<Full<Bytes>>, Dropped> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            shared.requests.fetch_add(1, Ordering::Relaxed);
+            let mut response = ::hyper::Response::new(Full::new(Bytes::from_static(
+                br#"{"success":false,"errors":[{"code":413,"message":"Request body too large"}],"messages":[],"result":null}"#,
+            )));
+            *response.status_mut() = ::hyper::StatusCode::PAYLOAD_TOO_LARGE;
+            return Ok(response);
+        }
+    };
+    let request = ::hyper::Request::from_parts(parts, body);
+    let response = {
+        let mut api = shared.api.lock().unwrap_or_else(PoisonError::into_inner);
+        api.handle(&request, time::OffsetDateTime::now_utc())
+    };
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+    let log = shared.log.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    if let Some(log) = log {
+        log(request.method(), request.uri(), response.status());
+    }
+    let latency = Duration::from_nanos(shared.latency_nanos.load(Ordering::Relaxed));
+    if !latency.is_zero() {
+        ::tokio::time::sleep(latency).await;
+    }
+    if response.extensions().get::<Disconnect>().is_some() {
+        return Err(Dropped);
+    }
+    Ok(response.map(|body| Full::new(Bytes::from(body))))
+}

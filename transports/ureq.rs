@@ -1,1 +1,223 @@
-//! The blocking client on ureq (work in progress).
+//! The blocking client on [ureq](https://docs.rs/ureq/3): one shared agent (connections are
+//! reused), rustls with the webpki roots, no compression, redirects not followed, timeouts
+//! and a response-size limit. Retries, paging and error classification are the core's: this
+//! module only moves bytes, and sleeps the thread between retries.
+//!
+//! ```no_run
+//! use cloudflare_mtls::{AccountId, List};
+//!
+//! // CLOUDFLARE_API_TOKEN (or CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL), CLOUDFLARE_BASE_URL.
+//! let client = cloudflare_mtls::ureq::from_env()?;
+//! let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
+//! for cert in client.list_all(List::new(account).ca(true)) {
+//!     let cert = cert?;
+//!     println!("{:?} {:?}", cert.id, cert.name);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! End to end against the loopback [fake](crate::fake_server) (feature `fake-server`):
+//!
+//! ```
+//! # #[cfg(feature = "fake-server")] {
+//! use cloudflare_mtls::fake::FakeApi;
+//! use cloudflare_mtls::fake_server::FakeServer;
+//! use cloudflare_mtls::{AccountId, Config, Credentials, List, Upload};
+//!
+//! let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
+//! let server = FakeServer::start(FakeApi::new("my-token", account.clone()))?;
+//! let config = Config::new(Credentials::api_token("my-token")?).with_base_url(server.base_url());
+//! let client = cloudflare_mtls::ureq::client(config);
+//!
+//! let pem = include_str!("../tests/fixtures/openapi-example-ca.pem");
+//! let cert = client.upload(&Upload::new(account.clone(), pem, true).name("my-ca"))?;
+//! let listed: Vec<_> = client.list_all(List::new(account)).collect::<Result<_, _>>()?;
+//! assert_eq!(listed.len(), 1);
+//! assert_eq!(listed[0].id, cert.id);
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! With explicit settings:
+//!
+//! ```
+//! use std::time::Duration;
+//! use cloudflare_mtls::{Config, Credentials, RetryPolicy};
+//!
+//! let client = cloudflare_mtls::ureq::Builder::new(Config::new(Credentials::api_token("my-token")?))
+//!     .connect_timeout(Duration::from_secs(2))
+//!     .timeout(Duration::from_secs(20))
+//!     .max_body_size(1024 * 1024)
+//!     .retry(RetryPolicy { max_retries: 4, ..RetryPolicy::default() })
+//!     .build();
+//! assert_eq!(client.retry_policy().max_retries, 4);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Redirects come back as responses, which the core reports as HTTP errors: the API never
+//! redirects, and following one could carry the credentials to another host.
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use http::{Request, Response};
+
+use crate::retry::Failure;
+pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
+use crate::transport_common::{Settings, random_seed};
+use crate::{BlockingClient, BuildError, Config, HttpClient};
+
+/// The blocking client: [`BlockingClient`] over [`UreqTransport`], sleeping the thread
+/// between retries.
+pub type Client = BlockingClient<UreqTransport, fn(Duration)>;
+
+/// A client for `config` with the default settings (see [`Builder`]).
+pub fn client(config: Config) -> Client {
+    Builder::new(config).build()
+}
+
+/// A client configured from the environment, as Cloudflare's own tools are: see
+/// [`Config::from_lookup`] for the variables.
+pub fn from_env() -> Result<Client, BuildError> {
+    Config::from_lookup(|name| std::env::var(name).ok()).map(client)
+}
+
+crate::transport_common::builder!();
+
+impl Builder {
+    /// The client.
+    pub fn build(self) -> Client {
+        BlockingClient::new(self.config, UreqTransport::new(&self.settings))
+            .with_sleep(std::thread::sleep as fn(Duration))
+            .with_retry(self.settings.retry)
+            .with_seed(random_seed())
+    }
+}
+
+/// Sends requests with a shared [`ureq::Agent`]; clones share its
+/// connection pool.
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ::ureq::Agent,
+    timeout: Duration,
+    max_body_size: u64,
+}
+
+impl Default for UreqTransport {
+    /// A transport with the default timeouts and size limit.
+    fn default() -> Self {
+        Self::new(&Settings::default())
+    }
+}
+
+impl UreqTransport {
+    fn new(settings: &Settings) -> Self {
+        let agent = ::ureq::Agent::config_builder()
+            // 4xx and 5xx are answers for the core to classify.
+            .http_status_as_error(false)
+            // A redirect comes back as a response, so credentials never follow it elsewhere.
+            .max_redirects(0)
+            // No compression unless a request asks for it (even if another crate turns on
+            // ureq's `gzip` feature).
+            .accept_encoding("")
+            .timeout_connect(Some(settings.connect_timeout))
+            .timeout_resolve(Some(settings.connect_timeout))
+            .timeout_global(Some(settings.timeout))
+            .build()
+            .new_agent();
+        Self { agent, timeout: settings.timeout, max_body_size: settings.max_body_size }
+    }
+
+    fn error(&self, error: ::ureq::Error) -> TransportError {
+        use ::ureq::{Error as E, Timeout as T};
+        match error {
+            E::BodyExceedsLimit(limit) => TransportError::BodyTooLarge { limit },
+            E::Timeout(T::Connect | T::Resolve) | E::HostNotFound | E::ConnectionFailed => {
+                TransportError::Connect(Box::new(error))
+            }
+            E::Timeout(_) => TransportError::Timeout { after: self.timeout },
+            E::Io(ref io) if is_connect_failure(io.kind()) => TransportError::Connect(Box::new(error)),
+            E::Io(ref io) if io.kind() == ErrorKind::TimedOut => TransportError::Timeout { after: self.timeout },
+            E::Io(_) => TransportError::Io(Box::new(error)),
+            E::Tls(_) | E::Pem(_) | E::Rustls(_) | E::TlsRequired => TransportError::Tls(Box::new(error)),
+            _ => TransportError::Other(Box::new(error)),
+        }
+    }
+}
+
+/// I/O errors that only happen before a connection exists.
+fn is_connect_failure(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::ConnectionRefused
+            | ErrorKind::AddrNotAvailable
+            | ErrorKind::NetworkUnreachable
+            | ErrorKind::HostUnreachable
+            | ErrorKind::NetworkDown
+    )
+}
+
+impl HttpClient for UreqTransport {
+    type Error = TransportError;
+    type Body = Vec<u8>;
+
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        let (parts, body) = request.into_parts();
+        // An empty `Vec` would be sent with `content-length: 0`; `()` sends no body headers.
+        let response = if body.is_empty() {
+            self.agent.run(Request::from_parts(parts, ()))
+        } else {
+            self.agent.run(Request::from_parts(parts, body))
+        };
+        let (parts, body) = response.map_err(|e| self.error(e))?.into_parts();
+        let bytes = body.into_with_config().limit(self.max_body_size).read_to_vec().map_err(|e| self.error(e))?;
+        Ok(Response::from_parts(parts, bytes))
+    }
+
+    fn failure(error: &TransportError) -> Failure {
+        error.failure()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Credentials, RetryPolicy};
+
+    #[test]
+    fn builder_settings_reach_the_client() {
+        let config = Config::new(Credentials::api_token("t").unwrap());
+        let client = Builder::new(config).retry(RetryPolicy::never()).max_body_size(10).build();
+        assert_eq!(client.retry_policy().max_retries, 0);
+        assert_eq!(client.transport().max_body_size, 10);
+        assert_eq!(client.transport().timeout, DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn only_connect_failures_are_not_sent() {
+        let t = UreqTransport::default();
+        let refused = t.error(::ureq::Error::Io(std::io::Error::from(ErrorKind::ConnectionRefused)));
+        assert!(refused.is_connect());
+        assert_eq!(UreqTransport::failure(&refused), Failure::NotSent);
+        let dns = t.error(::ureq::Error::HostNotFound);
+        assert_eq!(UreqTransport::failure(&dns), Failure::NotSent);
+        let connect_timeout = t.error(::ureq::Error::Timeout(::ureq::Timeout::Connect));
+        assert_eq!(UreqTransport::failure(&connect_timeout), Failure::NotSent);
+        for maybe in [
+            ::ureq::Error::Io(std::io::Error::from(ErrorKind::ConnectionReset)),
+            ::ureq::Error::Io(std::io::Error::from(ErrorKind::UnexpectedEof)),
+            ::ureq::Error::Timeout(::ureq::Timeout::Global),
+            ::ureq::Error::Tls("bad"),
+            ::ureq::Error::BodyExceedsLimit(3),
+        ] {
+            let e = t.error(maybe);
+            assert_eq!(UreqTransport::failure(&e), Failure::MaybeSent, "{e}");
+        }
+        let too_large = t.error(::ureq::Error::BodyExceedsLimit(3));
+        assert!(matches!(too_large, TransportError::BodyTooLarge { limit: 3 }));
+        assert_eq!(too_large.to_string(), "the response body is larger than the limit of 3 bytes");
+        let timeout = t.error(::ureq::Error::Timeout(::ureq::Timeout::Global));
+        assert!(timeout.is_timeout());
+        assert_eq!(timeout.to_string(), "no complete response within 60s");
+    }
+}

@@ -1,1 +1,300 @@
-//! The Sans-IO fake of the mTLS API (work in progress).
+//! A behavioural fake of the mTLS API, Sans-IO: give it an `http::Request` and the current
+//! time, get back the `http::Response` Cloudflare would give. State lives in memory.
+//!
+//! ```
+//! use cloudflare_mtls::fake::FakeApi;
+//! use cloudflare_mtls::{AccountId, BaseUrl, Config, Credentials, Endpoint, List, Upload};
+//!
+//! let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
+//! let mut api = FakeApi::new("my-token", account.clone());
+//! let config = Config::new(Credentials::api_token("my-token")?);
+//! let now = time::macros::datetime!(2026-01-02 03:04:05 UTC);
+//!
+//! let pem = include_str!("../../tests/fixtures/openapi-example-ca.pem");
+//! let upload = Upload::new(account.clone(), pem, true).name("example_ca_cert");
+//! let response = api.handle(&upload.to_request(&config)?, now);
+//! let cert = Upload::from_response(&response)?;
+//! assert_eq!(cert.issuer.as_deref(), Some("O=Example Inc.,L=California,ST=San Francisco,C=US"));
+//! assert_eq!(cert.serial_number.as_deref(), Some("235217144297995885180570755458463043449861756659"));
+//!
+//! let page = List::from_response(&api.handle(&List::new(account).to_request(&config)?, now))?;
+//! assert_eq!(page.items.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Behaviour
+//!
+//! Routes live under `/client/v4/accounts/{account_id}/mtls_certificates`. Checks run in
+//! this order: a scripted [`Fault`], the [rate limit](FakeApi::rate_limit), the route, the
+//! credentials, the account, then the call. Codes marked *fake* are this fake's choice
+//! where Cloudflare documents none (see `API-NOTES.md`); all others are the API's own.
+//!
+//! | situation | status | code | message |
+//! |---|---|---|---|
+//! | a path outside the five routes (and `/memberships`) | 400 | 7000 | `No route for that URI` |
+//! | a known path with another method | 405 | 7001 | `Method not allowed for this route` |
+//! | an account or certificate ID that is no identifier (e.g. `%2F`) | 400 | 7003 | `Could not route to …, perhaps your object identifier is invalid?` |
+//! | no credential headers | 400 | 9106 | `Missing X-Auth-Key, X-Auth-Email or Authorization headers` |
+//! | `Authorization` not `Bearer <token>` | 400 | 6003 ⊃ 6111 | `Invalid request headers` ⊃ `Invalid format for Authorization header` |
+//! | `X-Auth-Email` / `X-Auth-Key` malformed or one missing | 400 | 6003 ⊃ 6102 / 6103 | `Invalid format for X-Auth-Email header` / `… X-Auth-Key header` |
+//! | a well-formed but wrong token; a user service key | 403 | 10000 | `Authentication error` |
+//! | a well-formed but wrong key or email | 403 | 9103 | `Unknown X-Auth-Key or X-Auth-Email` |
+//! | an account the credentials do not own | 403 | 9109 | `Unauthorized to access requested resource` |
+//! | upload body not JSON (any content type is read as JSON) | 400 | 6007 | `Malformed JSON in request body` |
+//! | upload field missing or of the wrong type; bad list parameter | 400 | 1001 *fake* | `…: field 'ca' is required` (with `source.pointer`) |
+//! | `certificates` not X.509: garbage, a key, a truncated block, a CSR | 400 | 1002 *fake* | `unable to parse certificate: …` |
+//! | `private_key` not one PEM private key | 400 | 1003 *fake* | `unable to parse private key: …` |
+//! | a name already in use | 400 | 1004 *fake* | `a certificate named "…" already exists` |
+//! | get, delete or associations of an unknown ID | 404 | 1404 *fake* | `mTLS certificate not found` |
+//! | delete while the certificate has associations | 400 | 1005 *fake* | `certificate is in use by …; remove the associations first` |
+//! | more than N calls in the rate-limit window | 429 | 971 | `Please wait and consider throttling your request speed` (+ `Retry-After`) |
+//! | [`Fault::Html`] | any | — | Cloudflare's HTML error page, `text/html` |
+//!
+//! Beyond the five routes, `GET /client/v4/memberships` (authenticated) lists the one
+//! account, as `wrangler` asks it first when `CLOUDFLARE_ACCOUNT_ID` is not set.
+//!
+//! A failed call changes nothing. An upload stores the chain re-encoded (LF, 64 columns)
+//! and describes it by its first certificate: `issuer` as Go prints a `pkix.Name`, the
+//! decimal `serial_number`, the `signature` algorithm as Go names it (`SHA256WithRSA`,
+//! `ECDSAWithSHA256`, `Ed25519`...), `expires_on` from `notAfter`, `type` `custom`, and
+//! `uploaded_on` (plus `updated_at` in the upload's own response) from the `now` passed in
+//! (in UTC, cut to whole microseconds as the API's timestamps are).
+//! An expired certificate is accepted, as a CA that still signs old leaves may be. IDs
+//! are 32 lowercase hex characters, derived from a counter and the content: deterministic,
+//! and never reused, even after a delete.
+//!
+//! Lists come in upload order. Filters: `type` (comma-separated or repeated), `ca`
+//! (`true`/`false`), `name` (exact); pages: `page` (from 1) and `per_page` (default 50, at
+//! most 1000), with `result_info` `page`, `per_page`, `count`, `total_count`, `total_pages`.
+
+mod auth;
+mod reply;
+mod routes;
+mod x509;
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use http::{Request, Response, StatusCode};
+use time::OffsetDateTime;
+
+use crate::id::{AccountId, CertificateId};
+use crate::model::{Association, Certificate, CertificateType};
+
+/// The fake API: one account, the credentials that may use it, and its certificates.
+#[derive(Debug, Clone)]
+pub struct FakeApi {
+    account: AccountId,
+    accepted: auth::Accepted,
+    store: Vec<Stored>,
+    /// Certificates ever stored: feeds the IDs, so none is reused.
+    issued: u64,
+    faults: VecDeque<Fault>,
+    rate: Option<RateLimit>,
+    handled: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Stored {
+    certificate: Certificate,
+    associations: Vec<Association>,
+}
+
+#[derive(Debug, Clone)]
+struct RateLimit {
+    max_calls: u32,
+    window: Duration,
+    /// Start of the current window and calls counted in it.
+    current: Option<(OffsetDateTime, u32)>,
+}
+
+/// A scripted failure for the next call, whatever it is. The call is not processed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Cloudflare's HTML error page with this status (e.g. 502), as the edge serves it.
+    Html(u16),
+    /// The API's error envelope with this status, code and message.
+    Api(u16, i64, String),
+    /// Any body, with this status and `Content-Type`.
+    Raw(u16, String, Vec<u8>),
+    /// No response at all: the [server](crate::fake_server) closes the connection. Through
+    /// [`FakeApi::handle`] this is a bodiless `502` carrying the [`Disconnect`] extension.
+    Disconnect,
+}
+
+/// Marks a response that a server should not send: it should close the connection instead.
+/// Found in `response.extensions()` after a [`Fault::Disconnect`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disconnect;
+
+impl FakeApi {
+    /// A fake of `account` that accepts `Authorization: Bearer <token>`.
+    pub fn new(token: &str, account: AccountId) -> Self {
+        Self {
+            account,
+            accepted: auth::Accepted { token: token.to_string(), global_key: None },
+            store: Vec::new(),
+            issued: 0,
+            faults: VecDeque::new(),
+            rate: None,
+            handled: 0,
+        }
+    }
+
+    /// Also accepts the global API key `key` with `X-Auth-Email: <email>`.
+    pub fn with_global_key(mut self, email: &str, key: &str) -> Self {
+        self.accepted.global_key = Some((email.to_string(), key.to_string()));
+        self
+    }
+
+    /// The account this fake serves.
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    /// Answers `request` as the API would at `now`, updating the state.
+    pub fn handle<B: AsRef<[u8]>>(&mut self, request: &Request<B>, now: OffsetDateTime) -> Response<Vec<u8>> {
+        self.handled += 1;
+        // UTC and whole microseconds, as the API's timestamps are.
+        let now = now.to_offset(time::UtcOffset::UTC);
+        let now = now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now);
+        if let Some(fault) = self.faults.pop_front() {
+            return fault.response();
+        }
+        if let Some(refusal) = self.count_call(now) {
+            return refusal;
+        }
+        routes::route(self, request, now)
+    }
+
+    /// How many requests [`handle`](Self::handle) has answered, faults and refusals included.
+    pub fn requests_handled(&self) -> u64 {
+        self.handled
+    }
+
+    /// Answers `429` with `Retry-After` to every call past `max_calls` in a window of
+    /// `window`, measured with the `now` given to [`handle`](Self::handle). A window starts
+    /// at the first call after the previous one ended. Replaces any earlier limit.
+    pub fn rate_limit(&mut self, max_calls: u32, window: Duration) {
+        self.rate = Some(RateLimit { max_calls, window, current: None });
+    }
+
+    /// Removes the rate limit.
+    pub fn clear_rate_limit(&mut self) {
+        self.rate = None;
+    }
+
+    /// Queues `fault` as the answer to the next call not already given a fault.
+    pub fn fail_next(&mut self, fault: Fault) {
+        self.faults.push_back(fault);
+    }
+
+    /// Faults queued and not yet used.
+    pub fn pending_faults(&self) -> usize {
+        self.faults.len()
+    }
+
+    /// The stored certificates, in upload order, as a list would show them.
+    pub fn certificates(&self) -> Vec<Certificate> {
+        self.store.iter().map(|s| s.certificate.clone()).collect()
+    }
+
+    /// The associations of certificate `id`, or `None` if there is no such certificate.
+    pub fn associations(&self, id: &CertificateId) -> Option<&[Association]> {
+        self.find(id).map(|s| s.associations.as_slice())
+    }
+
+    /// Test hook: a Cloudflare service starts using certificate `id`. `false` if there is
+    /// no such certificate. An association for the same service is replaced.
+    pub fn attach(&mut self, id: &CertificateId, association: Association) -> bool {
+        let Some(stored) = self.store.iter_mut().find(|s| s.certificate.id.as_ref() == Some(id)) else {
+            return false;
+        };
+        stored.associations.retain(|a| a.service != association.service);
+        stored.associations.push(association);
+        true
+    }
+
+    /// Test hook: `service` stops using certificate `id`. `false` if nothing was attached.
+    pub fn detach(&mut self, id: &CertificateId, service: &str) -> bool {
+        let Some(stored) = self.store.iter_mut().find(|s| s.certificate.id.as_ref() == Some(id)) else {
+            return false;
+        };
+        let before = stored.associations.len();
+        stored.associations.retain(|a| a.service.as_deref() != Some(service));
+        stored.associations.len() != before
+    }
+
+    /// Test hook: stores `certificate` as it is (e.g. a `gateway_managed` one, which no
+    /// upload can make) under a fresh ID, which is returned. `type` defaults to `custom`.
+    /// `None` only if no ID could be made, which does not happen.
+    pub fn insert(&mut self, certificate: Certificate) -> Option<CertificateId> {
+        let mut certificate = certificate;
+        let seed = format!("{:?}", certificate.name);
+        let id = self.fresh_id(seed.as_bytes())?;
+        certificate.id = Some(id.clone());
+        certificate.kind.get_or_insert(CertificateType::Custom);
+        self.store.push(Stored { certificate, associations: Vec::new() });
+        Some(id)
+    }
+
+    fn find(&self, id: &CertificateId) -> Option<&Stored> {
+        self.store.iter().find(|s| s.certificate.id.as_ref() == Some(id))
+    }
+
+    /// 32 lowercase hex characters: a hash of `content` mixed with the counter, then a
+    /// bijection of the counter, so two IDs never share the second half.
+    fn fresh_id(&mut self, content: &[u8]) -> Option<CertificateId> {
+        self.issued += 1;
+        let n = self.issued;
+        let hash =
+            content.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+        let high = crate::retry::splitmix64(hash ^ n.rotate_left(32));
+        let low = crate::retry::splitmix64(n);
+        // Hex digits always make a valid identifier.
+        CertificateId::new(format!("{high:016x}{low:016x}")).ok()
+    }
+
+    /// Counts a call against the rate limit; the refusal if it is over.
+    fn count_call(&mut self, now: OffsetDateTime) -> Option<Response<Vec<u8>>> {
+        let rate = self.rate.as_mut()?;
+        let (start, calls) = match rate.current {
+            Some((start, calls)) if now < start + rate.window => (start, calls.saturating_add(1)),
+            _ => (now, 1),
+        };
+        rate.current = Some((start, calls));
+        if calls <= rate.max_calls {
+            return None;
+        }
+        let left = (start + rate.window - now).as_seconds_f64().ceil();
+        let mut response =
+            reply::error(StatusCode::TOO_MANY_REQUESTS, 971, "Please wait and consider throttling your request speed");
+        reply::set_retry_after(&mut response, if left.is_finite() && left > 0.0 { left as u64 } else { 1 });
+        Some(response)
+    }
+}
+
+impl Fault {
+    fn response(self) -> Response<Vec<u8>> {
+        let status = |s: u16| StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match self {
+            Self::Html(s) => reply::html(status(s)),
+            Self::Api(s, code, message) => reply::error(status(s), code, message),
+            Self::Raw(s, content_type, body) => {
+                let mut response = Response::new(body);
+                *response.status_mut() = status(s);
+                if let Ok(v) = http::HeaderValue::try_from(content_type) {
+                    response.headers_mut().insert(http::header::CONTENT_TYPE, v);
+                }
+                response
+            }
+            Self::Disconnect => {
+                let mut response = Response::new(Vec::new());
+                *response.status_mut() = StatusCode::BAD_GATEWAY;
+                response.extensions_mut().insert(Disconnect);
+                response
+            }
+        }
+    }
+}

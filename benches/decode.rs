@@ -1,0 +1,174 @@
+//! Part 2 of issue 5: decoding a list envelope of 1, 100 and 1,000 realistic certificates,
+//! against the floor (serde_json on the bare `result` array, into the same structs) and the
+//! hand-written `serde_json::Value` path, on the same bytes in the same run.
+//!
+//! `cargo bench --bench decode`. Throughput is counted on the whole envelope for every
+//! variant, so the MB/s columns compare directly; allocations per decode come from divan's
+//! `AllocProfiler`.
+
+use cloudflare_mtls::time::OffsetDateTime;
+use cloudflare_mtls::time::format_description::well_known::Rfc3339;
+use cloudflare_mtls::{Certificate, CertificateId, CertificateType, Endpoint, List, Page};
+use divan::counter::BytesCount;
+use divan::{Bencher, black_box};
+use serde_json::Value;
+
+#[path = "support/mod.rs"]
+mod support;
+
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
+
+const SIZES: [u64; 3] = [1, 100, 1_000];
+
+fn main() {
+    // The three decoders must agree on every fixture, or the comparison means nothing.
+    for n in SIZES {
+        let f = support::list_envelope(n);
+        let ours = envelope_decode(&f.body);
+        assert_eq!(ours.items.len() as u64, n);
+        assert_eq!(ours.items, floor_decode(f.result_bytes()), "floor differs at n={n}");
+        assert_eq!(ours.items, value_decode_cloning(&f.body), "Value path differs at n={n}");
+        assert_eq!(ours.items, value_decode_moving(&f.body), "Value path differs at n={n}");
+        eprintln!("fixture n={n}: {} bytes of envelope, {} bytes of result array", f.body.len(), f.result.len());
+    }
+    let f = support::list_envelope_without_pem(1_000);
+    assert_eq!(envelope_decode(&f.body).items, value_decode_cloning(&f.body));
+    divan::main();
+}
+
+/// The crate: `List::from_response`, as the client calls it.
+fn envelope_decode(body: &[u8]) -> Page<Certificate> {
+    let response = http::Response::new(body);
+    List::from_response(&response).unwrap_or_default()
+}
+
+/// The floor: the bare array, straight into the same structs.
+fn floor_decode(array: &[u8]) -> Vec<Certificate> {
+    serde_json::from_slice(array).unwrap_or_default()
+}
+
+/// The usual hand-written path: a `Value` tree, then fields picked (and cloned) out of it.
+fn value_decode_cloning(body: &[u8]) -> Vec<Certificate> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else { return Vec::new() };
+    if v["success"].as_bool() != Some(true) {
+        return Vec::new();
+    }
+    let string = |o: &Value, k: &str| o[k].as_str().map(str::to_owned);
+    let date = |o: &Value, k: &str| o[k].as_str().and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok());
+    let certs = v["result"].as_array().map(|a| a.as_slice()).unwrap_or_default();
+    certs
+        .iter()
+        .map(|o| {
+            let mut c = Certificate::default();
+            c.id = o["id"].as_str().and_then(|s| CertificateId::new(s).ok());
+            c.name = string(o, "name");
+            c.ca = o["ca"].as_bool();
+            c.certificates = string(o, "certificates");
+            c.expires_on = date(o, "expires_on");
+            c.issuer = string(o, "issuer");
+            c.serial_number = string(o, "serial_number");
+            c.signature = string(o, "signature");
+            c.uploaded_on = date(o, "uploaded_on");
+            c.updated_at = date(o, "updated_at");
+            c.kind = o["type"].as_str().map(CertificateType::from);
+            c
+        })
+        .collect()
+}
+
+/// A careful hand-written path: the `Value` tree taken apart, strings moved rather than cloned.
+fn value_decode_moving(body: &[u8]) -> Vec<Certificate> {
+    let Ok(Value::Object(mut v)) = serde_json::from_slice::<Value>(body) else { return Vec::new() };
+    if v.get("success").and_then(Value::as_bool) != Some(true) {
+        return Vec::new();
+    }
+    let Some(Value::Array(certs)) = v.remove("result") else { return Vec::new() };
+    let take = |o: &mut serde_json::Map<String, Value>, k: &str| match o.remove(k) {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let date = |o: &serde_json::Map<String, Value>, k: &str| {
+        o.get(k).and_then(Value::as_str).and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+    };
+    certs
+        .into_iter()
+        .filter_map(|o| match o {
+            Value::Object(o) => Some(o),
+            _ => None,
+        })
+        .map(|mut o| {
+            let mut c = Certificate::default();
+            c.id = take(&mut o, "id").and_then(|s| CertificateId::new(s).ok());
+            c.name = take(&mut o, "name");
+            c.ca = o.get("ca").and_then(Value::as_bool);
+            c.certificates = take(&mut o, "certificates");
+            c.expires_on = date(&o, "expires_on");
+            c.issuer = take(&mut o, "issuer");
+            c.serial_number = take(&mut o, "serial_number");
+            c.signature = take(&mut o, "signature");
+            c.uploaded_on = date(&o, "uploaded_on");
+            c.updated_at = date(&o, "updated_at");
+            c.kind = take(&mut o, "type").map(|s| CertificateType::from(s.as_str()));
+            c
+        })
+        .collect()
+}
+
+#[divan::bench(args = SIZES)]
+fn envelope(bencher: Bencher, n: u64) {
+    let f = support::list_envelope(n);
+    bencher.counter(BytesCount::of_slice(&f.body)).bench(|| envelope_decode(black_box(&f.body)));
+}
+
+#[divan::bench(args = SIZES)]
+fn floor_bare_array(bencher: Bencher, n: u64) {
+    let f = support::list_envelope(n);
+    let array = f.result_bytes().to_vec();
+    bencher.counter(BytesCount::of_slice(&f.body)).bench(|| floor_decode(black_box(&array)));
+}
+
+#[divan::bench(args = SIZES)]
+fn value_then_pick_cloning(bencher: Bencher, n: u64) {
+    let f = support::list_envelope(n);
+    bencher.counter(BytesCount::of_slice(&f.body)).bench(|| value_decode_cloning(black_box(&f.body)));
+}
+
+#[divan::bench(args = SIZES)]
+fn value_then_pick_moving(bencher: Bencher, n: u64) {
+    let f = support::list_envelope(n);
+    bencher.counter(BytesCount::of_slice(&f.body)).bench(|| value_decode_moving(black_box(&f.body)));
+}
+
+/// The envelope's own share: `decode` with `result` ignored (what classifying a response costs
+/// beyond the items).
+#[divan::bench(args = SIZES)]
+fn envelope_result_ignored(bencher: Bencher, n: u64) {
+    let f = support::list_envelope(n);
+    let headers = http::HeaderMap::new();
+    bencher.counter(BytesCount::of_slice(&f.body)).bench(|| {
+        cloudflare_mtls::decode::<serde::de::IgnoredAny>(http::StatusCode::OK, &headers, black_box(&f.body))
+            .map(|s| s.result_info.unwrap_or_default())
+            .unwrap_or_default()
+    });
+}
+
+/// The two ends again on metadata only (no `certificates` PEM): where the `Value` path pays.
+#[divan::bench(args = [1_000])]
+fn envelope_without_pem(bencher: Bencher, n: u64) {
+    let f = support::list_envelope_without_pem(n);
+    bencher.counter(BytesCount::of_slice(&f.body)).bench(|| envelope_decode(black_box(&f.body)));
+}
+
+#[divan::bench(args = [1_000])]
+fn floor_bare_array_without_pem(bencher: Bencher, n: u64) {
+    let f = support::list_envelope_without_pem(n);
+    let array = f.result_bytes().to_vec();
+    bencher.counter(BytesCount::of_slice(&f.body)).bench(|| floor_decode(black_box(&array)));
+}
+
+#[divan::bench(args = [1_000])]
+fn value_then_pick_cloning_without_pem(bencher: Bencher, n: u64) {
+    let f = support::list_envelope_without_pem(n);
+    bencher.counter(BytesCount::of_slice(&f.body)).bench(|| value_decode_cloning(black_box(&f.body)));
+}

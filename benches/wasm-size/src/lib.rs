@@ -1,0 +1,40 @@
+//! A WASM module that uses the core the way a host would: build a `get` request, then
+//! decode the response body the host passes in. It exists to be measured (BENCHMARKS.md).
+
+use cloudflare_mtls::http::{Response, StatusCode};
+use cloudflare_mtls::{AccountId, CertificateId, Config, Credentials, Endpoint, Get};
+
+/// Memory for the host to write a response body into.
+#[unsafe(no_mangle)]
+pub extern "C" fn alloc(len: usize) -> *mut u8 {
+    let mut buffer = Vec::<u8>::with_capacity(len);
+    let ptr = buffer.as_mut_ptr();
+    std::mem::forget(buffer);
+    ptr
+}
+
+/// Builds `GET .../mtls_certificates/{id}` and decodes the `len` bytes at `body` as its
+/// response. Returns the request's header count plus the certificate name's length, or a
+/// negative number for an error (-1 build, -2 response).
+///
+/// # Safety
+/// `body` must point to `len` readable bytes (from [`alloc`]).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn get_certificate(body: *const u8, len: usize, status: u16) -> i32 {
+    // SAFETY: the caller promises `len` readable bytes at `body`.
+    let body = unsafe { std::slice::from_raw_parts(body, len) };
+    let request = Credentials::api_token("wasm-token").and_then(|credentials| {
+        let call = Get::new(
+            AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?,
+            CertificateId::new("2458ce5a0c1b4d4e8b4a6d0e0f5c3b2a")?,
+        );
+        call.to_request(&Config::new(credentials))
+    });
+    let Ok(request) = request else { return -1 };
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    match Get::from_response(&response) {
+        Ok(cert) => (request.headers().len() + cert.name.map_or(0, |n| n.len())) as i32,
+        Err(_) => -2,
+    }
+}

@@ -1,0 +1,122 @@
+//! Serves the fake mTLS API on loopback, for Cloudflare's own clients or yours.
+//!
+//! ```sh
+//! cargo run --example fake-server --features fake-server -- \
+//!     --listen 127.0.0.1:8787 --token TOKEN --account ACCOUNT_ID [--email E --key K]
+//! ```
+//!
+//! Every option has a default. Prints the base URL and the environment for Cloudflare's
+//! Python SDK and `wrangler`, then logs each request. Ctrl-C stops it.
+
+use std::process::ExitCode;
+
+use cloudflare_mtls::AccountId;
+use cloudflare_mtls::fake::FakeApi;
+use cloudflare_mtls::fake_server::FakeServer;
+
+const USAGE: &str =
+    "usage: fake-server [--listen ADDR] [--token TOKEN] [--account ACCOUNT_ID] [--email EMAIL --key KEY]
+
+  --listen ADDR         loopback address and port to listen on (default 127.0.0.1:8787; port 0 picks one)
+  --token TOKEN         the API token to accept as `Authorization: Bearer TOKEN` (default fake-token)
+  --account ACCOUNT_ID  the one account the fake holds (default 023e105f4ecef8ad9ca31a8372d0c353)
+  --email EMAIL --key KEY
+                        also accept this global API key with X-Auth-Email (optional, both or neither)";
+
+struct Args {
+    listen: String,
+    token: String,
+    account: String,
+    global_key: Option<(String, String)>,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut parsed = Args {
+        listen: "127.0.0.1:8787".into(),
+        token: "fake-token".into(),
+        account: "023e105f4ecef8ad9ca31a8372d0c353".into(),
+        global_key: None,
+    };
+    let (mut email, mut key) = (None, None);
+    while let Some(flag) = args.next() {
+        if flag == "-h" || flag == "--help" {
+            return Err(String::new());
+        }
+        // `--flag=value` or `--flag value`.
+        let (name, inline) = match flag.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (flag.clone(), None),
+        };
+        let slot = match name.as_str() {
+            "--listen" => &mut parsed.listen,
+            "--token" => &mut parsed.token,
+            "--account" => &mut parsed.account,
+            "--email" => email.insert(String::new()),
+            "--key" => key.insert(String::new()),
+            _ => return Err(format!("unknown argument {flag:?}")),
+        };
+        *slot = match inline.or_else(|| args.next()) {
+            Some(v) if !v.is_empty() => v,
+            _ => return Err(format!("{name} needs a value")),
+        };
+    }
+    parsed.global_key = match (email, key) {
+        (Some(e), Some(k)) => Some((e, k)),
+        (None, None) => None,
+        _ => return Err("--email and --key go together".into()),
+    };
+    Ok(parsed)
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(why) if why.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(why) => {
+            eprintln!("fake-server: {why}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let account = match AccountId::new(args.account.clone()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("fake-server: --account: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut api = FakeApi::new(&args.token, account.clone());
+    if let Some((email, key)) = &args.global_key {
+        api = api.with_global_key(email, key);
+    }
+    let server = match FakeServer::bind(args.listen.as_str(), api) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fake-server: cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let base = server.base_url();
+    println!("Fake Cloudflare mTLS API listening on {}", server.local_addr());
+    println!("Base URL: {base}");
+    println!();
+    println!("For this crate and Cloudflare's Python SDK:");
+    println!("  export CLOUDFLARE_BASE_URL={base}");
+    println!("For wrangler:");
+    println!("  export CLOUDFLARE_API_BASE_URL={base}");
+    println!("For both:");
+    println!("  export CLOUDFLARE_API_TOKEN={}", args.token);
+    println!("  export CLOUDFLARE_ACCOUNT_ID={account}");
+    if let Some((email, _)) = &args.global_key {
+        println!("  (or CLOUDFLARE_EMAIL={email} with CLOUDFLARE_API_KEY=<the --key given>)");
+    }
+    println!();
+    println!("Ctrl-C stops it. Requests:");
+    server.log_requests(|method, uri, status| println!("  {method} {uri} -> {}", status.as_u16()));
+    // The server runs on its own thread; this one waits until the process is interrupted.
+    loop {
+        std::thread::park();
+    }
+}

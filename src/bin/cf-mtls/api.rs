@@ -1,0 +1,190 @@
+//! The calls the commands make, each returning the typed model (for text output and
+//! decisions) together with the API's JSON object exactly as it came (for `--json`).
+//!
+//! The raw objects come from a transport wrapper that keeps the body of every successful
+//! response: the core decodes the same bytes, so a field this version of the crate does not
+//! know still reaches `--json`.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use cloudflare_mtls::http::{Request, Response};
+use cloudflare_mtls::retry::Failure;
+use cloudflare_mtls::{AccountId, Association, BlockingClient, Certificate, CertificateId, Config, HttpClient};
+use cloudflare_mtls::{List, RetryPolicy, Upload};
+use serde_json::Value;
+
+use crate::exit::{CliError, Exit};
+
+/// Keeps the body of every 2xx response `inner` receives.
+pub struct Recording<'t, T> {
+    inner: &'t T,
+    bodies: RefCell<Vec<Vec<u8>>>,
+}
+
+impl<T: HttpClient> HttpClient for Recording<'_, T> {
+    type Error = T::Error;
+    type Body = T::Body;
+
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<T::Body>, T::Error> {
+        let response = self.inner.send(request)?;
+        if response.status().is_success() {
+            self.bodies.borrow_mut().push(response.body().as_ref().to_vec());
+        }
+        Ok(response)
+    }
+
+    fn failure(error: &T::Error) -> Failure {
+        T::failure(error)
+    }
+}
+
+/// A typed model and its JSON object as the API sent it.
+pub struct Raw<M> {
+    /// The decoded model.
+    pub model: M,
+    /// The API's object.
+    pub json: Value,
+}
+
+/// The account's certificates, over a blocking transport.
+pub struct Api<'t, T> {
+    client: BlockingClient<Recording<'t, T>, fn(Duration)>,
+    account: AccountId,
+}
+
+impl<'t, T> Api<'t, T>
+where
+    T: HttpClient,
+    T::Error: std::fmt::Display,
+{
+    /// Calls `account`'s API over `transport`, retrying by `retry` (jitter drawn from `seed`).
+    pub fn new(config: Config, transport: &'t T, retry: RetryPolicy, seed: u64, account: AccountId) -> Self {
+        let recording = Recording { inner: transport, bodies: RefCell::new(Vec::new()) };
+        let sleep: fn(Duration) = std::thread::sleep;
+        let client = BlockingClient::new(config, recording).with_sleep(sleep).with_retry(retry).with_seed(seed);
+        Self { client, account }
+    }
+
+    /// The account.
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    /// The `result` of every body recorded since the last call, then forgets them.
+    fn results(&self) -> Vec<Value> {
+        let bodies = std::mem::take(&mut *self.client.transport().bodies.borrow_mut());
+        bodies
+            .iter()
+            .filter_map(|body| serde_json::from_slice::<Value>(body).ok())
+            .filter_map(|mut envelope| envelope.get_mut("result").map(Value::take))
+            .collect()
+    }
+
+    /// The one object of the last response, or the model itself if the body was not kept.
+    fn one(&self, model: Certificate) -> Raw<Certificate> {
+        let json = self.results().pop().unwrap_or_else(|| serde_json::to_value(&model).unwrap_or(Value::Null));
+        Raw { model, json }
+    }
+
+    /// Pairs models with the items of every recorded page.
+    fn many<M: serde::Serialize>(&self, models: Vec<M>) -> Vec<Raw<M>> {
+        let mut items: Vec<Value> = self
+            .results()
+            .into_iter()
+            .flat_map(|page| match page {
+                Value::Array(items) => items,
+                _ => Vec::new(),
+            })
+            .collect();
+        // Every page the core decoded was recorded, so the counts match; if they ever did
+        // not, the typed models are the safe answer.
+        if items.len() != models.len() {
+            items = models.iter().map(|m| serde_json::to_value(m).unwrap_or(Value::Null)).collect();
+        }
+        models.into_iter().zip(items).map(|(model, json)| Raw { model, json }).collect()
+    }
+
+    /// Uploads; the stored certificate.
+    pub fn upload(&self, upload: &Upload) -> Result<Raw<Certificate>, CliError> {
+        self.results();
+        let cert = self.client.upload(upload)?;
+        Ok(self.one(cert))
+    }
+
+    /// Every certificate `list` matches, all pages.
+    pub fn list(&self, list: List) -> Result<Vec<Raw<Certificate>>, CliError> {
+        self.results();
+        let certs = self.client.list_all(list).collect::<Result<Vec<_>, _>>()?;
+        Ok(self.many(certs))
+    }
+
+    /// One certificate.
+    pub fn get(&self, id: &CertificateId) -> Result<Raw<Certificate>, CliError> {
+        self.results();
+        let cert = self.client.get(&self.account, id)?;
+        Ok(self.one(cert))
+    }
+
+    /// Deletes; the certificate as it was. When the API refuses for another reason than
+    /// not found, credentials or rate limiting, the error lists the certificate's
+    /// associations, if any: that is why the API refuses a deletion.
+    pub fn delete(&self, id: &CertificateId) -> Result<Raw<Certificate>, CliError> {
+        self.results();
+        let error = match self.client.delete(&self.account, id) {
+            Ok(cert) => return Ok(self.one(cert)),
+            Err(error) => error,
+        };
+        let maybe_in_use = error
+            .response()
+            .is_some_and(|r| r.api().is_some() && !r.is_not_found() && !r.is_auth_error() && !r.is_rate_limited());
+        let mut err = CliError::from(error);
+        if maybe_in_use && let Ok(page) = self.client.associations(&self.account, id) {
+            if !page.items.is_empty() {
+                err = err.note("the certificate is in use by:");
+                for a in &page.items {
+                    let service = a.service.as_deref().unwrap_or("(unnamed service)");
+                    err = err.note(format!("  {service}  {}", a.status.as_deref().unwrap_or("")));
+                }
+                err = err.note("hint: remove it from these services first, then delete it");
+            }
+        }
+        Err(err)
+    }
+
+    /// The services that use a certificate.
+    pub fn associations(&self, id: &CertificateId) -> Result<Vec<Raw<Association>>, CliError> {
+        self.results();
+        let page = self.client.associations(&self.account, id)?;
+        Ok(self.many(page.items))
+    }
+
+    /// The one certificate named exactly `name` (the API filters with `?name=`; the exact
+    /// comparison is made here too). None or several is an error, never a guess.
+    pub fn find_by_name(&self, name: &str) -> Result<(CertificateId, Raw<Certificate>), CliError> {
+        let mut found: Vec<Raw<Certificate>> = self
+            .list(List::new(self.account.clone()).name(name))?
+            .into_iter()
+            .filter(|c| c.model.name.as_deref() == Some(name))
+            .collect();
+        match (found.pop(), found.is_empty()) {
+            (None, _) => Err(CliError::new(Exit::Api, format!("no certificate named {name:?}"))
+                .note("hint: `cf-mtls list` shows every certificate's name and ID")),
+            (Some(one), true) => match one.model.id.clone() {
+                Some(id) => Ok((id, one)),
+                None => Err(CliError::new(Exit::Api, format!("the API listed {name:?} without an ID"))),
+            },
+            (Some(last), false) => {
+                found.push(last);
+                let ids: Vec<&str> =
+                    found.iter().map(|c| c.model.id.as_ref().map_or("(no ID)", CertificateId::as_str)).collect();
+                Err(CliError::usage(format!(
+                    "{} certificates are named {name:?}: {}",
+                    ids.len(),
+                    ids.join(", ")
+                ))
+                .note("hint: pass the ID of the one you mean instead of --name"))
+            }
+        }
+    }
+}

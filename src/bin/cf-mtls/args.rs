@@ -1,0 +1,204 @@
+//! The command line, declared with clap's derive.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use cloudflare_mtls::{AccountId, BaseUrl, CertificateId, CertificateType};
+
+const ABOUT: &str = "Manage Cloudflare mTLS certificates: upload, list, get, associations, delete.";
+
+const LONG_ABOUT: &str = "\
+Manage the mTLS certificates of a Cloudflare account: upload, list, get, associations, delete.
+
+Credentials come from the same environment variables as Cloudflare's own tools:
+  CLOUDFLARE_API_TOKEN       an API token with `SSL and Certificates` (#ssl:read, #ssl:edit)
+  CLOUDFLARE_API_KEY         a global API key, with CLOUDFLARE_EMAIL
+  CLOUDFLARE_ACCOUNT_ID      the account (or --account-id)
+  CLOUDFLARE_BASE_URL        another API base URL (wrangler's CLOUDFLARE_API_BASE_URL works too)
+Prefer the environment to --api-token: a flag shows up in `ps` and in shell history.
+
+Try it without an account: run `cf-mtls serve-fake` and use the lines it prints.";
+
+/// `cf-mtls`: the command line.
+#[derive(Debug, Parser)]
+#[command(name = "cf-mtls", version, about = ABOUT, long_about = LONG_ABOUT, after_help = crate::exit::help())]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes (they may come before or after the command).
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Print the API's JSON objects as they came (one JSON document on stdout) instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print the HTTP request that would be sent (secrets redacted) and send nothing
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// The account ID
+    #[arg(long, global = true, value_name = "ID", env = "CLOUDFLARE_ACCOUNT_ID")]
+    pub account_id: Option<AccountId>,
+
+    /// An API token; prefer CLOUDFLARE_API_TOKEN (a flag shows in `ps` and shell history)
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub api_token: Option<String>,
+
+    /// The API base URL [default: https://api.cloudflare.com/client/v4, or CLOUDFLARE_BASE_URL,
+    /// or CLOUDFLARE_API_BASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<BaseUrl>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upload a certificate or chain (PEM), checked locally first
+    #[command(after_help = crate::exit::help())]
+    Upload(UploadArgs),
+    /// List certificates as a table (every page)
+    #[command(after_help = crate::exit::help())]
+    List(ListArgs),
+    /// Show one certificate
+    #[command(after_help = crate::exit::help())]
+    Get(Target),
+    /// List the Cloudflare services that use a certificate
+    #[command(after_help = crate::exit::help())]
+    Associations(Target),
+    /// Delete a certificate (asks first on a terminal; refused while a service uses it)
+    #[command(after_help = crate::exit::help())]
+    Delete(DeleteArgs),
+    /// Run a fake of the API on this machine, to try this tool (or wrangler, or an SDK)
+    /// without an account
+    #[command(after_help = crate::exit::help())]
+    ServeFake(ServeArgs),
+}
+
+/// `upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// The certificate, or a chain of certificates, in a PEM file
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+
+    /// The private key, in a PEM file of its own (only a few services need it)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// A unique name for the certificate
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Upload a CA certificate (to verify client certificates); without it, a leaf certificate
+    #[arg(long)]
+    pub ca: bool,
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only certificates of this type: custom, gateway_managed, access_managed (repeat for
+    /// several)
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<CertificateType>,
+
+    /// Only CA certificates
+    #[arg(long, conflicts_with = "leaf")]
+    pub ca: bool,
+
+    /// Only leaf (non-CA) certificates
+    #[arg(long)]
+    pub leaf: bool,
+
+    /// Only the certificate with this name
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Only certificates that expire within this time (e.g. 30d, 12h, 2w), expired ones
+    /// included
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expiring_within: Option<Duration>,
+}
+
+/// Which certificate: an ID, or `--name`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// The certificate's ID
+    pub id: Option<CertificateId>,
+
+    /// The certificate's name instead of its ID (exactly one certificate must have it)
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// `delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Which certificate.
+    #[command(flatten)]
+    pub target: Target,
+
+    /// Do not ask for confirmation (needed when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `serve-fake`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen (loopback only; port 0 picks a free one)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8799")]
+    pub listen: SocketAddr,
+
+    /// The API token the fake accepts
+    #[arg(long, value_name = "TOKEN", default_value = "fake-token")]
+    pub token: String,
+
+    /// The account ID the fake serves
+    #[arg(long, value_name = "ID", default_value = "023e105f4ecef8ad9ca31a8372d0c353")]
+    pub account: AccountId,
+}
+
+/// `30d`, `12h`, `2w`, `1w 3d`: humantime's syntax.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 30d, 12h, 2w)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
+        assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(12 * 3_600)));
+        assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * 86_400)));
+        assert!(parse_duration("soon").unwrap_err().contains("30d"));
+    }
+
+    #[test]
+    fn id_and_name_exclude_each_other() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+        assert!(parse(&["cf-mtls", "get", "abc"]).is_ok());
+        assert!(parse(&["cf-mtls", "get", "--name", "n"]).is_ok());
+        assert!(parse(&["cf-mtls", "get"]).is_err());
+        assert!(parse(&["cf-mtls", "get", "abc", "--name", "n"]).is_err());
+        assert!(parse(&["cf-mtls", "get", "a/b"]).is_err());
+        assert!(parse(&["cf-mtls", "list", "--ca", "--leaf"]).is_err());
+    }
+}

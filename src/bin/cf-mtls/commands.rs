@@ -1,0 +1,201 @@
+//! The commands: each either runs against the API or, with `--dry-run`, prints the request
+//! it would send first.
+
+use std::io::IsTerminal;
+
+use cloudflare_mtls::{AccountId, Associations, Config, Delete, Endpoint, Get, HttpClient, List, Pager};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::api::{Api, Raw};
+use crate::args::{Command, DeleteArgs, ListArgs, Target};
+use crate::exit::{CliError, Exit};
+use crate::{confirm, files, output};
+
+/// What every command shares.
+pub struct Context {
+    /// `--json`.
+    pub json: bool,
+    /// The clock, read once.
+    pub now: OffsetDateTime,
+}
+
+/// The `List` call of `list`'s filters.
+fn list_call(account: AccountId, args: &ListArgs) -> List {
+    let mut list = List::new(account);
+    for kind in &args.types {
+        list = list.kind(kind.clone());
+    }
+    if args.ca || args.leaf {
+        list = list.ca(args.ca);
+    }
+    if let Some(name) = &args.name {
+        list = list.name(name.clone());
+    }
+    list
+}
+
+/// `--dry-run`: the first request the command would send, and nothing sent.
+pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Context) -> Result<(), CliError> {
+    // A lookup by name must be answered before the real request can be built.
+    let by_name = |name: &str, then: &str| {
+        let lookup = first_page(List::new(account.clone()).name(name));
+        (lookup, Some(format!("then {then} the one certificate named {name:?} that this lookup finds")))
+    };
+    let (request, then) = match command {
+        Command::Upload(args) => (files::prepare(account, args, ctx.now)?.to_request(config), None),
+        Command::List(args) => (first_page(list_call(account, args)).to_request(config), None),
+        Command::Get(Target { id: Some(id), .. }) => (Get::new(account, id.clone()).to_request(config), None),
+        Command::Associations(Target { id: Some(id), .. }) => {
+            (Associations::new(account, id.clone()).to_request(config), None)
+        }
+        Command::Delete(DeleteArgs { target: Target { id: Some(id), .. }, .. }) => {
+            (Delete::new(account, id.clone()).to_request(config), None)
+        }
+        Command::Get(Target { name: Some(name), .. }) => {
+            let (lookup, then) = by_name(name, "show");
+            (lookup.to_request(config), then)
+        }
+        Command::Associations(Target { name: Some(name), .. }) => {
+            let (lookup, then) = by_name(name, "list the associations of");
+            (lookup.to_request(config), then)
+        }
+        Command::Delete(DeleteArgs { target: Target { name: Some(name), .. }, .. }) => {
+            let (lookup, then) = by_name(name, "DELETE");
+            (lookup.to_request(config), then)
+        }
+        Command::Get(_) | Command::Associations(_) | Command::Delete(_) => {
+            return Err(CliError::usage("give a certificate ID or --name"));
+        }
+        Command::ServeFake(_) => return Err(CliError::usage("serve-fake sends no request: --dry-run does not apply")),
+    };
+    let request = request?;
+    if ctx.json {
+        let mut value = output::request_json(&request);
+        if let (Some(then), Value::Object(map)) = (&then, &mut value) {
+            map.insert("then".to_owned(), Value::String(then.clone()));
+        }
+        output::print_json(&value)?;
+    } else {
+        let mut text = output::request_text(&request);
+        if let Some(then) = then {
+            text.push_str(&format!("\n# {then}\n"));
+        }
+        output::print(&text)?;
+    }
+    Ok(())
+}
+
+/// The first call of `list_all`: the pager adds the page parameters.
+fn first_page(list: List) -> List {
+    let pager = Pager::new(list.clone());
+    pager.next_call().unwrap_or(list)
+}
+
+/// Runs `command` against the API.
+pub fn run<T>(command: &Command, api: &Api<'_, T>, ctx: &Context) -> Result<(), CliError>
+where
+    T: HttpClient,
+    T::Error: std::fmt::Display,
+{
+    match command {
+        Command::Upload(args) => {
+            let upload = files::prepare(api.account().clone(), args, ctx.now)?;
+            let stored = api.upload(&upload)?;
+            if ctx.json {
+                return Ok(output::print_json(&stored.json)?);
+            }
+            let head = format!("Uploaded certificate {}\n", output::certificate_label(&stored.model));
+            Ok(output::print(&(head + &output::certificate_details(&stored.model, ctx.now)))?)
+        }
+        Command::List(args) => list(api, args, ctx),
+        Command::Get(target) => {
+            let cert = match target_id(target)? {
+                Ok(id) => api.get(&id)?,
+                Err(name) => api.find_by_name(name)?.1,
+            };
+            if ctx.json {
+                return Ok(output::print_json(&cert.json)?);
+            }
+            Ok(output::print(&output::certificate_details(&cert.model, ctx.now))?)
+        }
+        Command::Associations(target) => {
+            let id = match target_id(target)? {
+                Ok(id) => id,
+                Err(name) => api.find_by_name(name)?.0,
+            };
+            let associations = api.associations(&id)?;
+            if ctx.json {
+                return Ok(output::print_json(&Value::Array(associations.into_iter().map(|a| a.json).collect()))?);
+            }
+            let models: Vec<_> = associations.iter().map(|a| &a.model).collect();
+            Ok(output::print(&output::association_table(&models))?)
+        }
+        Command::Delete(args) => delete(api, args, ctx),
+        Command::ServeFake(_) => Err(CliError::new(Exit::Other, "serve-fake is not an API command")),
+    }
+}
+
+/// The ID given, or the name to look up.
+fn target_id(target: &Target) -> Result<Result<cloudflare_mtls::CertificateId, &str>, CliError> {
+    match (&target.id, &target.name) {
+        (Some(id), _) => Ok(Ok(id.clone())),
+        (None, Some(name)) => Ok(Err(name)),
+        (None, None) => Err(CliError::usage("give a certificate ID or --name")),
+    }
+}
+
+fn list<T>(api: &Api<'_, T>, args: &ListArgs, ctx: &Context) -> Result<(), CliError>
+where
+    T: HttpClient,
+    T::Error: std::fmt::Display,
+{
+    let deadline = args.expiring_within.map(|d| ctx.now + d);
+    let certs: Vec<Raw<_>> = api
+        .list(list_call(api.account().clone(), args))?
+        .into_iter()
+        .filter(|c| args.name.as_ref().is_none_or(|name| c.model.name.as_ref() == Some(name)))
+        .filter(|c| deadline.is_none_or(|d| c.model.expires_before(d) == Some(true)))
+        .collect();
+    if ctx.json {
+        return Ok(output::print_json(&Value::Array(certs.into_iter().map(|c| c.json).collect()))?);
+    }
+    if certs.is_empty() {
+        return Ok(output::print("No certificates.\n")?);
+    }
+    let models: Vec<_> = certs.iter().map(|c| &c.model).collect();
+    Ok(output::print(&output::certificate_table(&models, ctx.now, output::terminal_width()))?)
+}
+
+fn delete<T>(api: &Api<'_, T>, args: &DeleteArgs, ctx: &Context) -> Result<(), CliError>
+where
+    T: HttpClient,
+    T::Error: std::fmt::Display,
+{
+    let ask = !args.yes;
+    // Refuse before sending anything: a script would hang or delete on a guess otherwise.
+    if ask && !std::io::stdin().is_terminal() {
+        return Err(CliError::usage("refusing to delete without confirmation: stdin is not a terminal")
+            .note("hint: pass --yes to delete from a script"));
+    }
+    let (id, known) = match target_id(&args.target)? {
+        Ok(id) if ask => (id.clone(), Some(api.get(&id)?.model)),
+        Ok(id) => (id, None),
+        Err(name) => {
+            let (id, cert) = api.find_by_name(name)?;
+            (id, Some(cert.model))
+        }
+    };
+    if ask {
+        let label = known.as_ref().map_or_else(|| id.to_string(), output::certificate_label);
+        if !confirm::ask(&format!("Delete certificate {label}?"))? {
+            return Err(CliError::new(Exit::Other, "not deleted"));
+        }
+    }
+    let deleted = api.delete(&id)?;
+    if ctx.json {
+        return Ok(output::print_json(&deleted.json)?);
+    }
+    let label = known.as_ref().map_or_else(|| output::certificate_label(&deleted.model), output::certificate_label);
+    Ok(output::print(&format!("Deleted certificate {label}.\n"))?)
+}

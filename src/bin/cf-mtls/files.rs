@@ -1,0 +1,139 @@
+//! What `upload` checks on this machine before anything is sent, beyond the core's PEM
+//! structure check (`Upload::validate`): that the files can be read, and that every
+//! certificate parses as X.509 and has not expired.
+
+use std::path::Path;
+
+use cloudflare_mtls::{AccountId, BuildError, PrivateKey, Upload};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::args::UploadArgs;
+use crate::exit::CliError;
+
+/// Reads `path` as UTF-8 text; `what` names it in the message.
+fn read(path: &Path, what: &str) -> Result<String, CliError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::local(format!("cannot read the {what} file {}: {e}", path.display())))
+}
+
+/// Reads the files of `args` into an [`Upload`] and checks it, with the clock at `now`.
+pub fn prepare(account: AccountId, args: &UploadArgs, now: OffsetDateTime) -> Result<Upload, CliError> {
+    let certificates = read(&args.cert, "certificate")?;
+    let key = args.key.as_deref().map(|path| read(path, "private key")).transpose()?;
+    let mut upload = Upload::new(account, certificates, args.ca);
+    if let Some(name) = &args.name {
+        upload = upload.name(name.clone());
+    }
+    if let Some(key) = key {
+        upload = upload.private_key(PrivateKey::new(key));
+    }
+    upload.validate().map_err(|e| explain(e, &upload.certificates, args))?;
+    check_expiry(&upload.certificates, &args.cert, now)?;
+    Ok(upload)
+}
+
+/// The core's message, named after the file, with advice in the tool's own terms.
+fn explain(error: BuildError, certificates: &str, args: &UploadArgs) -> CliError {
+    match &error {
+        BuildError::InvalidCertificates(reason) => {
+            let err = CliError::local(format!("{}: invalid certificates: {reason}", args.cert.display()));
+            let holds_key = pem::parse_many(certificates)
+                .is_ok_and(|blocks| blocks.iter().any(|b| b.tag().ends_with("PRIVATE KEY")));
+            if holds_key {
+                err.note("hint: put the key in a file of its own and pass it with --key FILE")
+            } else {
+                err
+            }
+        }
+        BuildError::InvalidPrivateKey(reason) => {
+            let path = args.key.as_deref().unwrap_or(Path::new("--key"));
+            CliError::local(format!("{}: invalid private key: {reason}", path.display()))
+        }
+        _ => CliError::from(error),
+    }
+}
+
+/// Every certificate must be X.509 that the API can parse, and still valid at `now`.
+fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<(), CliError> {
+    // `validate` has accepted the PEM, so this parse succeeds; its error is still reported.
+    let blocks = pem::parse_many(pem_text)
+        .map_err(|e| CliError::local(format!("{}: malformed PEM: {e}", path.display())))?;
+    let count = blocks.len();
+    for (index, block) in blocks.iter().enumerate() {
+        let which = if count == 1 { "the certificate".to_owned() } else { format!("certificate {} of {count}", index + 1) };
+        let (_, cert) = x509_parser::parse_x509_certificate(block.contents()).map_err(|e| {
+            CliError::local(format!("{}: {which} is not a valid X.509 certificate: {e}", path.display()))
+        })?;
+        let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
+            .map_err(|e| CliError::local(format!("{}: {which} has an unusable expiry date: {e}", path.display())))?;
+        if not_after <= now {
+            let when = not_after.format(&Rfc3339).unwrap_or_else(|_| not_after.to_string());
+            return Err(CliError::local(format!(
+                "{}: {which} ({}) expired on {when}",
+                path.display(),
+                cert.subject()
+            ))
+            .note("hint: renew the certificate and upload the new one"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const CA_PEM: &str = include_str!("../../../tests/fixtures/openapi-example-ca.pem");
+    const KEY_PEM: &str = include_str!("../../../tests/fixtures/openapi-example-key.pem");
+
+    fn args(cert: &Path, key: Option<&Path>) -> UploadArgs {
+        UploadArgs { cert: cert.to_owned(), key: key.map(Path::to_owned), name: Some("n".into()), ca: true }
+    }
+
+    fn account() -> AccountId {
+        AccountId::new("acc").unwrap()
+    }
+
+    fn temp(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("cf-mtls-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_good_certificate_and_key_pass() {
+        let cert = temp("ok.pem", CA_PEM);
+        let key = temp("ok.key", KEY_PEM);
+        let up = prepare(account(), &args(&cert, Some(&key)), datetime!(2030-01-01 0:00 UTC)).unwrap();
+        assert!(up.ca);
+        assert_eq!(up.name.as_deref(), Some("n"));
+        assert_eq!(up.private_key.unwrap().expose(), KEY_PEM);
+    }
+
+    #[test]
+    fn each_local_problem_has_its_message() {
+        let missing = Path::new("/nonexistent/cert.pem");
+        let err = prepare(account(), &args(missing, None), datetime!(2030-01-01 0:00 UTC)).unwrap_err();
+        assert!(err.message.contains("cannot read the certificate file /nonexistent/cert.pem"), "{}", err.message);
+
+        let both = temp("both.pem", &format!("{CA_PEM}{KEY_PEM}"));
+        let err = prepare(account(), &args(&both, None), datetime!(2030-01-01 0:00 UTC)).unwrap_err();
+        assert!(err.notes.iter().any(|n| n.contains("--key")), "{err:?}");
+        assert!(!err.message.contains("MII"));
+
+        let cert = temp("exp.pem", CA_PEM);
+        let err = prepare(account(), &args(&cert, None), datetime!(2200-01-01 0:00 UTC)).unwrap_err();
+        assert!(err.message.contains("expired on 2122-"), "{}", err.message);
+
+        let garbage = temp("garbage.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+        let err = prepare(account(), &args(&garbage, None), datetime!(2030-01-01 0:00 UTC)).unwrap_err();
+        assert!(err.message.contains("not a valid X.509"), "{}", err.message);
+        for e in [err] {
+            assert_eq!(e.exit, crate::exit::Exit::Local);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `cf-mtls`: Cloudflare's mTLS certificates from the shell. See `cf-mtls --help`.
+
+mod api;
+mod args;
+mod commands;
+mod confirm;
+mod exit;
+mod files;
+mod output;
+mod serve;
+mod table;
+
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use cloudflare_mtls::{AccountId, Config};
+
+use crate::args::{Cli, Command, Global};
+use crate::exit::{CliError, Exit};
+
+fn main() -> ExitCode {
+    // clap prints usage errors itself and exits with 2 (`Exit::Usage`), help with 0.
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::from(Exit::Ok.code()),
+        Err(err) => {
+            eprintln!("error: {}", err.message);
+            for note in &err.notes {
+                eprintln!("{note}");
+            }
+            ExitCode::from(err.exit.code())
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), CliError> {
+    if let Command::ServeFake(args) = &cli.command {
+        if cli.global.dry_run {
+            return Err(CliError::usage("serve-fake sends no request: --dry-run does not apply"));
+        }
+        return serve::serve(args, cli.global.json);
+    }
+    let config = config(&cli.global)?;
+    let account = account(&cli.global)?;
+    let ctx = commands::Context { json: cli.global.json, now: time::OffsetDateTime::now_utc() };
+    if cli.global.dry_run {
+        return commands::dry_run(&cli.command, &config, account, &ctx);
+    }
+    let client = cloudflare_mtls::ureq::client(config.clone());
+    let api = api::Api::new(config, client.transport(), client.retry_policy().clone(), seed(), account);
+    commands::run(&cli.command, &api, &ctx)
+}
+
+/// The core reads the environment (the same names as Cloudflare's tools); flags win.
+fn config(global: &Global) -> Result<Config, CliError> {
+    let lookup = |name: &str| match name {
+        "CLOUDFLARE_API_TOKEN" if global.api_token.is_some() => global.api_token.clone(),
+        // A --base-url makes the variables irrelevant, even malformed ones.
+        "CLOUDFLARE_BASE_URL" | "CLOUDFLARE_API_BASE_URL" if global.base_url.is_some() => None,
+        _ => std::env::var(name).ok(),
+    };
+    let config = Config::from_lookup(lookup)?;
+    Ok(match &global.base_url {
+        Some(url) => config.with_base_url(url.clone()),
+        None => config,
+    })
+}
+
+fn account(global: &Global) -> Result<AccountId, CliError> {
+    global.account_id.clone().ok_or_else(|| {
+        CliError::usage("CLOUDFLARE_ACCOUNT_ID is not set")
+            .note("hint: export CLOUDFLARE_ACCOUNT_ID=... (on the dashboard's account home page), or pass --account-id")
+    })
+}
+
+/// Retry jitter differs between processes, so that clients failing together do not retry
+/// together.
+fn seed() -> u64 {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ u64::from(std::process::id()).rotate_left(32)
+}

@@ -1,0 +1,119 @@
+//! Shared by the `cli_*` tests: a fake API on loopback, and the built `cf-mtls` run against
+//! it with a clean environment (the developer's own Cloudflare variables never leak in).
+#![allow(dead_code)] // Each test crate uses its own part of this module.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use cloudflare_mtls::fake::FakeApi;
+use cloudflare_mtls::fake_server::FakeServer;
+use cloudflare_mtls::{AccountId, Certificate, CertificateId};
+
+pub const TOKEN: &str = "test-token-SECRET";
+pub const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+pub const BIN: &str = env!("CARGO_BIN_EXE_cf-mtls");
+
+/// The example CA of Cloudflare's OpenAPI document (valid until 2122).
+pub const CA_PEM: &str = include_str!("../fixtures/openapi-example-ca.pem");
+/// Its private key.
+pub const KEY_PEM: &str = include_str!("../fixtures/openapi-example-key.pem");
+/// A self-signed CA, `CN=expired.example`, valid 2020-01-01 to 2021-01-01 (made with
+/// Python's `cryptography`).
+pub const EXPIRED_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBNTCB3aADAgECAgIQkjAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9leHBpcmVk
+LmV4YW1wbGUwHhcNMjAwMTAxMDAwMDAwWhcNMjEwMTAxMDAwMDAwWjAaMRgwFgYD
+VQQDDA9leHBpcmVkLmV4YW1wbGUwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQX
+12Dabu4nED21qrtSoeqrHeaQ8mxI/aD532LBg0AFDw6/zRQBngB4pp55gRFrgR8P
+1MilEHG8yCGcScOLV2q0oxMwETAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMC
+A0cAMEQCIEr7Mqv2xJGpfXgWcdZyEiJSPhz/RrVU/luZJOVjUrpcAiAomHd6FHBy
+6Sf7Fybz//X994tlJ7397tBVXVMSJtbYOQ==
+-----END CERTIFICATE-----
+";
+
+pub fn account() -> AccountId {
+    AccountId::new(ACCOUNT).unwrap()
+}
+
+/// A fresh fake API on 127.0.0.1, accepting `TOKEN` for `ACCOUNT`.
+pub fn fake() -> FakeServer {
+    FakeServer::start(FakeApi::new(TOKEN, account())).unwrap()
+}
+
+/// Stores a certificate in `fake` directly (e.g. one sharing a name with another).
+pub fn insert(fake: &FakeServer, json: serde_json::Value) -> CertificateId {
+    let cert: Certificate = serde_json::from_value(json).unwrap();
+    fake.with_api(|api| api.insert(cert)).unwrap()
+}
+
+/// `cf-mtls` with only the variables that point it at `base_url`.
+pub fn command(base_url: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("CLOUDFLARE_API_TOKEN", TOKEN)
+        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+        .env("CLOUDFLARE_BASE_URL", base_url)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// What a run printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+    }
+
+    /// Fails, showing everything, unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "{self:#?}");
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+}
+
+/// Runs `cf-mtls ARGS` against `fake`, stdin empty (not a terminal).
+pub fn cf(fake: &FakeServer, args: &[&str]) -> Run {
+    command(fake.base_url().as_str()).args(args).output().unwrap().into()
+}
+
+/// Runs `cmd` with `input` on stdin (a pipe, not a terminal).
+pub fn with_stdin(mut cmd: Command, input: &str) -> Run {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap().into()
+}
+
+/// A file holding `text`, in a directory of its own for this test process.
+pub fn file(name: &str, text: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!("cf-mtls-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Uploads the example CA as `name`; returns its ID.
+pub fn upload_ca(fake: &FakeServer, name: &str) -> String {
+    let cert = file("ca.pem", CA_PEM);
+    let run = cf(fake, &["upload", "--ca", "--cert", cert.to_str().unwrap(), "--name", name, "--json"]).expect(0);
+    run.json()["id"].as_str().unwrap().to_owned()
+}

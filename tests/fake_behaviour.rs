@@ -1,0 +1,822 @@
+//! The fake's behaviour table (see `cloudflare_mtls::fake`), one test per row, through the
+//! Sans-IO `FakeApi::handle`: requests built by the core's calls, answers decoded by the
+//! core. No socket.
+#![cfg(feature = "fake")]
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use cloudflare_mtls::fake::{Disconnect, FakeApi, Fault};
+use cloudflare_mtls::time::OffsetDateTime;
+use cloudflare_mtls::time::macros::datetime;
+use cloudflare_mtls::{
+    AccountId, ApiError, Association, Associations, BlockingClient, Certificate, CertificateId, CertificateType,
+    Config, Credentials, Delete, Endpoint, Get, List, PrivateKey, ResponseError, Upload,
+};
+use http::{HeaderValue, Request, Response, StatusCode};
+use proptest::prelude::*;
+
+const TOKEN: &str = "fake-token_0123";
+const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+const NOW: OffsetDateTime = datetime!(2026-03-04 05:06:07.123456 UTC);
+
+const OPENAPI_CA: &str = include_str!("fixtures/openapi-example-ca.pem");
+const OPENAPI_KEY: &str = include_str!("fixtures/openapi-example-key.pem");
+const CA_P256: &str = include_str!("fixtures/ca-p256.pem");
+const CA_P256_KEY: &str = include_str!("fixtures/ca-p256-key.pem");
+const INTERMEDIATE: &str = include_str!("fixtures/intermediate-p256.pem");
+const LEAF: &str = include_str!("fixtures/leaf-p256.pem");
+const LEAF_KEY: &str = include_str!("fixtures/leaf-p256-key.pem");
+const CHAIN: &str = include_str!("fixtures/chain-p256.pem");
+const CA_RSA: &str = include_str!("fixtures/ca-rsa2048.pem");
+const CA_RSA_KEY: &str = include_str!("fixtures/ca-rsa2048-key.pem");
+const EXPIRED: &str = include_str!("fixtures/expired-p256.pem");
+
+fn account() -> AccountId {
+    AccountId::new(ACCOUNT).unwrap()
+}
+
+fn config() -> Config {
+    Config::new(Credentials::api_token(TOKEN).unwrap())
+}
+
+fn api() -> FakeApi {
+    FakeApi::new(TOKEN, account())
+}
+
+/// Builds `call`'s request with the core, has the fake answer it, decodes with the core.
+fn call<E: Endpoint>(api: &mut FakeApi, call: &E) -> Result<E::Output, ResponseError> {
+    E::from_response(&api.handle(&call.to_request(&config()).unwrap(), NOW))
+}
+
+fn upload(api: &mut FakeApi, pem: &str, name: &str) -> Certificate {
+    call(api, &Upload::new(account(), pem, true).name(name)).unwrap()
+}
+
+/// An upload request whose JSON body is `body`, bypassing the core's local PEM checks.
+fn upload_with_body(body: serde_json::Value) -> Request<Vec<u8>> {
+    let mut request = Upload::new(account(), OPENAPI_CA, true).to_request(&config()).unwrap();
+    *request.body_mut() = serde_json::to_vec(&body).unwrap();
+    request
+}
+
+/// The API error of a response, asserting its status and its first code.
+fn api_error(response: &Response<Vec<u8>>, status: u16, code: i64) -> ApiError {
+    match Get::from_response(response) {
+        Err(ResponseError::Api(e)) => {
+            assert_eq!(e.status.as_u16(), status, "{e}");
+            assert_eq!(e.errors.first().map(|m| m.code), Some(code), "{e}");
+            e
+        }
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn expect_api<T: std::fmt::Debug>(result: Result<T, ResponseError>, status: u16, code: i64) -> ApiError {
+    match result {
+        Err(ResponseError::Api(e)) => {
+            assert_eq!(e.status.as_u16(), status, "{e}");
+            assert_eq!(e.errors.first().map(|m| m.code), Some(code), "{e}");
+            e
+        }
+        other => panic!("expected API error {code}, got {other:?}"),
+    }
+}
+
+fn raw(method: &str, uri: &str) -> Request<Vec<u8>> {
+    let mut request = Request::builder().method(method).uri(uri).body(Vec::new()).unwrap();
+    request.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {TOKEN}")).unwrap());
+    request
+}
+
+fn cert_id(c: &Certificate) -> CertificateId {
+    c.id.clone().unwrap()
+}
+
+// ---- routes ----------------------------------------------------------------------------
+
+#[test]
+fn a_path_outside_the_routes_gets_no_route_7000() {
+    let mut api = api();
+    for uri in [
+        "https://api.cloudflare.com/client/v4/zones",
+        "https://api.cloudflare.com/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353",
+        "https://api.cloudflare.com/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/mtls_certificate",
+        "https://api.cloudflare.com/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/mtls_certificates/a/b",
+        "https://api.cloudflare.com/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/mtls_certificates",
+        "https://api.cloudflare.com/",
+    ] {
+        let e = api_error(&api.handle(&raw("GET", uri), NOW), 400, 7000);
+        assert_eq!(e.errors[0].message, "No route for that URI");
+    }
+    // No credentials at all: the route is checked first, as the API does.
+    let mut request = raw("GET", "https://api.cloudflare.com/client/v4/nothing");
+    request.headers_mut().clear();
+    api_error(&api.handle(&request, NOW), 400, 7000);
+}
+
+#[test]
+fn a_known_path_with_another_method_gets_7001() {
+    let mut api = api();
+    let base = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates");
+    for (method, uri) in [
+        ("PUT", base.clone()),
+        ("DELETE", base.clone()),
+        ("POST", format!("{base}/abc")),
+        ("PATCH", format!("{base}/abc")),
+        ("DELETE", format!("{base}/abc/associations")),
+    ] {
+        api_error(&api.handle(&raw(method, &uri), NOW), 405, 7001);
+    }
+}
+
+#[test]
+fn an_identifier_that_is_no_identifier_gets_7003() {
+    let mut api = api();
+    let base = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates");
+    for uri in [
+        format!("{base}/a%2Fb"),
+        format!("{base}/..%2Fx/associations"),
+        "https://api.cloudflare.com/client/v4/accounts/%20/mtls_certificates".to_string(),
+    ] {
+        let e = api_error(&api.handle(&raw("GET", &uri), NOW), 400, 7003);
+        assert!(e.errors[0].message.contains("perhaps your object identifier is invalid"), "{e}");
+    }
+}
+
+#[test]
+fn one_trailing_slash_is_forgiven() {
+    let mut api = api();
+    let uri = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates/");
+    let page = List::from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
+    assert!(page.items.is_empty());
+}
+
+// ---- authentication --------------------------------------------------------------------
+
+fn list_request() -> Request<Vec<u8>> {
+    List::new(account()).to_request(&config()).unwrap()
+}
+
+#[test]
+fn no_credentials_get_9106() {
+    let mut request = list_request();
+    request.headers_mut().remove("authorization");
+    let e = api_error(&api().handle(&request, NOW), 400, 9106);
+    assert_eq!(e.errors[0].message, "Missing X-Auth-Key, X-Auth-Email or Authorization headers");
+    assert!(ResponseError::Api(e).is_auth_error());
+}
+
+#[test]
+fn a_malformed_authorization_header_gets_6003_with_6111() {
+    for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearer two words", "Bearer tök", TOKEN] {
+        let mut request = list_request();
+        request.headers_mut().insert("authorization", HeaderValue::from_bytes(value.as_bytes()).unwrap());
+        let e = api_error(&api().handle(&request, NOW), 400, 6003);
+        assert_eq!(e.errors[0].message, "Invalid request headers");
+        assert_eq!(e.errors[0].error_chain.iter().map(|m| m.code).collect::<Vec<_>>(), [6111], "{value:?}");
+        assert!(ResponseError::Api(e).is_auth_error());
+    }
+}
+
+#[test]
+fn a_wrong_token_gets_10000() {
+    let wrong = Config::new(Credentials::api_token("another-token").unwrap());
+    let response = api().handle(&List::new(account()).to_request(&wrong).unwrap(), NOW);
+    let e = api_error(&response, 403, 10000);
+    assert_eq!(e.errors[0].message, "Authentication error");
+    // The scheme is case-insensitive, the token is not.
+    let mut request = list_request();
+    request.headers_mut().insert("authorization", HeaderValue::from_str(&format!("bearer {TOKEN}")).unwrap());
+    assert!(List::from_response(&api().handle(&request, NOW)).is_ok());
+    request.headers_mut().insert("authorization", HeaderValue::from_str("Bearer FAKE-TOKEN_0123").unwrap());
+    api_error(&api().handle(&request, NOW), 403, 10000);
+}
+
+#[test]
+fn a_global_key_works_when_configured_and_is_checked_like_the_api() {
+    let mut api = api().with_global_key("me@example.com", "0123456789abcdef0123456789abcdef01234");
+    let with = |email: &str, key: &str| Config::new(Credentials::global_key(email, key).unwrap());
+    let list = List::new(account());
+    let good = with("me@example.com", "0123456789abcdef0123456789abcdef01234");
+    assert!(List::from_response(&api.handle(&list.to_request(&good).unwrap(), NOW)).is_ok());
+
+    let wrong_key = with("me@example.com", "fffff");
+    let e = api_error(&api.handle(&list.to_request(&wrong_key).unwrap(), NOW), 403, 9103);
+    assert_eq!(e.errors[0].message, "Unknown X-Auth-Key or X-Auth-Email");
+    let wrong_email = with("you@example.com", "0123456789abcdef0123456789abcdef01234");
+    api_error(&api.handle(&list.to_request(&wrong_email).unwrap(), NOW), 403, 9103);
+
+    let malformed = with("not-an-email", "key with spaces");
+    let e = api_error(&api.handle(&list.to_request(&malformed).unwrap(), NOW), 400, 6003);
+    assert_eq!(e.errors[0].error_chain.iter().map(|m| m.code).collect::<Vec<_>>(), [6102, 6103]);
+    // A key without its email.
+    let mut request = list.to_request(&good).unwrap();
+    request.headers_mut().remove("x-auth-email");
+    let e = api_error(&api.handle(&request, NOW), 400, 6003);
+    assert_eq!(e.errors[0].error_chain.iter().map(|m| m.code).collect::<Vec<_>>(), [6102]);
+    // Without `with_global_key`, a well-formed key is simply unknown.
+    api_error(&self::api().handle(&list.to_request(&good).unwrap(), NOW), 403, 9103);
+}
+
+#[test]
+fn a_user_service_key_does_not_open_the_mtls_endpoints() {
+    let config = Config::new(Credentials::user_service_key("v1.0-abc").unwrap());
+    api_error(&api().handle(&List::new(account()).to_request(&config).unwrap(), NOW), 403, 10000);
+}
+
+#[test]
+fn an_account_the_credentials_do_not_own_gets_9109() {
+    let other = AccountId::new("ffffffffffffffffffffffffffffffff").unwrap();
+    let e = expect_api(call(&mut api(), &List::new(other.clone())), 403, 9109);
+    assert_eq!(e.errors[0].message, "Unauthorized to access requested resource");
+    let mut api = api();
+    let request = Upload::new(other, OPENAPI_CA, true).to_request(&config()).unwrap();
+    api_error(&api.handle(&request, NOW), 403, 9109);
+    assert!(api.certificates().is_empty());
+}
+
+// ---- upload --------------------------------------------------------------------------------
+
+#[test]
+fn upload_describes_the_openapi_example_as_the_api_does() {
+    let mut api = api();
+    let cert = upload(&mut api, OPENAPI_CA, "example_ca_cert");
+    assert_eq!(cert.issuer.as_deref(), Some("O=Example Inc.,L=California,ST=San Francisco,C=US"));
+    assert_eq!(cert.serial_number.as_deref(), Some("235217144297995885180570755458463043449861756659"));
+    assert_eq!(cert.signature.as_deref(), Some("SHA256WithRSA"));
+    assert_eq!(cert.expires_on, Some(datetime!(2122-10-29 16:59:47 UTC)));
+    assert_eq!(cert.name.as_deref(), Some("example_ca_cert"));
+    assert_eq!(cert.ca, Some(true));
+    assert_eq!(cert.kind, Some(CertificateType::Custom));
+    assert_eq!(cert.uploaded_on, Some(NOW));
+    assert_eq!(cert.updated_at, Some(NOW));
+    assert_eq!(cert.certificates.as_deref(), Some(OPENAPI_CA));
+    // Stored as a list shows it: no `updated_at` outside the upload's answer.
+    let got = call(&mut api, &Get::new(account(), cert_id(&cert))).unwrap();
+    let mut stored = cert;
+    stored.updated_at = None;
+    assert_eq!(got, stored);
+}
+
+#[test]
+fn upload_reads_every_fixture_as_x509() {
+    struct Case {
+        pem: &'static str,
+        issuer: &'static str,
+        serial: &'static str,
+        signature: &'static str,
+        expires_in: i32,
+    }
+    let cases = [
+        Case {
+            // Written CN first in the certificate; Go prints its fixed order.
+            pem: CA_P256,
+            issuer: "CN=cloudflare-mtls Test Root CA,O=cloudflare-mtls tests,C=US",
+            serial: "1001",
+            signature: "ECDSAWithSHA256",
+            expires_in: 2126,
+        },
+        Case {
+            pem: INTERMEDIATE,
+            issuer: "CN=cloudflare-mtls Test Root CA,O=cloudflare-mtls tests,C=US",
+            serial: "4304037698233805689424051285878199998826414081",
+            signature: "ECDSAWithSHA384",
+            expires_in: 2126,
+        },
+        Case {
+            pem: LEAF,
+            issuer: "CN=cloudflare-mtls Test Intermediate CA,OU=Fixtures,O=cloudflare-mtls tests,L=San Francisco,ST=California,C=US",
+            serial: "3003",
+            signature: "ECDSAWithSHA256",
+            expires_in: 2126,
+        },
+        Case {
+            // A comma in a value is escaped (RFC 2253).
+            pem: CA_RSA,
+            issuer: r"CN=cloudflare-mtls Test RSA Root,O=cloudflare-mtls tests\, RSA,L=London,C=GB",
+            serial: "4004",
+            signature: "SHA256WithRSA",
+            expires_in: 2126,
+        },
+        Case {
+            // Expired certificates are accepted (a CA may still vouch for old leaves).
+            pem: EXPIRED,
+            issuer: "CN=cloudflare-mtls Expired CA,O=cloudflare-mtls tests",
+            serial: "20485",
+            signature: "ECDSAWithSHA256",
+            expires_in: 2021,
+        },
+        Case {
+            // A chain is described by its first certificate.
+            pem: CHAIN,
+            issuer: "CN=cloudflare-mtls Test Intermediate CA,OU=Fixtures,O=cloudflare-mtls tests,L=San Francisco,ST=California,C=US",
+            serial: "3003",
+            signature: "ECDSAWithSHA256",
+            expires_in: 2126,
+        },
+    ];
+    let mut api = api();
+    for (n, case) in cases.iter().enumerate() {
+        let cert = upload(&mut api, case.pem, &format!("fixture-{n}"));
+        assert_eq!(cert.issuer.as_deref(), Some(case.issuer), "case {n}");
+        assert_eq!(cert.serial_number.as_deref(), Some(case.serial), "case {n}");
+        assert_eq!(cert.signature.as_deref(), Some(case.signature), "case {n}");
+        assert_eq!(cert.expires_on.map(|e| e.year()), Some(case.expires_in), "case {n}");
+        assert_eq!(cert.certificates.as_deref(), Some(case.pem), "case {n}: already normalised PEM comes back as is");
+    }
+    assert_eq!(api.certificates().len(), cases.len());
+}
+
+#[test]
+fn upload_takes_json_whatever_the_content_type() {
+    for content_type in [Some("text/plain;charset=UTF-8"), Some("application/octet-stream"), None] {
+        let mut api = api();
+        let mut request = Upload::new(account(), CA_P256, true).name("ct").to_request(&config()).unwrap();
+        match content_type {
+            Some(ct) => request.headers_mut().insert("content-type", HeaderValue::from_static(ct)),
+            None => request.headers_mut().remove("content-type"),
+        };
+        let cert = Upload::from_response(&api.handle(&request, NOW)).unwrap();
+        assert_eq!(cert.name.as_deref(), Some("ct"), "{content_type:?}");
+    }
+}
+
+#[test]
+fn upload_normalises_the_pem() {
+    let mut api = api();
+    let crlf = format!("\r\n\r\n{}", LEAF.replace('\n', "\r\n"));
+    let cert = upload(&mut api, &crlf, "crlf");
+    assert_eq!(cert.certificates.as_deref(), Some(LEAF));
+}
+
+#[test]
+fn upload_body_that_is_not_json_gets_6007() {
+    let mut api = api();
+    let mut request = upload_with_body(serde_json::json!({}));
+    *request.body_mut() = b"ca=true&certificates=x".to_vec();
+    let e = api_error(&api.handle(&request, NOW), 400, 6007);
+    assert_eq!(e.errors[0].message, "Malformed JSON in request body");
+    assert!(api.certificates().is_empty());
+}
+
+#[test]
+fn upload_fields_missing_or_mistyped_get_1001_and_store_nothing() {
+    let cases = [
+        (serde_json::json!({"certificates": CA_P256}), "/ca", "'ca' is required"),
+        (serde_json::json!({"ca": null, "certificates": CA_P256}), "/ca", "'ca' is required"),
+        (serde_json::json!({"ca": "true", "certificates": CA_P256}), "/ca", "'ca' must be a boolean"),
+        (serde_json::json!({"ca": 1, "certificates": CA_P256}), "/ca", "'ca' must be a boolean"),
+        (serde_json::json!({"ca": true}), "/certificates", "'certificates' is required"),
+        (serde_json::json!({"ca": true, "certificates": 5}), "/certificates", "'certificates' must be"),
+        (serde_json::json!({"ca": true, "certificates": [CA_P256]}), "/certificates", "'certificates' must be"),
+        (serde_json::json!({"ca": true, "certificates": CA_P256, "name": 7}), "/name", "'name' must be a string"),
+        (
+            serde_json::json!({"ca": true, "certificates": CA_P256, "private_key": {}}),
+            "/private_key",
+            "'private_key' must be",
+        ),
+        (serde_json::json!([true, CA_P256]), "", "expected a JSON object"),
+    ];
+    for (body, pointer, says) in cases {
+        let mut api = api();
+        let e = api_error(&api.handle(&upload_with_body(body.clone()), NOW), 400, 1001);
+        let m = &e.errors[0];
+        assert!(m.message.contains(says), "{body}: {m}");
+        assert_eq!(m.source.as_ref().and_then(|s| s.pointer.as_deref()), Some(pointer), "{body}");
+        assert!(api.certificates().is_empty(), "{body}");
+    }
+}
+
+#[test]
+fn upload_of_what_is_not_a_certificate_gets_1002_and_stores_nothing() {
+    let truncated = &CA_P256[..CA_P256.len() - 40];
+    // Valid PEM and base64, but the DER inside is not a certificate.
+    let not_der = "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n";
+    let csr = "-----BEGIN CERTIFICATE REQUEST-----\nAAECAwQF\n-----END CERTIFICATE REQUEST-----\n";
+    let key_after_cert = format!("{CA_P256}{LEAF_KEY}");
+    let cases: [(&str, &str); 8] = [
+        (OPENAPI_KEY, "private key"),
+        (CA_RSA_KEY, "private key"),
+        ("garbage, not PEM at all", "no -----BEGIN CERTIFICATE-----"),
+        ("", "no -----BEGIN CERTIFICATE-----"),
+        (truncated, "truncated"),
+        (not_der, "not an X.509 certificate"),
+        (csr, "CERTIFICATE REQUEST"),
+        (&key_after_cert, "private key"),
+    ];
+    for (pem, says) in cases {
+        let mut api = api();
+        let body = serde_json::json!({"ca": true, "certificates": pem, "name": "bad"});
+        let e = api_error(&api.handle(&upload_with_body(body), NOW), 400, 1002);
+        let m = &e.errors[0].message;
+        assert!(m.starts_with("unable to parse certificate"), "{m}");
+        assert!(m.contains(says), "{pem:?}: {m}");
+        assert!(!m.contains("MII"), "no key material echoed: {m}");
+        assert!(api.certificates().is_empty());
+    }
+}
+
+#[test]
+fn private_key_is_optional_checked_and_never_returned() {
+    let mut api = api();
+    for (n, key) in [OPENAPI_KEY, CA_P256_KEY, LEAF_KEY, CA_RSA_KEY].into_iter().enumerate() {
+        let up = Upload::new(account(), CA_P256, false).name(format!("k{n}")).private_key(PrivateKey::new(key));
+        let response = api.handle(&up.to_request(&config()).unwrap(), NOW);
+        assert!(!String::from_utf8_lossy(response.body()).contains("PRIVATE KEY"));
+        Upload::from_response(&response).unwrap();
+    }
+    for (key, says) in [(CA_P256, "certificate, not a private key"), ("nonsense", "no -----BEGIN PRIVATE KEY-----")] {
+        let before = api.certificates().len();
+        let body = serde_json::json!({"ca": false, "certificates": CA_P256, "private_key": key});
+        let e = api_error(&api.handle(&upload_with_body(body), NOW), 400, 1003);
+        assert!(e.errors[0].message.starts_with("unable to parse private key"), "{e}");
+        assert!(e.errors[0].message.contains(says), "{e}");
+        assert_eq!(api.certificates().len(), before);
+    }
+}
+
+#[test]
+fn names_are_unique_and_free_again_after_delete() {
+    let mut api = api();
+    let first = upload(&mut api, CA_P256, "same");
+    let e = expect_api(call(&mut api, &Upload::new(account(), CA_RSA, true).name("same")), 400, 1004);
+    assert!(e.errors[0].message.contains("\"same\""), "{e}");
+    assert_eq!(api.certificates().len(), 1);
+    // Unnamed certificates do not clash.
+    call(&mut api, &Upload::new(account(), CA_RSA, true)).unwrap();
+    call(&mut api, &Upload::new(account(), CA_RSA, true)).unwrap();
+    call(&mut api, &Delete::new(account(), cert_id(&first))).unwrap();
+    upload(&mut api, CA_RSA, "same");
+}
+
+#[test]
+fn ids_are_32_lowercase_hex_deterministic_and_never_reused() {
+    let run = || {
+        let mut api = api();
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let c = upload(&mut api, CA_P256, &format!("n{n}"));
+            ids.push(cert_id(&c));
+            call(&mut api, &Delete::new(account(), cert_id(&c))).unwrap();
+        }
+        ids
+    };
+    let ids = run();
+    for id in &ids {
+        let s = id.as_str();
+        assert_eq!(s.len(), 32, "{s}");
+        assert!(s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{s}");
+    }
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len(), "same content, delete between: still fresh IDs");
+    assert_eq!(run(), ids, "no randomness: the same calls give the same IDs");
+}
+
+#[test]
+fn timestamps_come_from_now_in_utc_to_the_microsecond() {
+    let mut api = api();
+    let now = datetime!(2030-01-01 12:00:00.123456789 +02:00);
+    let request = Upload::new(account(), CA_P256, true).to_request(&config()).unwrap();
+    let response = api.handle(&request, now);
+    let text = String::from_utf8(response.body().clone()).unwrap();
+    assert!(text.contains(r#""uploaded_on":"2030-01-01T10:00:00.123456Z""#), "{text}");
+    assert!(text.contains(r#""updated_at":"2030-01-01T10:00:00.123456Z""#), "{text}");
+}
+
+// ---- list ----------------------------------------------------------------------------------
+
+/// Three custom certificates (two CAs, one leaf) and one Gateway-managed one.
+fn populated() -> (FakeApi, Vec<CertificateId>) {
+    let mut api = api();
+    let mut ids = vec![
+        cert_id(&upload(&mut api, CA_P256, "root")),
+        cert_id(&call(&mut api, &Upload::new(account(), LEAF, false).name("leaf")).unwrap()),
+        cert_id(&upload(&mut api, CA_RSA, "rsa")),
+    ];
+    // Outside the crate `Certificate` is non-exhaustive: fill a default one.
+    let mut managed = Certificate::default();
+    managed.name = Some("gw".into());
+    managed.ca = Some(true);
+    managed.kind = Some(CertificateType::GatewayManaged);
+    ids.push(api.insert(managed).unwrap());
+    (api, ids)
+}
+
+fn names(api: &mut FakeApi, list: List) -> Vec<String> {
+    call(api, &list).unwrap().items.into_iter().map(|c| c.name.unwrap()).collect()
+}
+
+#[test]
+fn list_filters_by_type_repeated_or_comma_separated() {
+    let (mut api, _) = populated();
+    assert_eq!(names(&mut api, List::new(account())), ["root", "leaf", "rsa", "gw"]);
+    assert_eq!(names(&mut api, List::new(account()).kind(CertificateType::GatewayManaged)), ["gw"]);
+    let both = List::new(account()).kind(CertificateType::Custom).kind(CertificateType::GatewayManaged);
+    assert_eq!(names(&mut api, both), ["root", "leaf", "rsa", "gw"]);
+    assert!(names(&mut api, List::new(account()).kind(CertificateType::AccessManaged)).is_empty());
+    let uri = format!(
+        "https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?type=access_managed,gateway_managed"
+    );
+    let page = List::from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].kind, Some(CertificateType::GatewayManaged));
+}
+
+#[test]
+fn list_filters_by_ca_and_name() {
+    let (mut api, _) = populated();
+    assert_eq!(names(&mut api, List::new(account()).ca(false)), ["leaf"]);
+    assert_eq!(names(&mut api, List::new(account()).ca(true)), ["root", "rsa", "gw"]);
+    assert_eq!(names(&mut api, List::new(account()).ca(false).name("leaf")), ["leaf"]);
+    assert!(names(&mut api, List::new(account()).ca(true).name("leaf")).is_empty());
+    assert!(names(&mut api, List::new(account()).name("nope")).is_empty());
+    // A name with a space, written the way wrangler's URLSearchParams writes it.
+    upload(&mut api, EXPIRED, "my cert");
+    let uri = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?ca=true&name=my+cert");
+    assert_eq!(List::from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap().items.len(), 1);
+    assert_eq!(names(&mut api, List::new(account()).name("my cert")), ["my cert"]);
+}
+
+#[test]
+fn list_pages_with_a_correct_result_info() {
+    let mut api = api();
+    for n in 0..5 {
+        upload(&mut api, CA_P256, &format!("c{n}"));
+    }
+    let page = |api: &mut FakeApi, page: u32, per_page: u32| {
+        call(api, &List::new(account()).page(page).per_page(per_page)).unwrap()
+    };
+    for (p, expect) in [(1, vec!["c0", "c1"]), (2, vec!["c2", "c3"]), (3, vec!["c4"]), (4, vec![])] {
+        let got = page(&mut api, p, 2);
+        let info = got.result_info.unwrap();
+        assert_eq!(got.items.iter().map(|c| c.name.as_deref().unwrap()).collect::<Vec<_>>(), expect);
+        assert_eq!(
+            (info.page, info.per_page, info.count, info.total_count, info.total_pages),
+            (Some(u64::from(p)), Some(2), Some(expect.len() as u64), Some(5), Some(3))
+        );
+    }
+    // Defaults and the ceiling.
+    let info = call(&mut api, &List::new(account())).unwrap().result_info.unwrap();
+    assert_eq!((info.page, info.per_page, info.count, info.total_pages), (Some(1), Some(50), Some(5), Some(1)));
+    let info = page(&mut api, 1, 5000).result_info.unwrap();
+    assert_eq!(info.per_page, Some(1000));
+    // The core's pager walks every page of the fake.
+    let cell = std::cell::RefCell::new(api);
+    let transport = |r: Request<Vec<u8>>| Ok::<_, std::convert::Infallible>(cell.borrow_mut().handle(&r, NOW));
+    let client = BlockingClient::new(config(), transport);
+    let all: Vec<_> = client.list_all(List::new(account()).per_page(2)).map(Result::unwrap).collect();
+    assert_eq!(all, cell.borrow().certificates());
+    assert_eq!(all.len(), 5);
+}
+
+#[test]
+fn list_refuses_bad_parameters_with_1001() {
+    let mut api = api();
+    let base = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates");
+    for (query, pointer) in
+        [("ca=yes", "/ca"), ("page=0", "/page"), ("per_page=-1", "/per_page"), ("page=two", "/page")]
+    {
+        let e = api_error(&api.handle(&raw("GET", &format!("{base}?{query}")), NOW), 400, 1001);
+        assert_eq!(e.errors[0].source.as_ref().and_then(|s| s.pointer.as_deref()), Some(pointer), "{query}");
+    }
+}
+
+#[test]
+fn success_envelopes_have_the_api_shape() {
+    let (mut api, ids) = populated();
+    let body: serde_json::Value = serde_json::from_slice(api.handle(&list_request(), NOW).body()).unwrap();
+    assert_eq!(body["success"], true);
+    assert_eq!(body["errors"], serde_json::json!([]));
+    assert_eq!(body["messages"], serde_json::json!([]));
+    assert_eq!(body["result_info"]["total_count"], 4);
+    assert_eq!(body["result"][0]["type"], "custom");
+    let request = Get::new(account(), ids[0].clone()).to_request(&config()).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(api.handle(&request, NOW).body()).unwrap();
+    assert!(body.get("result_info").is_none());
+    let failure: serde_json::Value =
+        serde_json::from_slice(api.handle(&raw("GET", "https://x/y"), NOW).body()).unwrap();
+    assert_eq!(
+        failure,
+        serde_json::json!({"success": false, "errors": [{"code": 7000, "message": "No route for that URI"}], "messages": [], "result": null})
+    );
+}
+
+// ---- get, delete, associations -------------------------------------------------------------
+
+#[test]
+fn unknown_ids_get_404_not_found() {
+    let (mut api, _) = populated();
+    let unknown = CertificateId::new("0123456789abcdef0123456789abcdef").unwrap();
+    let errors = [
+        call(&mut api, &Get::new(account(), unknown.clone())).unwrap_err(),
+        call(&mut api, &Delete::new(account(), unknown.clone())).unwrap_err(),
+        call(&mut api, &Associations::new(account(), unknown.clone())).unwrap_err(),
+    ];
+    for e in errors {
+        assert!(e.is_not_found(), "{e}");
+        assert_eq!(e.api().unwrap().errors[0].code, 1404);
+    }
+    assert_eq!(api.certificates().len(), 4);
+}
+
+#[test]
+fn get_returns_what_list_shows() {
+    let (mut api, ids) = populated();
+    let listed = call(&mut api, &List::new(account())).unwrap().items;
+    for (id, from_list) in ids.iter().zip(&listed) {
+        assert_eq!(&call(&mut api, &Get::new(account(), id.clone())).unwrap(), from_list);
+    }
+}
+
+#[test]
+fn delete_is_refused_while_associated_and_allowed_after_detach() {
+    let (mut api, ids) = populated();
+    let id = ids[0].clone();
+    assert!(api.attach(&id, Association::new("gateway", "pending_deployment")));
+    assert!(api.attach(&id, Association::new("access", "active")));
+    assert!(!api.attach(&CertificateId::new("nope").unwrap(), Association::new("gateway", "active")));
+
+    let page = call(&mut api, &Associations::new(account(), id.clone())).unwrap();
+    assert_eq!(page.items, [Association::new("gateway", "pending_deployment"), Association::new("access", "active")]);
+    let info = page.result_info.unwrap();
+    assert_eq!((info.count, info.total_count), (Some(2), Some(2)));
+
+    let e = expect_api(call(&mut api, &Delete::new(account(), id.clone())), 400, 1005);
+    assert!(e.errors[0].message.contains("in use by gateway, access"), "{e}");
+    assert_eq!(api.certificates().len(), 4, "a refused delete removes nothing");
+
+    assert!(api.detach(&id, "gateway"));
+    assert!(!api.detach(&id, "gateway"), "already detached");
+    expect_api(call(&mut api, &Delete::new(account(), id.clone())), 400, 1005);
+    assert!(api.detach(&id, "access"));
+    assert!(call(&mut api, &Associations::new(account(), id.clone())).unwrap().items.is_empty());
+
+    let deleted = call(&mut api, &Delete::new(account(), id.clone())).unwrap();
+    assert_eq!(deleted.id.as_ref(), Some(&id));
+    assert_eq!(deleted.name.as_deref(), Some("root"));
+    assert!(call(&mut api, &Get::new(account(), id)).unwrap_err().is_not_found());
+    assert_eq!(api.certificates().len(), 3);
+}
+
+#[test]
+fn attaching_the_same_service_replaces_its_status() {
+    let (mut api, ids) = populated();
+    api.attach(&ids[1], Association::new("gateway", "pending_deployment"));
+    api.attach(&ids[1], Association::new("gateway", "active"));
+    assert_eq!(api.associations(&ids[1]).unwrap(), [Association::new("gateway", "active")]);
+}
+
+// ---- faults and the rate limit ---------------------------------------------------------------
+
+#[test]
+fn scripted_faults_answer_the_next_calls_in_order_and_change_nothing() {
+    let mut api = api();
+    api.fail_next(Fault::Html(502));
+    api.fail_next(Fault::Api(503, 1234, "try later".into()));
+    api.fail_next(Fault::Raw(
+        200,
+        "application/json".into(),
+        b"{\"success\":true,\"result\":{\"id\":\"a/b\"}}".to_vec(),
+    ));
+    api.fail_next(Fault::Disconnect);
+    assert_eq!(api.pending_faults(), 4);
+    let up = Upload::new(account(), CA_P256, true).name("faulty");
+
+    let response = api.handle(&up.to_request(&config()).unwrap(), NOW);
+    assert_eq!(response.headers()["content-type"], "text/html");
+    match Upload::from_response(&response) {
+        Err(ResponseError::Http(e)) => {
+            assert_eq!(e.status, StatusCode::BAD_GATEWAY);
+            assert!(String::from_utf8_lossy(&e.body).contains("502 Bad Gateway"));
+        }
+        other => panic!("{other:?}"),
+    }
+    expect_api(call(&mut api, &up), 503, 1234);
+    assert!(matches!(call(&mut api, &up), Err(ResponseError::Decode(_))));
+    let response = api.handle(&up.to_request(&config()).unwrap(), NOW);
+    assert!(response.extensions().get::<Disconnect>().is_some());
+    assert_eq!(api.pending_faults(), 0);
+    assert!(api.certificates().is_empty(), "no faulted call was processed");
+    call(&mut api, &up).unwrap();
+    assert_eq!(api.requests_handled(), 5);
+}
+
+#[test]
+fn the_rate_limit_answers_429_with_retry_after_past_n_calls_per_window() {
+    let mut api = api();
+    api.rate_limit(3, Duration::from_secs(60));
+    let t0 = NOW;
+    for s in 0..3 {
+        assert!(List::from_response(&api.handle(&list_request(), t0 + Duration::from_secs(s))).is_ok());
+    }
+    let response = api.handle(&list_request(), t0 + Duration::from_secs(20));
+    assert_eq!(response.headers()["retry-after"], "40");
+    let e = List::from_response(&response).unwrap_err();
+    assert!(e.is_rate_limited());
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(40)));
+    assert_eq!(e.api().unwrap().errors[0].code, 971);
+    // A refused upload stores nothing.
+    let up = Upload::new(account(), CA_P256, true).to_request(&config()).unwrap();
+    assert_eq!(api.handle(&up, t0 + Duration::from_millis(59_500)).headers()["retry-after"], "1");
+    assert!(api.certificates().is_empty());
+    // The next window starts fresh.
+    assert!(List::from_response(&api.handle(&list_request(), t0 + Duration::from_secs(60))).is_ok());
+    api.clear_rate_limit();
+    for _ in 0..10 {
+        assert!(List::from_response(&api.handle(&list_request(), t0 + Duration::from_secs(61))).is_ok());
+    }
+}
+
+// ---- the model property --------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Upload fixture `pem` with name `name` (`None`: unnamed), as a CA or not.
+    Upload { pem: usize, name: Option<u8>, ca: bool },
+    /// Delete the `nth` live certificate (modulo), or an ID that never existed.
+    Delete { nth: usize, known: bool },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..4usize, proptest::option::of(0..6u8), any::<bool>()).prop_map(|(pem, name, ca)| Op::Upload { pem, name, ca }),
+        2 => (any::<usize>(), proptest::bool::weighted(0.9)).prop_map(|(nth, known)| Op::Delete { nth, known }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any sequence of uploads and deletes leaves `list` equal to a map of what should be
+    /// there, in upload order, and no ID is ever handed out twice.
+    #[test]
+    fn list_matches_a_simple_model_and_ids_are_never_reused(ops in proptest::collection::vec(op(), 1..40)) {
+        let pems = [CA_P256, LEAF, CA_RSA, CHAIN];
+        let mut api = api();
+        // Upload order → (id, name, ca).
+        let mut model: BTreeMap<u64, (CertificateId, Option<String>, bool)> = BTreeMap::new();
+        let mut seq = 0u64;
+        let mut issued = HashSet::new();
+        for op in ops {
+            match op {
+                Op::Upload { pem, name, ca } => {
+                    let name = name.map(|n| format!("name-{n}"));
+                    let mut up = Upload::new(account(), pems[pem], ca);
+                    if let Some(n) = &name { up = up.name(n.clone()); }
+                    let taken = name.is_some() && model.values().any(|(_, m, _)| m == &name);
+                    match call(&mut api, &up) {
+                        Ok(cert) => {
+                            prop_assert!(!taken, "a duplicate name was accepted");
+                            let id = cert.id.unwrap();
+                            prop_assert!(issued.insert(id.clone()), "ID {} reused", id);
+                            seq += 1;
+                            model.insert(seq, (id, name, ca));
+                        }
+                        Err(e) => {
+                            prop_assert!(taken, "unexpected refusal: {}", e);
+                            prop_assert_eq!(e.api().unwrap().errors[0].code, 1004);
+                        }
+                    }
+                }
+                Op::Delete { nth, known } => {
+                    let target = if known && !model.is_empty() {
+                        model.iter().nth(nth % model.len()).map(|(k, (id, _, _))| (Some(*k), id.clone()))
+                    } else {
+                        Some((None, CertificateId::new(format!("{:032x}", nth)).unwrap()))
+                    };
+                    let (key, id) = target.unwrap();
+                    let result = call(&mut api, &Delete::new(account(), id.clone()));
+                    match key {
+                        Some(k) => {
+                            prop_assert_eq!(result.unwrap().id, Some(id));
+                            model.remove(&k);
+                        }
+                        None => prop_assert!(result.unwrap_err().is_not_found()),
+                    }
+                }
+            }
+            let listed = call(&mut api, &List::new(account()).per_page(1000)).unwrap();
+            let got: Vec<_> = listed.items.iter().map(|c| (c.id.clone().unwrap(), c.name.clone(), c.ca.unwrap())).collect();
+            let want: Vec<_> = model.values().cloned().collect();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(listed.result_info.unwrap().total_count, Some(model.len() as u64));
+        }
+    }
+}
+
+// ---- beyond the five routes -------------------------------------------------------------------
+
+#[test]
+fn memberships_lists_the_one_account_for_wrangler() {
+    let mut api = api();
+    let uri = "https://api.cloudflare.com/client/v4/memberships?page=1";
+    let response = api.handle(&raw("GET", uri), NOW);
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(body["result"][0]["account"]["id"], ACCOUNT);
+    assert_eq!(body["result_info"]["total_count"], 1);
+    let mut anonymous = raw("GET", uri);
+    anonymous.headers_mut().clear();
+    api_error(&api.handle(&anonymous, NOW), 400, 9106);
+    api_error(&api.handle(&raw("POST", uri), NOW), 405, 7001);
+}

@@ -1,0 +1,130 @@
+//! The end-to-end suite, written once: each scenario is a function over [`Adapter`], and
+//! [`e2e_suite!`] turns the list into `#[test]`s for one adapter (`e2e_ureq.rs`,
+//! `e2e_hyper.rs`).
+
+pub mod raw;
+pub mod scenarios;
+
+use std::time::Duration;
+
+use cloudflare_mtls::{
+    AccountId, Association, Certificate, CertificateId, Config, Error, List, Page, RetryPolicy, Upload,
+};
+
+#[cfg(not(feature = "ureq"))]
+pub use cloudflare_mtls::hyper::TransportError;
+#[cfg(feature = "ureq")]
+pub use cloudflare_mtls::ureq::TransportError;
+
+/// A call's error; both adapters share the transport error type.
+pub type CallError = Error<TransportError>;
+
+/// The builder settings a scenario changes.
+#[derive(Debug, Clone)]
+pub struct Knobs {
+    /// The whole-attempt timeout (the default if `None`).
+    pub timeout: Option<Duration>,
+    /// The response-size limit (the default if `None`).
+    pub max_body_size: Option<u64>,
+    /// The retry policy.
+    pub retry: RetryPolicy,
+}
+
+impl Default for Knobs {
+    /// Default timeouts and limit; the default retry count with short backoffs, so that
+    /// scenarios that retry stay fast (a server's `Retry-After` still rules).
+    fn default() -> Self {
+        let retry = RetryPolicy {
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        };
+        Self { timeout: None, max_body_size: None, retry }
+    }
+}
+
+/// A client under test, with blocking methods (the async one runs each call on its own
+/// runtime).
+pub trait Adapter: Sized {
+    /// A client for `config` with `knobs`.
+    fn build(config: Config, knobs: &Knobs) -> Self;
+    /// `upload`.
+    fn upload(&self, upload: &Upload) -> Result<Certificate, CallError>;
+    /// `list`.
+    fn list(&self, list: &List) -> Result<Page<Certificate>, CallError>;
+    /// `list_all`, collected.
+    fn list_all(&self, list: List) -> Vec<Result<Certificate, CallError>>;
+    /// `get`.
+    fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError>;
+    /// `delete`.
+    fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError>;
+    /// `associations`.
+    fn associations(&self, account: &AccountId, id: &CertificateId) -> Result<Page<Association>, CallError>;
+}
+
+/// Applies [`Knobs`] to either adapter's `Builder` (they have the same setters).
+macro_rules! configure {
+    ($builder:expr, $knobs:expr) => {{
+        let knobs: &$crate::support::Knobs = $knobs;
+        let mut builder = $builder.retry(knobs.retry.clone());
+        if let Some(timeout) = knobs.timeout {
+            builder = builder.timeout(timeout);
+        }
+        if let Some(bytes) = knobs.max_body_size {
+            builder = builder.max_body_size(bytes);
+        }
+        builder
+    }};
+}
+pub(crate) use configure;
+
+/// The five calls of [`Adapter`] for a type with a `client` field and a
+/// `run(&self, output)` method that finishes a call (identity, or `block_on`).
+macro_rules! delegate_calls {
+    () => {
+        fn upload(&self, upload: &Upload) -> Result<Certificate, CallError> {
+            self.run(self.client.upload(upload))
+        }
+        fn list(&self, list: &List) -> Result<Page<Certificate>, CallError> {
+            self.run(self.client.list(list))
+        }
+        fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError> {
+            self.run(self.client.get(account, id))
+        }
+        fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError> {
+            self.run(self.client.delete(account, id))
+        }
+        fn associations(&self, account: &AccountId, id: &CertificateId) -> Result<Page<Association>, CallError> {
+            self.run(self.client.associations(account, id))
+        }
+    };
+}
+pub(crate) use delegate_calls;
+
+/// One `#[test]` per scenario, for adapter `$adapter`.
+macro_rules! e2e_suite {
+    ($adapter:ty) => {
+        $crate::support::e2e_suite!(@tests $adapter;
+            all_calls_and_list_all,
+            connection_reuse,
+            retry_after_429_is_honoured,
+            html_502_then_success_on_get,
+            upload_502_is_not_retried,
+            connection_refused,
+            stall_past_the_timeout,
+            closed_mid_body,
+            body_over_the_size_limit,
+            redirect_not_followed,
+            request_headers_on_the_wire,
+        );
+    };
+    (@tests $adapter:ty; $($name:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::support::scenarios::$name::<$adapter>();
+            }
+        )*
+    };
+}
+pub(crate) use e2e_suite;

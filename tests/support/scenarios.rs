@@ -1,0 +1,242 @@
+//! The scenarios, each once, generic over the adapter.
+
+use std::time::{Duration, Instant};
+
+use cloudflare_mtls::fake::{FakeApi, Fault};
+use cloudflare_mtls::fake_server::FakeServer;
+use cloudflare_mtls::{
+    AccountId, Association, BaseUrl, CertificateId, Config, Credentials, Error, List, ResponseError, RetryPolicy,
+    Upload,
+};
+
+use super::raw::{Recorded, Reply, Scripted, ok_json, refused_base_url, response};
+use super::{Adapter, CallError, Knobs, TransportError};
+
+const TOKEN: &str = "e2e-secret-token";
+const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+const CERT: &str = "2458ce5a-0c35-4c7f-82c7-8e9487d3ff60";
+const CA_PEM: &str = include_str!("../fixtures/openapi-example-ca.pem");
+const CERT_JSON: &str = r#"{"id":"2458ce5a-0c35-4c7f-82c7-8e9487d3ff60","name":"example_ca_cert","ca":true}"#;
+
+fn config(base_url: BaseUrl) -> Config {
+    Config::new(Credentials::api_token(TOKEN).unwrap()).with_base_url(base_url)
+}
+
+fn account() -> AccountId {
+    AccountId::new(ACCOUNT).unwrap()
+}
+
+fn cert_id() -> CertificateId {
+    CertificateId::new(CERT).unwrap()
+}
+
+fn upload() -> Upload {
+    Upload::new(account(), CA_PEM, true).name("e2e")
+}
+
+fn single_try() -> Knobs {
+    Knobs { retry: RetryPolicy::never(), ..Knobs::default() }
+}
+
+/// The transport error inside `result`, or a panic saying what came instead.
+fn transport_error<T: std::fmt::Debug>(result: Result<T, CallError>) -> TransportError {
+    match result {
+        Err(Error::Transport { source, .. }) => source,
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+/// No error message may carry the token.
+fn assert_no_secret(error: &CallError) {
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains(TOKEN), "the token leaked: {shown}");
+}
+
+fn fake() -> FakeServer {
+    FakeServer::start(FakeApi::new(TOKEN, account())).unwrap()
+}
+
+/// The five calls and `list_all`, through a real socket to the fake.
+pub fn all_calls_and_list_all<A: Adapter>() {
+    let server = fake();
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    let ids: Vec<CertificateId> = ["alpha", "beta", "gamma"]
+        .iter()
+        .map(|name| client.upload(&Upload::new(account(), CA_PEM, true).name(*name)).unwrap().id.unwrap())
+        .collect();
+
+    let page = client.list(&List::new(account()).per_page(2)).unwrap();
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(page.result_info.and_then(|i| i.total_count), Some(3));
+
+    let served = server.requests_served();
+    let all: Vec<_> = client.list_all(List::new(account()).per_page(2)).into_iter().collect::<Result<_, _>>().unwrap();
+    let names: Vec<_> = all.iter().map(|c| c.name.as_deref().unwrap()).collect();
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+    assert_eq!(server.requests_served() - served, 2, "one request per page");
+
+    let beta = client.get(&account(), &ids[1]).unwrap();
+    assert_eq!(beta.name.as_deref(), Some("beta"));
+    assert_eq!(beta.ca, Some(true));
+    assert!(beta.issuer.is_some());
+
+    assert!(server.with_api(|api| api.attach(&ids[0], Association::new("gateway", "active"))));
+    let associations = client.associations(&account(), &ids[0]).unwrap();
+    assert_eq!(associations.items, [Association::new("gateway", "active")]);
+    assert!(client.associations(&account(), &ids[2]).unwrap().items.is_empty());
+
+    // In use: the API refuses, and the client says so with the API's error.
+    let refused = client.delete(&account(), &ids[0]).unwrap_err();
+    assert!(matches!(refused.response(), Some(ResponseError::Api(_))), "{refused:?}");
+    assert!(server.with_api(|api| api.detach(&ids[0], "gateway")));
+    let deleted = client.delete(&account(), &ids[0]).unwrap();
+    assert_eq!(deleted.name.as_deref(), Some("alpha"));
+    assert!(client.get(&account(), &ids[0]).unwrap_err().is_not_found());
+    assert_eq!(client.list(&List::new(account())).unwrap().items.len(), 2);
+}
+
+/// Many sequential calls travel over one or two connections.
+pub fn connection_reuse<A: Adapter>() {
+    let server = fake();
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    for _ in 0..50 {
+        assert!(client.list(&List::new(account())).unwrap().items.is_empty());
+    }
+    assert_eq!(server.requests_served(), 50);
+    let connections = server.connections_accepted();
+    assert!((1..=2).contains(&connections), "{connections} connections for 50 calls");
+}
+
+/// Past the fake's rate limit (one call a second) a 429 with `Retry-After: 1` comes, and
+/// the client waits that second before it tries again.
+pub fn retry_after_429_is_honoured<A: Adapter>() {
+    let server = fake();
+    server.with_api(|api| api.rate_limit(1, Duration::from_secs(1)));
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    client.list(&List::new(account())).unwrap();
+    let started = Instant::now();
+    client.list(&List::new(account())).unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(server.requests_served(), 3, "the limited call, its 429, its retry");
+    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5), "waited {elapsed:?}");
+}
+
+/// An HTML 502 from the edge, then the answer: a GET is retried.
+pub fn html_502_then_success_on_get<A: Adapter>() {
+    let server = fake();
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    let id = client.upload(&upload()).unwrap().id.unwrap();
+    server.with_api(|api| api.fail_next(Fault::Html(502)));
+    let served = server.requests_served();
+    assert_eq!(client.get(&account(), &id).unwrap().name.as_deref(), Some("e2e"));
+    assert_eq!(server.requests_served() - served, 2);
+}
+
+/// A 502 on upload: the server may have stored the certificate, so no second try.
+pub fn upload_502_is_not_retried<A: Adapter>() {
+    let server = fake();
+    server.with_api(|api| api.fail_next(Fault::Html(502)));
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    let error = client.upload(&upload()).unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(502), "{error:?}");
+    assert!(matches!(error.response(), Some(ResponseError::Http(_))), "{error:?}");
+    assert!(error.to_string().starts_with("upload certificate: HTTP 502"), "{error}");
+    assert_no_secret(&error);
+    assert_eq!(server.requests_served(), 1);
+    assert!(server.with_api(|api| api.certificates()).is_empty());
+}
+
+/// Nothing listens: a connect error, quickly (the retries back off for milliseconds).
+pub fn connection_refused<A: Adapter>() {
+    let client = A::build(config(refused_base_url()), &Knobs::default());
+    let started = Instant::now();
+    let error = client.get(&account(), &cert_id()).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_no_secret(&error);
+    assert!(error.to_string().starts_with("get certificate: transport error: could not connect"), "{error}");
+    assert!(transport_error(Err::<(), _>(error)).is_connect());
+    // A refused upload was certainly not sent, and fails the same way.
+    assert!(transport_error(client.upload(&upload())).is_connect());
+}
+
+/// The server accepts and never answers: the whole-attempt timeout ends the call.
+pub fn stall_past_the_timeout<A: Adapter>() {
+    let server = Scripted::start(vec![Reply::Stall]);
+    let timeout = Duration::from_millis(300);
+    let client = A::build(config(server.base_url()), &Knobs { timeout: Some(timeout), ..single_try() });
+    let started = Instant::now();
+    let error = transport_error(client.get(&account(), &cert_id()));
+    let elapsed = started.elapsed();
+    assert!(matches!(error, TransportError::Timeout { after } if after == timeout), "{error:?}");
+    assert!(elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// The server promises 1000 bytes, sends 10 and closes.
+pub fn closed_mid_body<A: Adapter>() {
+    let mut head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n".to_vec();
+    head.extend_from_slice(br#"{"success""#);
+    let server = Scripted::start(vec![Reply::BytesThenClose(head)]);
+    let client = A::build(config(server.base_url()), &single_try());
+    let error = transport_error(client.get(&account(), &cert_id()));
+    assert!(matches!(error, TransportError::Io(_)), "{error:?}");
+}
+
+/// A body over the limit fails with `BodyTooLarge`; one exactly at the limit is read.
+pub fn body_over_the_size_limit<A: Adapter>() {
+    let limit = 1024;
+    let padded = |len: usize| {
+        let mut body = format!(r#"{{"success":true,"errors":[],"messages":[],"result":{CERT_JSON}}}"#);
+        body.push_str(&" ".repeat(len - body.len()));
+        Reply::Bytes(response(200, &[("content-type", "application/json")], body.as_bytes()))
+    };
+    let knobs = Knobs { max_body_size: Some(limit), ..single_try() };
+    let over = Scripted::start(vec![padded(limit as usize + 1)]);
+    let error = transport_error(A::build(config(over.base_url()), &knobs).get(&account(), &cert_id()));
+    assert!(matches!(error, TransportError::BodyTooLarge { limit: 1024 }), "{error:?}");
+    let at = Scripted::start(vec![padded(limit as usize)]);
+    let cert = A::build(config(at.base_url()), &knobs).get(&account(), &cert_id()).unwrap();
+    assert_eq!(cert.id, Some(cert_id()));
+}
+
+/// A 302 to another server is not followed: the call fails with the 302, and the other
+/// server (which would answer with success) never sees a request, let alone the token.
+pub fn redirect_not_followed<A: Adapter>() {
+    let elsewhere = Scripted::start(vec![ok_json(CERT_JSON)]);
+    let location = format!("{}/client/v4/accounts/{ACCOUNT}/mtls_certificates/{CERT}", elsewhere.origin());
+    let server = Scripted::start(vec![Reply::Bytes(response(302, &[("location", &location)], b""))]);
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    let error = client.get(&account(), &cert_id()).unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(302), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+    // Had the client followed, it would have done so before returning.
+    assert_eq!(elsewhere.connections(), 0);
+    assert!(elsewhere.requests().iter().all(|r| r.header("authorization").is_none()));
+}
+
+/// What goes on the wire: credentials and user agent; no compression asked for; no empty
+/// body on a GET; the upload's JSON with its length.
+pub fn request_headers_on_the_wire<A: Adapter>() {
+    let server = Scripted::start(vec![ok_json(CERT_JSON)]);
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    client.get(&account(), &cert_id()).unwrap();
+    client.upload(&upload()).unwrap();
+    let requests = server.requests();
+    let [get, post]: &[Recorded; 2] = requests.as_slice().try_into().unwrap();
+    assert_eq!(get.method, "GET");
+    assert_eq!(get.target, format!("/client/v4/accounts/{ACCOUNT}/mtls_certificates/{CERT}"));
+    for r in [get, post] {
+        assert_eq!(r.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+        assert!(r.header("user-agent").is_some_and(|ua| ua.starts_with("cloudflare-mtls/")), "{r:?}");
+        assert_eq!(r.header("accept-encoding"), None);
+    }
+    assert_eq!(get.header("content-length"), None);
+    assert_eq!(get.header("transfer-encoding"), None);
+    assert!(get.body.is_empty());
+    assert_eq!(post.method, "POST");
+    assert_eq!(post.header("content-type"), Some("application/json"));
+    assert_eq!(post.header("content-length"), Some(post.body.len().to_string().as_str()));
+    let sent: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(sent["certificates"], CA_PEM);
+    assert_eq!(sent["ca"], true);
+}

@@ -1,0 +1,160 @@
+//! What the ureq and hyper adapters share: the transport error (one type, so code that
+//! matches on it works with either client), the settings and their defaults, the builder
+//! methods, and the retry seed.
+
+use std::time::Duration;
+
+use crate::retry::{Failure, RetryPolicy};
+
+/// How long connecting (DNS, TCP and TLS) may take by default, as in Cloudflare's SDKs.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long one attempt may take by default, from connecting to the last body byte, as in
+/// Cloudflare's SDKs.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The largest response body read by default: 4 MiB (a full page of certificates is far
+/// smaller).
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 4 * 1024 * 1024;
+
+/// The error type of an underlying HTTP library.
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why the transport could not deliver a request or read its response.
+///
+/// The ureq and hyper adapters share this type. It never holds a header, so never a
+/// credential; the underlying library's error (which may name the URL) is its
+/// [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// No connection could be made (refused, DNS failure, unreachable, connect timeout):
+    /// the request was certainly not sent, so even an upload may be retried.
+    #[error("could not connect: {0}")]
+    Connect(#[source] Source),
+    /// The attempt took longer than the configured timeout; the server may have acted on it.
+    #[error("no complete response within {}s", after.as_secs_f64())]
+    Timeout {
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// TLS failed: a certificate that does not verify, a failed handshake, or a TLS setup
+    /// that could not be built.
+    #[error("TLS error: {0}")]
+    Tls(#[source] Source),
+    /// The connection failed while the request or response was under way (reset, closed
+    /// mid-body).
+    #[error("connection failed during the exchange: {0}")]
+    Io(#[source] Source),
+    /// The response body is larger than the configured limit; reading stopped there.
+    #[error("the response body is larger than the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// Anything else (e.g. a response that is not valid HTTP).
+    #[error("{0}")]
+    Other(#[source] Source),
+}
+
+impl TransportError {
+    /// How far the failed request got: only a failed connection proves nothing was sent.
+    pub(crate) fn failure(&self) -> Failure {
+        match self {
+            Self::Connect(_) => Failure::NotSent,
+            _ => Failure::MaybeSent,
+        }
+    }
+
+    /// Whether a timeout expired (the whole-attempt timeout; a connect timeout is a
+    /// [`Connect`](Self::Connect) error).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// Whether no connection could be made.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Self::Connect(_))
+    }
+}
+
+/// What both builders set.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) max_body_size: u64,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// A seed for the retry jitter that differs per process (and per call of this function),
+/// from the standard library's randomly keyed hasher: no extra dependency.
+pub(crate) fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new().build_hasher().finish()
+}
+
+/// The `Builder` type and its setters, the same for both adapters. The expanding module
+/// provides `build` and has `Client`, `TransportError` and the `DEFAULT_*`
+/// constants in scope (the doc links name them).
+macro_rules! builder {
+    () => {
+        /// Configures a [`Client`]: timeouts, response-size limit and retry policy.
+        ///
+        /// The defaults: connect timeout [`DEFAULT_CONNECT_TIMEOUT`], whole-attempt timeout
+        /// [`DEFAULT_TIMEOUT`], response bodies up to [`DEFAULT_MAX_BODY_SIZE`] bytes, and
+        /// [`RetryPolicy::default`](crate::RetryPolicy::default).
+        #[derive(Debug, Clone)]
+        #[must_use]
+        pub struct Builder {
+            config: $crate::Config,
+            settings: $crate::transport_common::Settings,
+        }
+
+        impl Builder {
+            /// A builder for a client with `config` and the default settings.
+            pub fn new(config: $crate::Config) -> Self {
+                Self { config, settings: $crate::transport_common::Settings::default() }
+            }
+
+            /// How long connecting (DNS, TCP, TLS) may take.
+            pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.settings.connect_timeout = timeout;
+                self
+            }
+
+            /// How long one attempt may take, from connecting to the last byte of the
+            /// response. Each retry gets the full time again.
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.settings.timeout = timeout;
+                self
+            }
+
+            /// The largest response body to read, in bytes; a larger one fails with
+            /// [`TransportError::BodyTooLarge`].
+            pub fn max_body_size(mut self, bytes: u64) -> Self {
+                self.settings.max_body_size = bytes;
+                self
+            }
+
+            /// Retries by `policy` ([`RetryPolicy::never`](crate::RetryPolicy::never) for a single attempt per call).
+            pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
+                self.settings.retry = policy;
+                self
+            }
+        }
+    };
+}
+
+pub(crate) use builder;
