@@ -8,7 +8,10 @@
 
 use cloudflare_mtls::time::OffsetDateTime;
 use cloudflare_mtls::time::format_description::well_known::Rfc3339;
-use cloudflare_mtls::{Certificate, CertificateId, CertificateType, Endpoint, List, Page};
+use cloudflare_mtls::{
+    AccountId, BlockingClient, Certificate, CertificateId, CertificateType, Config, Credentials, Endpoint, Get, List,
+    Page,
+};
 use divan::counter::BytesCount;
 use divan::{Bencher, black_box};
 use serde_json::Value;
@@ -28,6 +31,7 @@ fn main() {
         let ours = envelope_decode(&f.body);
         assert_eq!(ours.items.len() as u64, n);
         assert_eq!(ours.items, floor_decode(f.result_bytes()), "floor differs at n={n}");
+        assert_eq!(ours.items, floor_decode_str(f.result_bytes()), "floor differs at n={n}");
         assert_eq!(ours.items, value_decode_cloning(&f.body), "Value path differs at n={n}");
         assert_eq!(ours.items, value_decode_moving(&f.body), "Value path differs at n={n}");
         eprintln!("fixture n={n}: {} bytes of envelope, {} bytes of result array", f.body.len(), f.result.len());
@@ -35,6 +39,10 @@ fn main() {
     let f = support::list_envelope_without_pem(1_000);
     assert_eq!(envelope_decode(&f.body).items, value_decode_cloning(&f.body));
     divan::main();
+    // Only when benchmarking for real (`cargo bench`), not in divan's test mode.
+    if std::env::args().any(|a| a == "--bench") {
+        ratios();
+    }
 }
 
 /// The crate: `List::from_response`, as the client calls it.
@@ -46,6 +54,12 @@ fn envelope_decode(body: &[u8]) -> Page<Certificate> {
 /// The floor: the bare array, straight into the same structs.
 fn floor_decode(array: &[u8]) -> Vec<Certificate> {
     serde_json::from_slice(array).unwrap_or_default()
+}
+
+/// The floor with the crate's own trick: UTF-8 checked once, then `from_str` (which skips
+/// the per-string check `from_slice` makes).
+fn floor_decode_str(array: &[u8]) -> Vec<Certificate> {
+    std::str::from_utf8(array).ok().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
 }
 
 /// The usual hand-written path: a `Value` tree, then fields picked (and cloned) out of it.
@@ -129,6 +143,13 @@ fn floor_bare_array(bencher: Bencher, n: u64) {
 }
 
 #[divan::bench(args = SIZES)]
+fn floor_bare_array_from_str(bencher: Bencher, n: u64) {
+    let f = support::list_envelope(n);
+    let array = f.result_bytes().to_vec();
+    bencher.counter(BytesCount::of_slice(&f.body)).bench(|| floor_decode_str(black_box(&array)));
+}
+
+#[divan::bench(args = SIZES)]
 fn value_then_pick_cloning(bencher: Bencher, n: u64) {
     let f = support::list_envelope(n);
     bencher.counter(BytesCount::of_slice(&f.body)).bench(|| value_decode_cloning(black_box(&f.body)));
@@ -171,4 +192,76 @@ fn floor_bare_array_without_pem(bencher: Bencher, n: u64) {
 fn value_then_pick_cloning_without_pem(bencher: Bencher, n: u64) {
     let f = support::list_envelope_without_pem(n);
     bencher.counter(BytesCount::of_slice(&f.body)).bench(|| value_decode_cloning(black_box(&f.body)));
+}
+
+/// The least any envelope reader must do: a struct with only `result`, every other key
+/// skipped. The gap between this and `floor_bare_array` is the cost of reading the envelope's
+/// bytes at all; the gap between `envelope` and this is the cost of what the crate reads in
+/// them (`success`, `errors`, `messages`, `result_info`).
+#[derive(serde::Deserialize)]
+struct OnlyResult {
+    result: Vec<Certificate>,
+}
+
+#[divan::bench(args = SIZES)]
+fn envelope_minimal_struct(bencher: Bencher, n: u64) {
+    let f = support::list_envelope(n);
+    bencher
+        .counter(BytesCount::of_slice(&f.body))
+        .bench(|| serde_json::from_slice::<OnlyResult>(black_box(&f.body)).map(|e| e.result).unwrap_or_default());
+}
+
+/// A whole `client.get` without I/O: request built, sent to a closure that answers a
+/// one-certificate envelope (2 KiB), decoded. The crate's full share of an end-to-end call.
+#[divan::bench]
+fn client_get_in_memory(bencher: Bencher) {
+    let body = support::get_envelope();
+    let transport = |_: http::Request<Vec<u8>>| Ok::<_, ()>(http::Response::new(body.as_slice()));
+    let config = Config::new(Credentials::api_token(support::TOKEN).unwrap());
+    let client = BlockingClient::new(config, transport);
+    let (account, id) =
+        (AccountId::new(support::ACCOUNT).unwrap(), CertificateId::new("2458ce5a0c1b4d4e8b4a6d0e0f5c3b2a").unwrap());
+    bencher
+        .counter(BytesCount::of_slice(&body))
+        .bench_local(|| client.get(black_box(&account), black_box(&id)).unwrap());
+}
+
+/// Decoding that same `get` response alone.
+#[divan::bench]
+fn get_decode(bencher: Bencher) {
+    let body = support::get_envelope();
+    bencher
+        .counter(BytesCount::of_slice(&body))
+        .bench(|| Get::from_response(&http::Response::new(black_box(body.as_slice()))));
+}
+
+/// The ratios, from interleaved runs on the same bytes.
+fn ratios() {
+    for (n, reps) in [(1, 2_000), (100, 20), (1_000, 2)] {
+        let f = support::list_envelope(n);
+        let array = f.result_bytes().to_vec();
+        let body = f.body.as_slice();
+        let times = support::interleave(
+            41,
+            reps,
+            &mut [
+                &mut || drop(black_box(floor_decode(black_box(&array)))),
+                &mut || drop(black_box(envelope_decode(black_box(body)))),
+                &mut || drop(black_box(serde_json::from_slice::<OnlyResult>(black_box(body)))),
+                &mut || drop(black_box(floor_decode_str(black_box(&array)))),
+                &mut || drop(black_box(value_decode_cloning(black_box(body)))),
+                &mut || drop(black_box(value_decode_moving(black_box(body)))),
+            ],
+        );
+        let names = [
+            "floor: bare array",
+            "envelope (List::from_response)",
+            "minimal envelope struct",
+            "floor, UTF-8 checked once (from_str)",
+            "Value, fields cloned",
+            "Value, fields moved",
+        ];
+        let mb = body.len() as f64 / 1e6;
+        support::summarise(&format!("decode n={n} ({mb:.3} MB envelope)"), reps, &names, &times);
+    }
 }

@@ -18,12 +18,13 @@
 //! machine.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cloudflare_mtls::fake::FakeApi;
 use cloudflare_mtls::fake_server::FakeServer;
 use cloudflare_mtls::{
-    AccountId, AsyncClient, BlockingClient, CertificateId, Config, Credentials, Endpoint, Get, List,
+    AccountId, AsyncClient, AsyncHttpClient, BlockingClient, CertificateId, Config, Credentials, Endpoint, Get,
+    HttpClient, List,
 };
 use divan::Bencher;
 use divan::counter::ItemsCount;
@@ -84,20 +85,6 @@ impl Setup {
     }
 }
 
-/// Median of per-round times (µs per call) and of per-round ratios to rung 0.
-fn summarise(library: &str, names: &[&str], times: &[Vec<Duration>]) {
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    eprintln!("\ninterleaved A/B, {library}: {ROUNDS} rounds x {BATCH} sequential calls per rung");
-    for (name, rung) in names.iter().zip(times) {
-        let per_call = median(rung.iter().map(|d| d.as_secs_f64() * 1e6 / BATCH as f64).collect());
-        let ratio = median(rung.iter().zip(&times[0]).map(|(t, base)| t.as_secs_f64() / base.as_secs_f64()).collect());
-        eprintln!("  {name:<28} {per_call:8.1} µs/call  {:8.0} calls/s  {ratio:5.2}x {}", 1e6 / per_call, names[0]);
-    }
-}
-
 mod ureq_client {
     use super::*;
 
@@ -127,7 +114,7 @@ mod ureq_client {
     fn core_over(
         agent: ::ureq::Agent,
         config: Config,
-    ) -> BlockingClient<impl Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, ::ureq::Error>> {
+    ) -> BlockingClient<impl HttpClient<Body = Vec<u8>, Error = ::ureq::Error>> {
         BlockingClient::new(config, move |request: http::Request<Vec<u8>>| {
             let (parts, _) = request.into_parts();
             let (parts, body) = agent.run(http::Request::from_parts(parts, ()))?.into_parts();
@@ -180,23 +167,18 @@ mod ureq_client {
         let (plain, timed) = (agent(false), agent(true));
         let core = core_over(agent(false), setup.config.clone());
         let bundled = cloudflare_mtls::ureq::client(setup.config.clone());
-        let rungs: [&dyn Fn(); 4] = [
-            &|| bare_call(&plain, &parts),
-            &|| drop(core.get(&setup.account, &setup.id).unwrap()),
-            &|| bare_call(&timed, &parts),
-            &|| drop(bundled.get(&setup.account, &setup.id).unwrap()),
-        ];
-        let mut times = vec![Vec::new(); rungs.len()];
-        for round in 0..ROUNDS {
-            for k in 0..rungs.len() {
-                let i = (k + round) % rungs.len();
-                let start = Instant::now();
-                (0..BATCH).for_each(|_| rungs[i]());
-                times[i].push(start.elapsed());
-            }
-        }
+        let times = support::interleave(
+            ROUNDS,
+            BATCH,
+            &mut [
+                &mut || bare_call(&plain, &parts),
+                &mut || drop(core.get(&setup.account, &setup.id).unwrap()),
+                &mut || bare_call(&timed, &parts),
+                &mut || drop(bundled.get(&setup.account, &setup.id).unwrap()),
+            ],
+        );
         let names = ["bare ureq", "core over bare ureq", "bare ureq + bundled timeouts", "bundled ureq client"];
-        summarise("ureq", &names, &times);
+        support::summarise("e2e sequential get, ureq", BATCH, &names, &times);
         setup.report("ureq A/B, all rungs");
     }
 }
@@ -235,20 +217,21 @@ mod hyper_client {
         divan::black_box(response.into_body().collect().await.unwrap().to_bytes());
     }
 
-    type Sent = Result<http::Response<Bytes>, Box<dyn std::error::Error + Send + Sync>>;
-
     /// The crate's async client over `pool`, sending as the bundled transport does.
     fn core_over(
         pool: Pool,
         config: Config,
-    ) -> AsyncClient<impl Fn(http::Request<Vec<u8>>) -> std::pin::Pin<Box<dyn Future<Output = Sent> + Send>>> {
+    ) -> AsyncClient<impl AsyncHttpClient<Body = Bytes, Error = Box<dyn std::error::Error + Send + Sync>>> {
         AsyncClient::new(config, move |request: http::Request<Vec<u8>>| {
             let pool = pool.clone();
-            Box::pin(async move {
+            async move {
                 let response = pool.request(request.map(|b| Full::new(Bytes::from(b)))).await?;
                 let (parts, body) = response.into_parts();
-                Ok(http::Response::from_parts(parts, body.collect().await?.to_bytes()))
-            }) as std::pin::Pin<Box<dyn Future<Output = Sent> + Send>>
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(http::Response::from_parts(
+                    parts,
+                    body.collect().await?.to_bytes(),
+                ))
+            }
         })
     }
 
@@ -353,24 +336,36 @@ mod hyper_client {
         let (plain, core, bundled) = rt.block_on(async {
             (pool(), core_over(pool(), setup.config.clone()), cloudflare_mtls::hyper::client(setup.config.clone()))
         });
-        let mut times = vec![Vec::new(); 3];
-        for round in 0..ROUNDS {
-            for k in 0..3 {
-                let i = (k + round) % 3;
-                let start = Instant::now();
-                rt.block_on(async {
-                    for _ in 0..BATCH {
-                        match i {
-                            0 => bare_call(&plain, &request).await,
-                            1 => drop(core.get(&setup.account, &setup.id).await.unwrap()),
-                            _ => drop(bundled.get(&setup.account, &setup.id).await.unwrap()),
+        // One `block_on` per batch, as in the divan benches.
+        let times = support::interleave(
+            ROUNDS,
+            1,
+            &mut [
+                &mut || {
+                    rt.block_on(async {
+                        for _ in 0..BATCH {
+                            bare_call(&plain, &request).await;
                         }
-                    }
-                });
-                times[i].push(start.elapsed());
-            }
-        }
-        summarise("hyper", &["bare hyper-util", "core over bare hyper-util", "bundled hyper client"], &times);
+                    })
+                },
+                &mut || {
+                    rt.block_on(async {
+                        for _ in 0..BATCH {
+                            drop(core.get(&setup.account, &setup.id).await.unwrap());
+                        }
+                    })
+                },
+                &mut || {
+                    rt.block_on(async {
+                        for _ in 0..BATCH {
+                            drop(bundled.get(&setup.account, &setup.id).await.unwrap());
+                        }
+                    })
+                },
+            ],
+        );
+        let names = ["bare hyper-util", "core over bare hyper-util", "bundled hyper client"];
+        support::summarise("e2e sequential get, hyper", BATCH, &names, &times);
         setup.report("hyper A/B, all rungs");
     }
 }

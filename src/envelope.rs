@@ -155,27 +155,33 @@ pub fn decode<T: DeserializeOwned>(
     if !is_object(body) {
         return Err(decode_error(status, body, ".".into(), "the body is not a JSON object".into()));
     }
-    match serde_json::from_slice::<Envelope<T>>(body) {
-        Ok(env) if env.success == Some(false) => Err(api_error(env.errors, env.messages)),
-        Ok(Envelope { result: Some(result), result_info, messages, .. }) => {
-            Ok(Success { result, result_info, messages })
-        }
-        Ok(_) => Err(decode_error(status, body, "result".into(), "`result` is missing or null".into())),
-        Err(_) => match serde_json::from_slice::<Shell>(body) {
+    // Valid UTF-8 (nearly every body) is read as text, so serde_json need not check every
+    // string again; any other bytes go to the byte parser below, which decides.
+    let fast = std::str::from_utf8(body).ok().and_then(|text| serde_json::from_str::<Envelope<T>>(text).ok());
+    let envelope = match fast {
+        Some(envelope) => envelope,
+        None => match serde_json::from_slice::<Shell>(body) {
             // `result` did not fit, but the envelope says the call failed: that is what counts.
             Ok(shell) if shell.success == Some(false) => {
-                Err(api_error(shell.errors.map(|e| e.0).unwrap_or_default(), shell.messages))
+                return Err(api_error(shell.errors.map(|e| e.0).unwrap_or_default(), shell.messages));
             }
             _ => {
                 let mut de = serde_json::Deserializer::from_slice(body);
-                let (path, reason) = match serde_path_to_error::deserialize::<_, Envelope<T>>(&mut de) {
-                    Err(e) => (e.path().to_string(), e.into_inner().to_string()),
-                    // Unreachable in practice: the fast path failed on the same bytes.
-                    Ok(_) => (".".into(), "the body is not a JSON envelope".into()),
-                };
-                Err(decode_error(status, body, path, reason))
+                match serde_path_to_error::deserialize::<_, Envelope<T>>(&mut de) {
+                    // Not UTF-8 yet readable: the stray bytes are in a value nobody reads.
+                    Ok(envelope) if de.end().is_ok() => envelope,
+                    Ok(_) => {
+                        return Err(decode_error(status, body, ".".into(), "the body is not a JSON envelope".into()));
+                    }
+                    Err(e) => return Err(decode_error(status, body, e.path().to_string(), e.into_inner().to_string())),
+                }
             }
         },
+    };
+    match envelope {
+        env if env.success == Some(false) => Err(api_error(env.errors, env.messages)),
+        Envelope { result: Some(result), result_info, messages, .. } => Ok(Success { result, result_info, messages }),
+        _ => Err(decode_error(status, body, "result".into(), "`result` is missing or null".into())),
     }
 }
 
@@ -217,5 +223,39 @@ mod tests {
         let ok = br#"{"success":true,"errors":[],"messages":[{"code":"x"}],"result":1}"#;
         let s = decode::<u8>(StatusCode::OK, &HeaderMap::new(), ok).unwrap();
         assert_eq!((s.result, s.messages.len()), (1, 1));
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_decide_as_before() {
+        // Invalid UTF-8 in a value nobody reads is skipped, as serde_json skips it.
+        let mut body = br#"{"success":true,"unknown":"x","result":"ok"}"#.to_vec();
+        body[27] = 0xff;
+        let s = decode::<String>(StatusCode::OK, &HeaderMap::new(), &body).unwrap();
+        assert_eq!(s.result, "ok");
+        // In a value that is read, it is a decode error with the bytes kept.
+        let mut body = br#"{"success":true,"result":"o?"}"#.to_vec();
+        body[27] = 0xff;
+        let Err(ResponseError::Decode(e)) = decode::<String>(StatusCode::OK, &HeaderMap::new(), &body) else {
+            panic!("a decode error");
+        };
+        assert_eq!((e.path.as_str(), e.body), ("result", body));
+        // Stray bytes beside `success: false` still give the API's error.
+        let mut body = br#"{"success":false,"x":"?","errors":[{"code":1000,"message":"no"}],"result":null}"#.to_vec();
+        body[22] = 0xff;
+        let Err(ResponseError::Api(e)) = decode::<String>(StatusCode::OK, &HeaderMap::new(), &body) else {
+            panic!("an API error");
+        };
+        assert_eq!(e.errors[0].code, 1000);
+        // Trailing bytes after the envelope are refused, UTF-8 or not.
+        for tail in [&b" x"[..], &b" \xff"[..]] {
+            let body = [&br#"{"success":true,"result":"ok"}"#[..], tail].concat();
+            assert!(matches!(
+                decode::<String>(StatusCode::OK, &HeaderMap::new(), &body),
+                Err(ResponseError::Decode(_))
+            ));
+        }
+        // Valid UTF-8 beyond ASCII decodes the same either way.
+        let s = decode::<String>(StatusCode::OK, &HeaderMap::new(), r#"{"result":"é \u00e9 😀"}"#.as_bytes()).unwrap();
+        assert_eq!(s.result, "é é 😀");
     }
 }

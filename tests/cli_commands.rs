@@ -42,7 +42,7 @@ fn upload_get_list_associations_delete_as_text() {
     fake.with_api(|api| api.detach(&id.parse().unwrap(), "gateway"));
 
     let run = cf(&fake, &["delete", &id, "--yes"]).expect(0);
-    assert_eq!(run.stdout, format!("Deleted certificate {id}.\n"));
+    assert_eq!(run.stdout, format!("Deleted certificate \"example_ca_cert\" ({id}).\n"));
     assert!(fake.with_api(|api| api.certificates()).is_empty());
     assert_eq!(cf(&fake, &["list"]).expect(0).stdout, "No certificates.\n");
 }
@@ -89,10 +89,20 @@ fn json_is_the_apis_objects_and_parses_back() {
 #[test]
 fn json_keeps_fields_this_crate_does_not_know() {
     let fake = fake();
-    let body = r#"{"success":true,"errors":[],"messages":[],"result":{"id":"abc","name":"n","brand_new_field":{"x":[1,2]}}}"#;
+    let body =
+        r#"{"success":true,"errors":[],"messages":[],"result":{"id":"abc","name":"n","brand_new_field":{"x":[1,2]}}}"#;
     fake.with_api(|api| api.fail_next(Fault::Raw(200, "application/json".into(), body.as_bytes().to_vec())));
-    let got = cf(&fake, &["get", "abc", "--json"]).expect(0).json();
-    assert_eq!(got, serde_json::from_str::<serde_json::Value>(body).unwrap()["result"]);
+    let run = cf(&fake, &["get", "abc", "--json"]).expect(0);
+    assert_eq!(run.json(), serde_json::from_str::<serde_json::Value>(body).unwrap()["result"]);
+    // In the order they came, too (not sorted).
+    let at = |key: &str| run.stdout.find(&format!("\"{key}\":")).unwrap();
+    assert!(at("id") < at("name") && at("name") < at("brand_new_field"), "{}", run.stdout);
+
+    // The same through a list, which pairs every page's items with the decoded models.
+    let page = r#"{"success":true,"errors":[],"messages":[],"result":[{"id":"a","future":1},{"id":"b","future":2}],"result_info":{"page":1,"per_page":50,"count":2,"total_count":2,"total_pages":1}}"#;
+    fake.with_api(|api| api.fail_next(Fault::Raw(200, "application/json".into(), page.as_bytes().to_vec())));
+    let listed = cf(&fake, &["list", "--json"]).expect(0).json();
+    assert_eq!(listed, serde_json::json!([{"id": "a", "future": 1}, {"id": "b", "future": 2}]));
 }
 
 #[test]
@@ -116,15 +126,15 @@ fn list_filters() {
         let listed = cf(&fake, &all).expect(0).json();
         listed.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
     };
-    assert_eq!(ids(&[]), [&ca, &leaf, &managed]);
-    assert_eq!(ids(&["--ca"]), [&ca, &managed]);
-    assert_eq!(ids(&["--leaf"]), [&leaf]);
-    assert_eq!(ids(&["--type", "gateway_managed"]), [&managed]);
-    assert_eq!(ids(&["--type", "custom", "--type", "gateway_managed"]), [&ca, &leaf, &managed]);
-    assert_eq!(ids(&["--name", "the-leaf"]), [&leaf]);
-    assert_eq!(ids(&["--expiring-within", "30d"]), [&managed]);
+    assert_eq!(ids(&[]), [ca.as_str(), leaf.as_str(), managed.as_str()]);
+    assert_eq!(ids(&["--ca"]), [ca.as_str(), managed.as_str()]);
+    assert_eq!(ids(&["--leaf"]), [leaf.as_str()]);
+    assert_eq!(ids(&["--type", "gateway_managed"]), [managed.as_str()]);
+    assert_eq!(ids(&["--type", "custom", "--type", "gateway_managed"]), [ca.as_str(), leaf.as_str(), managed.as_str()]);
+    assert_eq!(ids(&["--name", "the-leaf"]), [leaf.as_str()]);
+    assert_eq!(ids(&["--expiring-within", "30d"]), [managed.as_str()]);
     assert_eq!(ids(&["--expiring-within", "1w"]), Vec::<String>::new());
-    assert_eq!(ids(&["--expiring-within", "2w", "--ca"]), [&managed]);
+    assert_eq!(ids(&["--expiring-within", "2w", "--ca"]), [managed.as_str()]);
 
     let text = cf(&fake, &["list", "--expiring-within", "30d"]).expect(0).stdout;
     let row = text.lines().nth(1).unwrap();
@@ -142,7 +152,9 @@ fn a_name_must_match_exactly_one_certificate() {
     let a = insert(&fake, serde_json::json!({"name": "twin"})).into_string();
     let b = insert(&fake, serde_json::json!({"name": "twin"})).into_string();
     insert(&fake, serde_json::json!({"name": "twins"}));
-    for args in [&["get", "--name", "twin"][..], &["associations", "--name", "twin"], &["delete", "--name", "twin", "--yes"]] {
+    for args in
+        [&["get", "--name", "twin"][..], &["associations", "--name", "twin"], &["delete", "--name", "twin", "--yes"]]
+    {
         let run = cf(&fake, args).expect(2);
         assert!(run.stderr.contains(&format!("2 certificates are named \"twin\": {a}, {b}")), "{args:?}: {run:?}");
         assert!(run.stderr.contains("pass the ID"), "{run:?}");
@@ -193,17 +205,30 @@ fn wrangler_variables_and_flags_work_too() {
     Run::from(cmd.output().unwrap()).expect(0);
 }
 
+/// A `serve-fake` process, stopped however the test ends (it would outlive a failed test
+/// and keep the test runner's output pipe open).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn serve_fake_prints_what_to_export_and_serves() {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(BIN)
-        .env_clear()
-        .args(["serve-fake", "--listen", "127.0.0.1:0", "--token", "tok", "--account", "acc123", "--json"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Killed(
+        std::process::Command::new(BIN)
+            .env_clear()
+            .args(["serve-fake", "--listen", "127.0.0.1:0", "--token", "tok", "--account", "acc123", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    std::io::BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let info: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
     let url = info["base_url"].as_str().unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/client/v4"), "{info}");
@@ -216,21 +241,22 @@ fn serve_fake_prints_what_to_export_and_serves() {
     }
     let cert = file("ca.pem", CA_PEM);
     let run = Run::from(cmd.args(["upload", "--cert", cert.to_str().unwrap(), "--json"]).output().unwrap());
-    child.kill().unwrap();
-    child.wait().unwrap();
     assert_eq!(run.expect(0).json()["ca"], false);
+    drop(child);
 }
 
 #[test]
 fn serve_fake_text_output_and_loopback_only() {
     use std::io::Read;
-    let mut child = std::process::Command::new(BIN)
-        .env_clear()
-        .args(["serve-fake", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    let mut child = Killed(
+        std::process::Command::new(BIN)
+            .env_clear()
+            .args(["serve-fake", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = child.0.stdout.take().unwrap();
     let mut text = String::new();
     let mut buf = [0u8; 1024];
     while !text.contains("WRANGLER_SEND_METRICS=false\n") {
@@ -238,8 +264,7 @@ fn serve_fake_text_output_and_loopback_only() {
         assert!(n > 0, "{text}");
         text.push_str(std::str::from_utf8(&buf[..n]).unwrap());
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     for expected in [
         "export CLOUDFLARE_BASE_URL=http://127.0.0.1:",
         "export CLOUDFLARE_API_TOKEN=fake-token\n",
@@ -256,4 +281,17 @@ fn serve_fake_text_output_and_loopback_only() {
         .unwrap()
         .into();
     assert!(run.expect(2).stderr.contains("loopback"));
+}
+
+#[test]
+fn list_walks_every_page() {
+    let fake = fake();
+    let ids: Vec<String> =
+        (0..120).map(|i| insert(&fake, serde_json::json!({"name": format!("c{i}")})).into_string()).collect();
+    let served = fake.requests_served();
+    let listed = cf(&fake, &["list", "--json"]).expect(0).json();
+    let got: Vec<&str> = listed.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(got, ids);
+    assert_eq!(fake.requests_served() - served, 3, "pages of 50");
+    assert_eq!(cf(&fake, &["list"]).expect(0).stdout.lines().count(), 121);
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // Each bench uses its own part of this module.
 
 use std::fmt::Write as _;
+use std::time::{Duration, Instant};
 
 /// Real X.509 certificates made with `openssl` (see `tests/fixtures/bench/README.md`), with
 /// the issuer DN and signature algorithm the API reports for each.
@@ -129,4 +130,46 @@ fn page(first: u64, count: u64, page: u64, per_page: u64, total: u64, with_pem: 
         total.div_ceil(per_page)
     );
     Fixture { body: out.into_bytes(), result: start..end }
+}
+
+/// The body of a `get` response: one certificate as `result`, in the envelope.
+pub fn get_envelope() -> Vec<u8> {
+    let mut out = String::from(r#"{"result":"#);
+    certificate(&mut out, 0, true);
+    out.push_str(r#","success":true,"errors":[],"messages":[]}"#);
+    out.into_bytes()
+}
+
+/// Runs the rungs in turn, `rounds` times, each turn `reps` calls, rotating which goes first;
+/// returns every turn's time per rung. Interleaving keeps a shared machine's drifting load
+/// out of the ratios, which is why the benches print these after divan's table.
+pub fn interleave(rounds: usize, reps: usize, rungs: &mut [&mut dyn FnMut()]) -> Vec<Vec<Duration>> {
+    let mut times = vec![Vec::with_capacity(rounds); rungs.len()];
+    for round in 0..rounds {
+        for k in 0..rungs.len() {
+            let i = (k + round) % rungs.len();
+            let start = Instant::now();
+            for _ in 0..reps {
+                rungs[i]();
+            }
+            times[i].push(start.elapsed());
+        }
+    }
+    times
+}
+
+/// Prints, per rung, the median time per call and the median of its per-round ratio to the
+/// first rung.
+pub fn summarise(title: &str, reps: usize, names: &[&str], times: &[Vec<Duration>]) {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let rounds = times.first().map_or(0, Vec::len);
+    eprintln!("\n{title} (interleaved: {rounds} rounds x {reps} calls per rung)");
+    for (name, rung) in names.iter().zip(times) {
+        let per_call = median(rung.iter().map(|d| d.as_secs_f64() * 1e6 / reps as f64).collect());
+        let ratio = median(rung.iter().zip(&times[0]).map(|(t, base)| t.as_secs_f64() / base.as_secs_f64()).collect());
+        eprintln!("  {name:<38} {per_call:10.2} µs/call {:10.0} calls/s {ratio:6.3}x {}", 1e6 / per_call, names[0]);
+    }
 }

@@ -101,10 +101,15 @@ pub fn with_stdin(mut cmd: Command, input: &str) -> Run {
     child.wait_with_output().unwrap().into()
 }
 
-/// A file holding `text`, in a directory of its own for this test process.
+/// A file holding `text`, in a directory of its own under cargo's temporary directory for
+/// tests (inside the target directory, so nothing is left in /tmp).
 pub fn file(name: &str, text: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!("cf-mtls-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "cf-mtls-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();

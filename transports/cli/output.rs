@@ -24,6 +24,11 @@ pub fn print_json(value: &Value) -> std::io::Result<()> {
     print(&format!("{text}\n"))
 }
 
+/// One JSON document on one line of stdout.
+pub fn print_line_json(value: &Value) -> std::io::Result<()> {
+    print(&format!("{value}\n"))
+}
+
 /// The terminal's width when stdout is one; `None` otherwise (nothing is cut then).
 pub fn terminal_width() -> Option<usize> {
     let stdout = std::io::stdout();

@@ -150,7 +150,15 @@ where
     T: HttpClient,
     T::Error: std::fmt::Display,
 {
-    let deadline = args.expiring_within.map(|d| ctx.now + d);
+    let deadline = match args.expiring_within {
+        Some(within) => Some(
+            time::Duration::try_from(within)
+                .ok()
+                .and_then(|d| ctx.now.checked_add(d))
+                .ok_or_else(|| CliError::usage("--expiring-within: that is beyond any date"))?,
+        ),
+        None => None,
+    };
     let certs: Vec<Raw<_>> = api
         .list(list_call(api.account().clone(), args))?
         .into_iter()

@@ -21,6 +21,11 @@ Prefer the environment to --api-token: a flag shows up in `ps` and in shell hist
 
 Try it without an account: run `cf-mtls serve-fake` and use the lines it prints.";
 
+/// The heading of the options every command takes, listed after the command's own.
+const GLOBAL: &str = "Global options";
+
+const BASE_URL_HELP: &str = "The API base URL [default: https://api.cloudflare.com/client/v4, or CLOUDFLARE_BASE_URL, or CLOUDFLARE_API_BASE_URL]";
+
 /// `cf-mtls`: the command line.
 #[derive(Debug, Parser)]
 #[command(name = "cf-mtls", version, about = ABOUT, long_about = LONG_ABOUT, after_help = crate::exit::help())]
@@ -36,25 +41,25 @@ pub struct Cli {
 /// Options every command takes (they may come before or after the command).
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Print the API's JSON objects as they came (one JSON document on stdout) instead of text
-    #[arg(long, global = true)]
+    /// Print JSON instead of text, for scripts: the API's objects as they came, one JSON
+    /// document on stdout
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
 
     /// Print the HTTP request that would be sent (secrets redacted) and send nothing
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub dry_run: bool,
 
     /// The account ID
-    #[arg(long, global = true, value_name = "ID", env = "CLOUDFLARE_ACCOUNT_ID")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "ID", env = "CLOUDFLARE_ACCOUNT_ID")]
     pub account_id: Option<AccountId>,
 
     /// An API token; prefer CLOUDFLARE_API_TOKEN (a flag shows in `ps` and shell history)
-    #[arg(long, global = true, value_name = "TOKEN")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "TOKEN")]
     pub api_token: Option<String>,
 
-    /// The API base URL [default: https://api.cloudflare.com/client/v4, or CLOUDFLARE_BASE_URL,
-    /// or CLOUDFLARE_API_BASE_URL]
-    #[arg(long, global = true, value_name = "URL")]
+    /// The API base URL (the help text names the default and the variables).
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", help = BASE_URL_HELP)]
     pub base_url: Option<BaseUrl>,
 }
 

@@ -40,11 +40,7 @@ fn explain(error: BuildError, certificates: &str, args: &UploadArgs) -> CliError
             let err = CliError::local(format!("{}: invalid certificates: {reason}", args.cert.display()));
             let holds_key = pem::parse_many(certificates)
                 .is_ok_and(|blocks| blocks.iter().any(|b| b.tag().ends_with("PRIVATE KEY")));
-            if holds_key {
-                err.note("hint: put the key in a file of its own and pass it with --key FILE")
-            } else {
-                err
-            }
+            if holds_key { err.note("hint: put the key in a file of its own and pass it with --key FILE") } else { err }
         }
         BuildError::InvalidPrivateKey(reason) => {
             let path = args.key.as_deref().unwrap_or(Path::new("--key"));
@@ -57,11 +53,12 @@ fn explain(error: BuildError, certificates: &str, args: &UploadArgs) -> CliError
 /// Every certificate must be X.509 that the API can parse, and still valid at `now`.
 fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<(), CliError> {
     // `validate` has accepted the PEM, so this parse succeeds; its error is still reported.
-    let blocks = pem::parse_many(pem_text)
-        .map_err(|e| CliError::local(format!("{}: malformed PEM: {e}", path.display())))?;
+    let blocks =
+        pem::parse_many(pem_text).map_err(|e| CliError::local(format!("{}: malformed PEM: {e}", path.display())))?;
     let count = blocks.len();
     for (index, block) in blocks.iter().enumerate() {
-        let which = if count == 1 { "the certificate".to_owned() } else { format!("certificate {} of {count}", index + 1) };
+        let which =
+            if count == 1 { "the certificate".to_owned() } else { format!("certificate {} of {count}", index + 1) };
         let (_, cert) = x509_parser::parse_x509_certificate(block.contents()).map_err(|e| {
             CliError::local(format!("{}: {which} is not a valid X.509 certificate: {e}", path.display()))
         })?;
@@ -69,12 +66,8 @@ fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<(), 
             .map_err(|e| CliError::local(format!("{}: {which} has an unusable expiry date: {e}", path.display())))?;
         if not_after <= now {
             let when = not_after.format(&Rfc3339).unwrap_or_else(|_| not_after.to_string());
-            return Err(CliError::local(format!(
-                "{}: {which} ({}) expired on {when}",
-                path.display(),
-                cert.subject()
-            ))
-            .note("hint: renew the certificate and upload the new one"));
+            return Err(CliError::local(format!("{}: {which} ({}) expired on {when}", path.display(), cert.subject()))
+                .note("hint: renew the certificate and upload the new one"));
         }
     }
     Ok(())
@@ -96,12 +89,26 @@ mod tests {
         AccountId::new("acc").unwrap()
     }
 
-    fn temp(name: &str, text: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("cf-mtls-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
+    /// A temporary file, removed when dropped.
+    struct Temp(std::path::PathBuf);
+
+    impl std::ops::Deref for Temp {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn temp(name: &str, text: &str) -> Temp {
+        let path = std::env::temp_dir().join(format!("cf-mtls-unit-{}-{name}", std::process::id()));
         std::fs::write(&path, text).unwrap();
-        path
+        Temp(path)
     }
 
     #[test]
@@ -132,8 +139,6 @@ mod tests {
         let garbage = temp("garbage.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
         let err = prepare(account(), &args(&garbage, None), datetime!(2030-01-01 0:00 UTC)).unwrap_err();
         assert!(err.message.contains("not a valid X.509"), "{}", err.message);
-        for e in [err] {
-            assert_eq!(e.exit, crate::exit::Exit::Local);
-        }
+        assert_eq!(err.exit, crate::exit::Exit::Local);
     }
 }

@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn without_a_width_nothing_is_cut() {
         let text = render(&COLUMNS, &rows(), None);
-        assert_eq!(text, "ID     NAME                DAYS\nabc    a rather long name    12\ndefgh  short                 -3\n");
+        assert_eq!(
+            text,
+            "ID     NAME                DAYS\nabc    a rather long name    12\ndefgh  short                 -3\n"
+        );
     }
 
     #[test]
@@ -133,7 +136,7 @@ mod tests {
         for line in text.lines() {
             assert!(line.width() <= 22, "{line:?}");
         }
-        assert!(text.contains("a rather …"), "{text}");
+        assert_eq!(text, "ID     NAME       DAYS\nabc    a rather…    12\ndefgh  short        -3\n");
         assert!(text.contains("defgh"), "IDs are never cut: {text}");
     }
 

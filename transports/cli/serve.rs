@@ -25,7 +25,8 @@ pub fn serve(args: &ServeArgs, json: bool) -> Result<(), CliError> {
     let url = server.base_url().to_string();
     let (token, account) = (args.token.as_str(), args.account.as_str());
     if json {
-        output::print_json(&json!({
+        // One line, so that a caller can read it while the server keeps running.
+        output::print_line_json(&json!({
             "base_url": url,
             "env": {
                 "CLOUDFLARE_BASE_URL": url,

@@ -139,15 +139,16 @@ where
             .response()
             .is_some_and(|r| r.api().is_some() && !r.is_not_found() && !r.is_auth_error() && !r.is_rate_limited());
         let mut err = CliError::from(error);
-        if maybe_in_use && let Ok(page) = self.client.associations(&self.account, id) {
-            if !page.items.is_empty() {
-                err = err.note("the certificate is in use by:");
-                for a in &page.items {
-                    let service = a.service.as_deref().unwrap_or("(unnamed service)");
-                    err = err.note(format!("  {service}  {}", a.status.as_deref().unwrap_or("")));
-                }
-                err = err.note("hint: remove it from these services first, then delete it");
+        if maybe_in_use
+            && let Ok(page) = self.client.associations(&self.account, id)
+            && !page.items.is_empty()
+        {
+            err = err.note("the certificate is in use by:");
+            for a in &page.items {
+                let service = a.service.as_deref().unwrap_or("(unnamed service)");
+                err = err.note(format!("  {service}  {}", a.status.as_deref().unwrap_or("")));
             }
+            err = err.note("hint: remove it from these services first, then delete it");
         }
         Err(err)
     }
@@ -178,12 +179,8 @@ where
                 found.push(last);
                 let ids: Vec<&str> =
                     found.iter().map(|c| c.model.id.as_ref().map_or("(no ID)", CertificateId::as_str)).collect();
-                Err(CliError::usage(format!(
-                    "{} certificates are named {name:?}: {}",
-                    ids.len(),
-                    ids.join(", ")
-                ))
-                .note("hint: pass the ID of the one you mean instead of --name"))
+                Err(CliError::usage(format!("{} certificates are named {name:?}: {}", ids.len(), ids.join(", ")))
+                    .note("hint: pass the ID of the one you mean instead of --name"))
             }
         }
     }

@@ -1,0 +1,210 @@
+//! Every exit code `cf-mtls` documents, each provoked for real, and `--dry-run`: the request
+//! shown exactly, secrets redacted, nothing sent.
+#![cfg(feature = "cli")]
+
+mod cli_support;
+
+use cli_support::*;
+use cloudflare_mtls::{Config, Credentials, Endpoint, PrivateKey, Upload};
+
+#[test]
+fn usage_errors_exit_2() {
+    let fake = fake();
+    for (args, says) in [
+        (&["lst"][..], "unrecognized subcommand"),
+        (&["get"], "required"),
+        (&["get", "abc", "--name", "x"], "cannot be used with"),
+        (&["get", "a/b"], "invalid certificate ID"),
+        (&["list", "--expiring-within", "soon"], "30d"),
+        (&["list", "--ca", "--leaf"], "cannot be used with"),
+        (&["upload"], "--cert"),
+        (&["serve-fake", "--dry-run"], "does not apply"),
+    ] {
+        let run = cf(&fake, args).expect(2);
+        assert!(run.stderr.contains(says), "{args:?}: {run:?}");
+        assert!(run.stdout.is_empty());
+    }
+    assert_eq!(fake.requests_served(), 0);
+}
+
+#[test]
+fn missing_credentials_or_account_name_the_variable() {
+    let fake = fake();
+    let mut cmd = command(fake.base_url().as_str());
+    cmd.env_remove("CLOUDFLARE_API_TOKEN").arg("list");
+    let run = Run::from(cmd.output().unwrap()).expect(2);
+    assert!(run.stderr.starts_with("error: CLOUDFLARE_API_TOKEN is not set"), "{run:?}");
+    assert!(run.stderr.contains("hint: export CLOUDFLARE_API_TOKEN="), "{run:?}");
+
+    let mut cmd = command(fake.base_url().as_str());
+    cmd.env_remove("CLOUDFLARE_API_TOKEN").env("CLOUDFLARE_API_KEY", "k").arg("list");
+    let run = Run::from(cmd.output().unwrap()).expect(2);
+    assert!(run.stderr.starts_with("error: CLOUDFLARE_EMAIL is not set"), "{run:?}");
+
+    let mut cmd = command(fake.base_url().as_str());
+    cmd.env_remove("CLOUDFLARE_ACCOUNT_ID").arg("list");
+    let run = Run::from(cmd.output().unwrap()).expect(2);
+    assert!(run.stderr.starts_with("error: CLOUDFLARE_ACCOUNT_ID is not set"), "{run:?}");
+    assert!(run.stderr.contains("--account-id"), "{run:?}");
+
+    let mut cmd = command("http://example.com/client/v4");
+    cmd.arg("list");
+    let run = Run::from(cmd.output().unwrap()).expect(2);
+    assert!(run.stderr.contains("invalid base URL"), "{run:?}");
+    assert_eq!(fake.requests_served(), 0);
+}
+
+#[test]
+fn api_errors_exit_3() {
+    let fake = fake();
+    for command in ["get", "associations"] {
+        let run = cf(&fake, &[command, "0123456789abcdef0123456789abcdef"]).expect(3);
+        assert!(run.stderr.contains("HTTP 404") && run.stderr.contains("not found"), "{run:?}");
+    }
+    let mut cmd = command(fake.base_url().as_str());
+    cmd.env("CLOUDFLARE_API_TOKEN", "wrong-token").arg("list");
+    let run = Run::from(cmd.output().unwrap()).expect(3);
+    assert!(run.stderr.contains("Authentication error"), "{run:?}");
+    assert!(run.stderr.contains("#ssl:read"), "auth errors get a hint: {run:?}");
+    assert!(!run.stderr.contains("wrong-token"), "{run:?}");
+}
+
+#[test]
+fn network_errors_exit_4() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = command(&format!("http://127.0.0.1:{port}/client/v4"));
+    cmd.arg("list");
+    let run = Run::from(cmd.output().unwrap()).expect(4);
+    assert!(run.stderr.starts_with("error: list certificates: transport error"), "{run:?}");
+    assert!(run.stderr.contains("hint: check the base URL"), "{run:?}");
+}
+
+#[test]
+fn local_file_errors_exit_5_before_anything_is_sent() {
+    let fake = fake();
+    let good = file("ca.pem", CA_PEM);
+    let key = file("ca.key", KEY_PEM);
+    let cases = [
+        (
+            vec!["--cert".to_owned(), "/nonexistent/ca.pem".to_owned()],
+            "cannot read the certificate file /nonexistent/ca.pem",
+        ),
+        (
+            vec!["--cert".into(), good.display().to_string(), "--key".into(), "/nonexistent/k.pem".into()],
+            "cannot read the private key file /nonexistent/k.pem",
+        ),
+        (vec!["--cert".into(), file("both.pem", &format!("{CA_PEM}{KEY_PEM}")).display().to_string()], "--key FILE"),
+        (vec!["--cert".into(), key.display().to_string()], "holds a private key"),
+        (vec!["--cert".into(), file("old.pem", EXPIRED_PEM).display().to_string()], "expired on 2021-01-01T00:00:00Z"),
+        (vec!["--cert".into(), file("empty.pem", "").display().to_string()], "no -----BEGIN CERTIFICATE-----"),
+        (
+            vec!["--cert".into(), good.display().to_string(), "--key".into(), good.display().to_string()],
+            "certificate, not a private key",
+        ),
+        (
+            vec![
+                "--cert".into(),
+                file("junk.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+                    .display()
+                    .to_string(),
+            ],
+            "not a valid X.509 certificate",
+        ),
+    ];
+    for (args, says) in cases {
+        for dry_run in [false, true] {
+            let mut all = vec!["upload".to_owned()];
+            all.extend(args.iter().cloned());
+            if dry_run {
+                all.push("--dry-run".into());
+            }
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            let run = cf(&fake, &all).expect(5);
+            assert!(run.stderr.starts_with("error: "), "{run:?}");
+            assert!(run.stderr.contains(says), "{all:?}: {run:?}");
+            assert!(!run.stderr.contains("MII"), "no key or certificate material in messages: {run:?}");
+        }
+    }
+    assert_eq!(fake.requests_served(), 0);
+}
+
+#[test]
+fn dry_run_shows_the_exact_request_redacted_and_sends_nothing() {
+    let fake = fake();
+    let url = fake.base_url().to_string();
+    let cert = file("ca.pem", CA_PEM);
+    let key = file("ca.key", KEY_PEM);
+    let config = Config::new(Credentials::api_token(TOKEN).unwrap()).with_base_url(fake.base_url());
+    let upload = Upload::new(account(), CA_PEM, true).name("n");
+    let sent = upload.to_request(&config).unwrap();
+
+    // Without a key the body is byte for byte what the core sends.
+    let run = cf(&fake, &["upload", "--ca", "--cert", cert.to_str().unwrap(), "--name", "n", "--dry-run"]).expect(0);
+    let (head, body) = run.stdout.split_once("\n\n").unwrap();
+    let mut lines = head.lines();
+    assert_eq!(lines.next(), Some(format!("POST {url}/accounts/{ACCOUNT}/mtls_certificates").as_str()));
+    let headers: Vec<&str> = lines.collect();
+    assert_eq!(headers.len(), sent.headers().len());
+    for (name, value) in sent.headers() {
+        let shown = if name == "authorization" { "<redacted>" } else { value.to_str().unwrap() };
+        assert!(headers.contains(&format!("{name}: {shown}").as_str()), "{name}: {run:?}");
+    }
+    assert_eq!(body.as_bytes(), [&sent.body()[..], b"\n"].concat());
+    assert!(!run.stdout.contains(TOKEN));
+
+    // With a key, the key is redacted and everything else is as sent.
+    let run = cf(&fake, &["upload", "--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap(), "--dry-run"]);
+    let run = run.expect(0);
+    assert!(!run.stdout.contains("PRIVATE KEY") && !run.stdout.contains(TOKEN), "{run:?}");
+    let body: serde_json::Value = serde_json::from_str(run.stdout.split_once("\n\n").unwrap().1).unwrap();
+    let keyed = Upload::new(account(), CA_PEM, false).private_key(PrivateKey::new(KEY_PEM));
+    let mut expected: serde_json::Value = serde_json::from_slice(keyed.to_request(&config).unwrap().body()).unwrap();
+    expected["private_key"] = "<redacted>".into();
+    assert_eq!(body, expected);
+
+    // Global key credentials: the key is redacted, the email is not a secret.
+    let mut cmd = command(&url);
+    cmd.env_remove("CLOUDFLARE_API_TOKEN")
+        .env("CLOUDFLARE_API_KEY", "global-SECRET")
+        .env("CLOUDFLARE_EMAIL", "me@example.com")
+        .args(["get", "abc", "--dry-run"]);
+    let run = Run::from(cmd.output().unwrap()).expect(0);
+    assert!(run.stdout.starts_with(&format!("GET {url}/accounts/{ACCOUNT}/mtls_certificates/abc\n")), "{run:?}");
+    assert!(run.stdout.contains("x-auth-key: <redacted>\n") && run.stdout.contains("x-auth-email: me@example.com\n"));
+    assert!(!run.stdout.contains("global-SECRET"));
+
+    assert_eq!(fake.requests_served(), 0);
+}
+
+#[test]
+fn dry_run_of_every_command() {
+    let fake = fake();
+    let id = upload_ca(&fake, "kept");
+    let served = fake.requests_served();
+    let url = format!("{}/accounts/{ACCOUNT}/mtls_certificates", fake.base_url());
+    for (args, first_line) in [
+        (vec!["list", "--ca", "--type", "custom"], format!("GET {url}?type=custom&ca=true&page=1&per_page=50")),
+        (vec!["get", &id], format!("GET {url}/{id}")),
+        (vec!["associations", &id], format!("GET {url}/{id}/associations")),
+        // No --yes and stdin not a terminal: nothing would be deleted, so nothing is refused.
+        (vec!["delete", &id], format!("DELETE {url}/{id}")),
+        (vec!["delete", "--name", "kept"], format!("GET {url}?name=kept&page=1&per_page=50")),
+    ] {
+        let mut all = args.clone();
+        all.push("--dry-run");
+        let run = cf(&fake, &all).expect(0);
+        assert_eq!(run.stdout.lines().next(), Some(first_line.as_str()), "{args:?}");
+        if args.contains(&"--name") {
+            assert!(
+                run.stdout.ends_with("\n# then DELETE the one certificate named \"kept\" that this lookup finds\n")
+            );
+        }
+        all.push("--json");
+        let json = cf(&fake, &all).expect(0).json();
+        assert_eq!(format!("{} {}", json["method"].as_str().unwrap(), json["url"].as_str().unwrap()), first_line);
+        assert_eq!(json["headers"]["authorization"], "<redacted>");
+    }
+    assert_eq!(fake.requests_served(), served, "a dry run sends nothing");
+    assert_eq!(fake.with_api(|api| api.certificates()).len(), 1);
+}

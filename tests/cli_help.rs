@@ -1,0 +1,69 @@
+//! `--help` of the tool and of every command: it says what the exit codes mean, where the
+//! credentials come from, and every command and flag has a description.
+#![cfg(feature = "cli")]
+
+mod cli_support;
+
+use cli_support::*;
+
+fn help(args: &[&str]) -> String {
+    let out = std::process::Command::new(BIN).env_clear().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
+    assert!(out.stderr.is_empty(), "{args:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const EXIT_LINES: [&str; 6] = [
+    "  0  success",
+    "  1  anything else",
+    "  2  usage error",
+    "  3  the API answered with an error",
+    "  4  network or transport error",
+    "  5  local file error",
+];
+
+#[test]
+fn top_level_help_documents_exit_codes_and_environment() {
+    let text = help(&["--help"]);
+    for expected in EXIT_LINES
+        .iter()
+        .copied()
+        .chain(["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL", "CLOUDFLARE_ACCOUNT_ID"])
+        .chain(["CLOUDFLARE_BASE_URL", "CLOUDFLARE_API_BASE_URL", "#ssl:read", "#ssl:edit", "serve-fake"])
+        .chain(["upload", "list", "get", "associations", "delete", "--json", "--dry-run", "--api-token"])
+    {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    // The short help also ends with the exit codes.
+    assert!(help(&["-h"]).contains("  4  network or transport error"));
+    assert!(help(&["--version"]).starts_with("cf-mtls "));
+}
+
+#[test]
+fn every_command_documents_its_flags_and_the_exit_codes() {
+    for (command, flags) in [
+        ("upload", &["--cert <FILE>", "--key <FILE>", "--name <NAME>", "--ca", "--dry-run", "--json"][..]),
+        ("list", &["--type <TYPE>", "--ca", "--leaf", "--name <NAME>", "--expiring-within <DURATION>"]),
+        ("get", &["[ID]", "--name <NAME>"]),
+        ("associations", &["[ID]", "--name <NAME>"]),
+        ("delete", &["[ID]", "--name <NAME>", "-y, --yes"]),
+        ("serve-fake", &["--listen <ADDR>", "--token <TOKEN>", "--account <ID>", "127.0.0.1:8799"]),
+    ] {
+        let text = help(&[command, "--help"]);
+        for flag in flags {
+            assert!(text.contains(flag), "{command}: {flag:?} missing from:\n{text}");
+        }
+        for line in EXIT_LINES {
+            assert!(text.contains(line), "{command}: {line:?} missing from:\n{text}");
+        }
+        // Every option line carries a description on the same line or the next.
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let option = line.trim_start();
+            if option.starts_with('-') && line.starts_with("  ") {
+                let described = option.contains("  ") || lines.get(i + 1).is_some_and(|l| !l.trim().is_empty());
+                assert!(described, "{command}: {line:?} has no description:\n{text}");
+            }
+        }
+    }
+}
