@@ -209,7 +209,8 @@ mod tests {
     #[test]
     fn odd_message_items_are_kept_not_fatal() {
         let body = br#"{"success":false,"errors":[{"code":"971","message":"slow down"},{"code":18446744073709551615,"message":"big"},{"code":1000,"message":"ok","error_chain":[{"code":1.5}]}],"messages":null,"result":null}"#;
-        let Err(ResponseError::Api(e)) = decode::<serde_json::Value>(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body)
+        let Err(ResponseError::Api(e)) =
+            decode::<serde_json::Value>(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body)
         else {
             panic!("an API error");
         };

@@ -78,8 +78,8 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    const CA_PEM: &str = include_str!("../../../tests/fixtures/openapi-example-ca.pem");
-    const KEY_PEM: &str = include_str!("../../../tests/fixtures/openapi-example-key.pem");
+    const CA_PEM: &str = include_str!("../../tests/fixtures/openapi-example-ca.pem");
+    const KEY_PEM: &str = include_str!("../../tests/fixtures/openapi-example-key.pem");
 
     fn args(cert: &Path, key: Option<&Path>) -> UploadArgs {
         UploadArgs { cert: cert.to_owned(), key: key.map(Path::to_owned), name: Some("n".into()), ca: true }
