@@ -12,6 +12,7 @@
 use http::{HeaderMap, StatusCode};
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::{ApiError, DecodeError, HttpError, ResponseError};
 use crate::model::ResultInfo;
@@ -114,10 +115,10 @@ fn none<T>() -> Option<T> {
 /// [`ApiMessage`] (a code as a string, a code past 64 bits, a new shape) is kept with code 0
 /// and its JSON text as the message, so it neither hides an API error nor fails a success.
 fn lenient_messages<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ApiMessage>, D::Error> {
-    Ok(Option::<Vec<serde_json::Value>>::deserialize(d)?
+    Ok(Option::<Vec<Box<RawValue>>>::deserialize(d)?
         .unwrap_or_default()
         .into_iter()
-        .map(|item| ApiMessage::deserialize(&item).unwrap_or_else(|_| ApiMessage::new(0, item.to_string())))
+        .map(|item| serde_json::from_str(item.get()).unwrap_or_else(|_| ApiMessage::new(0, item.get())))
         .collect())
 }
 
@@ -143,38 +144,39 @@ pub fn decode<T: DeserializeOwned>(
     let api_error =
         |errors, messages| ResponseError::Api(ApiError { status, errors, messages, retry_after: retry_after(headers) });
 
+    // JSON is UTF-8 (RFC 8259): checking it once lets serde_json trust every string it
+    // reads, and keeps one parser, not two, in the binary.
+    let text = std::str::from_utf8(body).ok().filter(|text| is_object(text));
+
     if !status.is_success() {
-        return Err(match serde_json::from_slice::<Shell>(body) {
-            Ok(shell) if is_object(body) && (shell.success.is_some() || shell.errors.is_some()) => {
+        return Err(match text.map(serde_json::from_str::<Shell>) {
+            Some(Ok(shell)) if shell.success.is_some() || shell.errors.is_some() => {
                 api_error(shell.errors.map(|e| e.0).unwrap_or_default(), shell.messages)
             }
             _ => ResponseError::Http(HttpError { status, body: body.to_vec(), retry_after: retry_after(headers) }),
         });
     }
 
-    if !is_object(body) {
-        return Err(decode_error(status, body, ".".into(), "the body is not a JSON object".into()));
-    }
-    // Valid UTF-8 (nearly every body) is read as text, so serde_json need not check every
-    // string again; any other bytes go to the byte parser below, which decides.
-    let fast = std::str::from_utf8(body).ok().and_then(|text| serde_json::from_str::<Envelope<T>>(text).ok());
-    let envelope = match fast {
-        Some(envelope) => envelope,
-        None => match serde_json::from_slice::<Shell>(body) {
+    let Some(text) = text else {
+        return Err(decode_error(status, body, ".".into(), "the body is not a UTF-8 JSON object".into()));
+    };
+    let envelope = match serde_json::from_str::<Envelope<T>>(text) {
+        Ok(envelope) => envelope,
+        Err(_) => match serde_json::from_str::<Shell>(text) {
             // `result` did not fit, but the envelope says the call failed: that is what counts.
             Ok(shell) if shell.success == Some(false) => {
                 return Err(api_error(shell.errors.map(|e| e.0).unwrap_or_default(), shell.messages));
             }
+            // Decode again, tracking the path, only to say where it went wrong.
             _ => {
-                let mut de = serde_json::Deserializer::from_slice(body);
-                match serde_path_to_error::deserialize::<_, Envelope<T>>(&mut de) {
-                    // Not UTF-8 yet readable: the stray bytes are in a value nobody reads.
-                    Ok(envelope) if de.end().is_ok() => envelope,
-                    Ok(_) => {
-                        return Err(decode_error(status, body, ".".into(), "the body is not a JSON envelope".into()));
-                    }
-                    Err(e) => return Err(decode_error(status, body, e.path().to_string(), e.into_inner().to_string())),
-                }
+                let (path, reason) = match serde_path_to_error::deserialize::<_, Envelope<T>>(
+                    &mut serde_json::Deserializer::from_str(text),
+                ) {
+                    Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+                    // Unreachable: the same bytes failed the same decoder just above.
+                    Ok(_) => (".".into(), "the body is not a JSON envelope".into()),
+                };
+                return Err(decode_error(status, body, path, reason));
             }
         },
     };
@@ -187,8 +189,8 @@ pub fn decode<T: DeserializeOwned>(
 
 /// Serde's derived structs also read a JSON array (`[false]` as `success: false`), but an
 /// envelope is always an object.
-fn is_object(body: &[u8]) -> bool {
-    body.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) == Some(&b'{')
+fn is_object(text: &str) -> bool {
+    text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{')
 }
 
 fn decode_error(status: StatusCode, body: &[u8], path: String, reason: String) -> ResponseError {
@@ -227,26 +229,21 @@ mod tests {
     }
 
     #[test]
-    fn bytes_that_are_not_utf8_decide_as_before() {
-        // Invalid UTF-8 in a value nobody reads is skipped, as serde_json skips it.
+    fn bytes_that_are_not_utf8_are_not_json() {
+        // RFC 8259: JSON is UTF-8. A stray byte anywhere, even in a value nobody reads, makes
+        // a success body a decode error and an error body an HTTP error, bytes kept.
         let mut body = br#"{"success":true,"unknown":"x","result":"ok"}"#.to_vec();
-        body[27] = 0xff;
-        let s = decode::<String>(StatusCode::OK, &HeaderMap::new(), &body).unwrap();
-        assert_eq!(s.result, "ok");
-        // In a value that is read, it is a decode error with the bytes kept.
-        let mut body = br#"{"success":true,"result":"o?"}"#.to_vec();
         body[27] = 0xff;
         let Err(ResponseError::Decode(e)) = decode::<String>(StatusCode::OK, &HeaderMap::new(), &body) else {
             panic!("a decode error");
         };
-        assert_eq!((e.path.as_str(), e.body), ("result", body));
-        // Stray bytes beside `success: false` still give the API's error.
+        assert_eq!((e.path.as_str(), &e.body), (".", &body));
         let mut body = br#"{"success":false,"x":"?","errors":[{"code":1000,"message":"no"}],"result":null}"#.to_vec();
         body[22] = 0xff;
-        let Err(ResponseError::Api(e)) = decode::<String>(StatusCode::OK, &HeaderMap::new(), &body) else {
-            panic!("an API error");
+        let Err(ResponseError::Http(e)) = decode::<String>(StatusCode::BAD_REQUEST, &HeaderMap::new(), &body) else {
+            panic!("an HTTP error");
         };
-        assert_eq!(e.errors[0].code, 1000);
+        assert_eq!(e.body, body);
         // Trailing bytes after the envelope are refused, UTF-8 or not.
         for tail in [&b" x"[..], &b" \xff"[..]] {
             let body = [&br#"{"success":true,"result":"ok"}"#[..], tail].concat();

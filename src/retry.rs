@@ -145,17 +145,18 @@ fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
 /// clock, and the server's clock is the one that counts); without one it is ignored.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(d) =
-        text("retry-after-ms").and_then(|v| Duration::try_from_secs_f64(v.parse::<f64>().ok()? / 1000.0).ok())
-    {
+    // Numbers are read by serde_json's parser, already in every binary that decodes (core's
+    // float parser would add ~10 KB to a WASM module); it refuses `nan` and `inf` too.
+    let number = |v: &str| serde_json::from_str::<f64>(v).ok();
+    if let Some(d) = text("retry-after-ms").and_then(|v| Duration::try_from_secs_f64(number(v)? / 1000.0).ok()) {
         return Some(d);
     }
     let value = text("retry-after")?;
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    if let Ok(d) = value.parse::<f64>().map(Duration::try_from_secs_f64) {
-        return d.ok();
+    if let Some(secs) = number(value) {
+        return Duration::try_from_secs_f64(secs).ok();
     }
     let at: SystemTime = httpdate::parse_http_date(value).ok()?;
     let now: SystemTime = httpdate::parse_http_date(text("date")?).ok()?;
