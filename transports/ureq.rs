@@ -120,6 +120,8 @@ impl UreqTransport {
             // No compression unless a request asks for it (even if another crate turns on
             // ureq's `gzip` feature).
             .accept_encoding("")
+            // With a resolve or global timeout, ureq 3.5 resolves the host on a new thread for
+            // every call (tens of µs). Kept: a call must never hang; see BENCHMARKS.md, part 3.
             .timeout_connect(Some(settings.connect_timeout))
             .timeout_resolve(Some(settings.connect_timeout))
             .timeout_global(Some(settings.timeout))
