@@ -97,7 +97,12 @@ pub fn cf(fake: &FakeServer, args: &[&str]) -> Run {
 /// Runs `cmd` with `input` on stdin (a pipe, not a terminal).
 pub fn with_stdin(mut cmd: Command, input: &str) -> Run {
     let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    // A child that refuses before reading (delete without --yes) closes the pipe: a
+    // broken pipe here is that refusal, not a test failure; the exit code tells.
+    match child.stdin.take().unwrap().write_all(input.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("writing stdin: {e}"),
+        _ => {}
+    }
     child.wait_with_output().unwrap().into()
 }
 
