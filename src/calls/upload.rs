@@ -164,12 +164,15 @@ mod tests {
     fn bad_certificates_are_refused() {
         let truncated = &CA_PEM[..CA_PEM.len() - 30];
         for (pem, says) in [
-            ("", "no -----BEGIN CERTIFICATE-----"),
+            ("", "it is empty"),
             ("hello", "no -----BEGIN CERTIFICATE-----"),
-            (truncated, "truncated"),
-            ("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", "unexpected PEM block"),
-            ("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", "empty"),
-            ("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "malformed"),
+            (truncated, "PEM block 1 (CERTIFICATE, line 1): "),
+            (
+                "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+                "PEM block 1 (CERTIFICATE REQUEST, line 1) is not a CERTIFICATE",
+            ),
+            ("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", "it is empty"),
+            ("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "line 2 is not base64"),
         ] {
             let err = Upload::new(account(), pem, true).validate().unwrap_err().to_string();
             assert!(err.contains(says), "{pem:?}: {err}");
@@ -181,11 +184,11 @@ mod tests {
     #[test]
     fn bad_private_keys_are_refused_without_quoting_them() {
         for (key, says) in [
-            ("", "no -----BEGIN PRIVATE KEY-----"),
+            ("", "it is empty"),
             (CA_PEM, "certificate, not a private key"),
             ("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", "encrypted"),
-            ("-----BEGIN PRIVATE KEY-----\nSECRET!!\n-----END PRIVATE KEY-----\n", "not valid PEM"),
-            (&KEY_PEM[..KEY_PEM.len() - 20], "truncated"),
+            ("-----BEGIN PRIVATE KEY-----\nSECRET!!\n-----END PRIVATE KEY-----\n", "line 2 is not base64"),
+            (&KEY_PEM[..KEY_PEM.len() - 20], "PEM block 1 (PRIVATE KEY, line 1): the END line"),
         ] {
             let up = Upload::new(account(), CA_PEM, true).private_key(PrivateKey::new(key));
             let err = up.to_request(&config()).unwrap_err();

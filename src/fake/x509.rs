@@ -32,19 +32,24 @@ pub(crate) struct ParsedChain {
 /// Parses every block of `text` as an X.509 certificate. The error is a sentence for the
 /// API's message; it never quotes key material.
 pub(crate) fn parse_chain(text: &str) -> Result<ParsedChain, String> {
-    // The core's local check already says what is wrong with the PEM framing, a key
-    // included; only its message is wanted here.
-    check_certificates(text).map_err(|e| match e {
+    // The core's local check says what is wrong with the PEM framing, a key included, and
+    // never quotes the text; only its message is wanted here.
+    let blocks = check_certificates(text).map_err(|e| match e {
         BuildError::InvalidCertificates(m) => m,
         other => other.to_string(),
     })?;
-    let blocks = pem::parse_many(text).map_err(|e| format!("malformed PEM: {e}"))?;
     let mut first = None;
     for (n, block) in blocks.iter().enumerate() {
-        let (rest, cert) = x509_parser::parse_x509_certificate(block.contents())
-            .map_err(|e| format!("PEM block {} is not an X.509 certificate ({e})", n + 1))?;
+        // x509-parser's own error is not passed on: it is not needed to say what is wrong.
+        let (rest, cert) = x509_parser::parse_x509_certificate(&block.der)
+            .map_err(|_| format!("PEM block {} (line {}) is not an X.509 certificate", n + 1, block.line))?;
         if !rest.is_empty() {
-            return Err(format!("PEM block {} has {} bytes after the certificate", n + 1, rest.len()));
+            return Err(format!(
+                "PEM block {} (line {}) has {} bytes after the certificate",
+                n + 1,
+                block.line,
+                rest.len()
+            ));
         }
         if first.is_none() {
             first = Some(describe(&cert));
@@ -53,7 +58,7 @@ pub(crate) fn parse_chain(text: &str) -> Result<ParsedChain, String> {
     let (issuer, serial_number, signature, expires_on) =
         first.ok_or_else(|| "no -----BEGIN CERTIFICATE----- block found".to_string())?;
     let config = EncodeConfig::new().set_line_ending(LineEnding::LF);
-    let pem: String = blocks.iter().map(|b| pem::encode_config(b, config)).collect();
+    let pem: String = blocks.into_iter().map(|b| pem::encode_config(&pem::Pem::new(b.label, b.der), config)).collect();
     Ok(ParsedChain { pem, issuer, serial_number, signature, expires_on })
 }
 

@@ -65,3 +65,10 @@ CNF
 openssl req -new -key expired-key.pem -subj "/O=cloudflare-mtls tests/CN=cloudflare-mtls Expired CA" -out expired.csr
 openssl ca -batch -config ca.cnf -selfsign -keyfile expired-key.pem -in expired.csr -notext \
   -startdate 20200101000000Z -enddate 20210101000000Z -out "$out/expired-p256.pem" 2>/dev/null
+
+# Root CA, Ed25519 (PKCS#8 key).
+openssl genpkey -algorithm ed25519 -out "$out/ca-ed25519-key.pem"
+openssl req -x509 -new -key "$out/ca-ed25519-key.pem" -days $days -set_serial 6006 \
+  -subj "/O=cloudflare-mtls tests/CN=cloudflare-mtls Test Ed25519 Root" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+  -out "$out/ca-ed25519.pem"

@@ -53,17 +53,17 @@ fn explain(error: BuildError, certificates: &str, args: &UploadArgs) -> CliError
 /// Every certificate must be X.509 that the API can parse, and still valid at `now`.
 fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<(), CliError> {
     // `validate` has accepted the PEM, so this parse succeeds; its error is still reported.
-    let blocks =
-        pem::parse_many(pem_text).map_err(|e| CliError::local(format!("{}: malformed PEM: {e}", path.display())))?;
+    // Neither parser's own error is shown: it may quote the file, and the file may hold a key.
+    let blocks = pem::parse_many(pem_text)
+        .map_err(|_| CliError::local(format!("{}: the PEM could not be read", path.display())))?;
     let count = blocks.len();
     for (index, block) in blocks.iter().enumerate() {
         let which =
             if count == 1 { "the certificate".to_owned() } else { format!("certificate {} of {count}", index + 1) };
-        let (_, cert) = x509_parser::parse_x509_certificate(block.contents()).map_err(|e| {
-            CliError::local(format!("{}: {which} is not a valid X.509 certificate: {e}", path.display()))
-        })?;
+        let (_, cert) = x509_parser::parse_x509_certificate(block.contents())
+            .map_err(|_| CliError::local(format!("{}: {which} is not a valid X.509 certificate", path.display())))?;
         let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
-            .map_err(|e| CliError::local(format!("{}: {which} has an unusable expiry date: {e}", path.display())))?;
+            .map_err(|_| CliError::local(format!("{}: {which} has an unusable expiry date", path.display())))?;
         if not_after <= now {
             let when = not_after.format(&Rfc3339).unwrap_or_else(|_| not_after.to_string());
             return Err(CliError::local(format!("{}: {which} ({}) expired on {when}", path.display(), cert.subject()))
