@@ -48,7 +48,7 @@ fn main() {
 /// The crate: `List::from_response`, as the client calls it.
 fn envelope_decode(body: &[u8]) -> Page<Certificate> {
     let response = http::Response::new(body);
-    List::from_response(&response).unwrap_or_default()
+    List::new(AccountId::new(support::ACCOUNT).unwrap()).from_response(&response).unwrap_or_default()
 }
 
 /// The floor: the bare array, straight into the same structs.
@@ -230,9 +230,10 @@ fn client_get_in_memory(bencher: Bencher) {
 #[divan::bench]
 fn get_decode(bencher: Bencher) {
     let body = support::get_envelope();
+    let get = Get::new(AccountId::new(support::ACCOUNT).unwrap(), support::certificate_id(0));
     bencher
         .counter(BytesCount::of_slice(&body))
-        .bench(|| Get::from_response(&http::Response::new(black_box(body.as_slice()))));
+        .bench(|| get.from_response(&http::Response::new(black_box(body.as_slice()))));
 }
 
 /// The ratios, from interleaved runs on the same bytes.

@@ -55,7 +55,10 @@ fn config(base_url: BaseUrl) -> Config {
 /// `n` realistic certificates, each with one of the real PEMs (about 2 KiB of JSON each).
 fn certificates(n: u64) -> Vec<cloudflare_mtls::Certificate> {
     let fixture = support::list_envelope(n);
-    List::from_response(&http::Response::new(&fixture.body[..])).unwrap().items
+    List::new(AccountId::new(support::ACCOUNT).unwrap())
+        .from_response(&http::Response::new(&fixture.body[..]))
+        .unwrap()
+        .items
 }
 
 fn fake_api(n: u64) -> FakeApi {

@@ -170,7 +170,7 @@ fn steps(
 
     step.next("Delete it");
     let deleted = client.delete(account, id)?;
-    println!("   deleted {}", deleted.id.as_ref().map_or("?", |i| i.as_str()));
+    println!("   deleted {}", deleted.id().map_or("?", |i| i.as_str()));
 
     step.next("Check it is gone");
     match client.get(account, id) {

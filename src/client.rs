@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::calls::{Associations, Delete, Endpoint, Get, List, Upload};
+use crate::calls::{Associations, Delete, Deleted, Endpoint, Get, List, Upload};
 use crate::config::Config;
 use crate::error::{Call, Error};
 use crate::exchange::{Exchange, Next};
@@ -119,7 +119,7 @@ impl<T, S, M> Client<T, S, M> {
         &self.transport
     }
 
-    fn exchange<E: Endpoint, TE>(&self, endpoint: &E, can_sleep: bool) -> Result<Exchange<'_, E>, Error<TE>> {
+    fn exchange<'a, E: Endpoint, TE>(&'a self, endpoint: &'a E, can_sleep: bool) -> Result<Exchange<'a, E>, Error<TE>> {
         static NEVER: std::sync::OnceLock<RetryPolicy> = std::sync::OnceLock::new();
         let policy = if can_sleep { &self.retry } else { NEVER.get_or_init(RetryPolicy::never) };
         let seed = self.seed ^ self.calls.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -146,8 +146,9 @@ macro_rules! methods {
             self.execute(&Get::new(account.clone(), id.clone()))$($w)*
         }
 
-        /// Deletes a certificate; returns it as it was. Refused while a service uses it.
-        pub $($a)* fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, $err> {
+        /// Deletes a certificate; returns it as it was (or, when a retry found it already
+        /// gone, its ID: see [`Deleted`]). Refused while a service uses it.
+        pub $($a)* fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, $err> {
             self.execute(&Delete::new(account.clone(), id.clone()))$($w)*
         }
 

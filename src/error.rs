@@ -56,6 +56,18 @@ pub enum BuildError {
     /// The `certificates` of an upload are not what the API takes.
     #[error("invalid certificates: {0}")]
     InvalidCertificates(String),
+    /// The `certificates` of an upload hold a private key: it was not sent.
+    #[error(
+        "invalid certificates: PEM block {block} ({label}, line {line}) is a private key; pass the key separately as `private_key`, never inside `certificates`"
+    )]
+    PrivateKeyInCertificates {
+        /// The block's number, from 1.
+        block: usize,
+        /// The block's label (`EC PRIVATE KEY`...), or "a private key" when it is malformed.
+        label: &'static str,
+        /// The line of its BEGIN line, from 1.
+        line: usize,
+    },
     /// The `private_key` of an upload is not a PEM private key.
     #[error("invalid private key: {0}")]
     InvalidPrivateKey(String),

@@ -2,7 +2,6 @@
 //! request, takes what the transport got, and answers "done" or "wait, then send again".
 //! The clients are thin loops around it.
 
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use http::{Request, Response};
@@ -22,12 +21,14 @@ pub enum Next<T> {
 }
 
 /// The state of one call across its attempts.
-pub struct Exchange<'p, E> {
+pub struct Exchange<'a, E> {
+    endpoint: &'a E,
     request: Request<Vec<u8>>,
-    policy: &'p RetryPolicy,
+    policy: &'a RetryPolicy,
     seed: u64,
     attempts: u32,
-    endpoint: PhantomData<fn() -> E>,
+    /// An attempt so far may have been carried out by the server, its answer lost.
+    maybe_acted: bool,
 }
 
 /// Shows the method and URI only: the body may hold a private key.
@@ -41,11 +42,11 @@ impl<E> std::fmt::Debug for Exchange<'_, E> {
     }
 }
 
-impl<'p, E: Endpoint> Exchange<'p, E> {
+impl<'a, E: Endpoint> Exchange<'a, E> {
     /// Builds the request once; every attempt sends a copy of it.
-    pub fn new<TE>(endpoint: &E, config: &Config, policy: &'p RetryPolicy, seed: u64) -> Result<Self, Error<TE>> {
+    pub fn new<TE>(endpoint: &'a E, config: &Config, policy: &'a RetryPolicy, seed: u64) -> Result<Self, Error<TE>> {
         let request = endpoint.to_request(config).map_err(|source| Error::Build { call: E::CALL, source })?;
-        Ok(Self { request, policy, seed, attempts: 0, endpoint: PhantomData })
+        Ok(Self { endpoint, request, policy, seed, attempts: 0, maybe_acted: false })
     }
 
     /// The request to send for the next attempt.
@@ -70,10 +71,22 @@ impl<'p, E: Endpoint> Exchange<'p, E> {
             Err(error) => Attempt::Failed(failure(error)),
         };
         if let Decision::RetryAfter(wait) = self.policy.decide(&E::METHOD, self.attempts, attempt, self.seed) {
+            // Only a refused connection or a 429 proves the server did nothing.
+            self.maybe_acted |= match attempt {
+                Attempt::Failed(failure) => failure == Failure::MaybeSent,
+                Attempt::Answered { status, .. } => status != http::StatusCode::TOO_MANY_REQUESTS,
+            };
             return Next::Retry(wait);
         }
         Next::Done(match outcome {
-            Ok(response) => E::from_response(&response).map_err(|source| Error::Response { call: E::CALL, source }),
+            Ok(response) => {
+                let decoded = if self.maybe_acted {
+                    self.endpoint.from_response_after_retry(&response)
+                } else {
+                    self.endpoint.from_response(&response)
+                };
+                decoded.map_err(|source| Error::Response { call: E::CALL, source })
+            }
             Err(source) => Err(Error::Transport { call: E::CALL, source }),
         })
     }

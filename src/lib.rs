@@ -22,7 +22,7 @@
 //! let response = http::Response::builder()
 //!     .status(200)
 //!     .body(&br#"{"success":true,"errors":[],"messages":[],"result":[],"result_info":{"page":1,"per_page":50,"count":0,"total_count":0}}"#[..])?;
-//! let page = List::from_response(&response)?;
+//! let page = list.from_response(&response)?;
 //! assert!(page.items.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -69,7 +69,7 @@ mod pem_check;
 pub mod retry;
 mod transport;
 
-pub use calls::{Associations, Delete, Endpoint, Get, List, PrivateKey, Upload};
+pub use calls::{Associations, Delete, Deleted, Endpoint, Get, List, PrivateKey, Upload};
 pub use client::{Async, AsyncClient, AsyncPages, Blocking, BlockingClient, Client, Pages};
 pub use config::{BaseUrl, Config, DEFAULT_BASE_URL};
 pub use credentials::Credentials;

@@ -210,11 +210,12 @@ pub(crate) fn check_certificates(text: &str) -> Result<Vec<Block>, BuildError> {
         return invalid("it is empty; expected one or more -----BEGIN CERTIFICATE----- blocks".into());
     }
     // Before any other check: a key here is the one mistake that must never reach the API.
-    if let Some((number, label, line)) = key_inside(text) {
-        let label = if label.is_empty() { "a private key" } else { shown(label) };
-        return invalid(format!(
-            "PEM block {number} ({label}, line {line}) is a private key; pass the key separately as `private_key`, never inside `certificates`"
-        ));
+    if let Some((block, label, line)) = key_inside(text) {
+        let label = match shown(label) {
+            "an unknown label" => "a private key",
+            known => known,
+        };
+        return Err(BuildError::PrivateKeyInCertificates { block, label, line });
     }
     let blocks = match parse(text) {
         Ok(blocks) => blocks,

@@ -4,8 +4,25 @@
 //! The defaults follow Cloudflare's official Python and TypeScript SDKs (retry connection
 //! failures, 408, 409, 429 and 5xx, twice, 0.5 s × 2ⁿ capped at 8 s with up to 25% jitter,
 //! honouring `Retry-After`, `retry-after-ms` and `x-should-retry`), and are safer than them
-//! in one way: a non-idempotent request (the upload) is retried only when the server
-//! certainly did not act on it.
+//! in one way: a request that is not idempotent (the upload, a `POST`) is retried only when
+//! the server certainly did not act on it.
+//!
+//! # The rule
+//!
+//! | what happened to the attempt | GET, DELETE (idempotent) | POST (upload) |
+//! |---|---|---|
+//! | no connection was made ([`Failure::NotSent`]) | retry | retry |
+//! | 429 | retry | retry: the server refused before acting |
+//! | the request may have been sent, no answer ([`Failure::MaybeSent`]: timeout, reset) | retry | **not retried** |
+//! | 408, 409, 5xx | retry | **not retried**: the server may have stored it |
+//! | any status with `x-should-retry: true` | retry | retried only if it is a 429 |
+//! | any status with `x-should-retry: false` | not retried | not retried |
+//! | 1xx, 2xx, 3xx, other 4xx | not retried | not retried |
+//!
+//! Whatever the row: no retry past `max_retries`, and a server's wait (`Retry-After`,
+//! `retry-after-ms`) longer than `max_retry_after`, or too large to represent, ends the
+//! retries and is left to the caller (`Error::retry_after`). A non-idempotent request is
+//! never repeated on the server's word alone, so an upload is stored at most once.
 
 use std::time::{Duration, SystemTime};
 
@@ -95,13 +112,15 @@ impl RetryPolicy {
                 return Decision::Done;
             }
             Attempt::Answered { status, headers } => {
+                let too_many = status == StatusCode::TOO_MANY_REQUESTS;
                 let retry = match should_retry_header(headers) {
+                    // No header makes repeating a POST safe: only a 429 was refused unacted.
+                    _ if !idempotent && !too_many => false,
                     Some(explicit) => explicit,
-                    // 429: the server refused before acting, so even an upload may go again.
-                    None if status == StatusCode::TOO_MANY_REQUESTS => true,
-                    None if !idempotent => false,
                     None => {
-                        matches!(status, StatusCode::REQUEST_TIMEOUT | StatusCode::CONFLICT) || status.is_server_error()
+                        too_many
+                            || matches!(status, StatusCode::REQUEST_TIMEOUT | StatusCode::CONFLICT)
+                            || status.is_server_error()
                     }
                 };
                 if !retry {
@@ -142,25 +161,51 @@ fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
 
 /// How long the server asked to wait: `retry-after-ms`, or `Retry-After` as seconds or as an
 /// HTTP date. A date is measured from the response's own `Date` header (the core has no
-/// clock, and the server's clock is the one that counts); without one it is ignored.
+/// clock, and the server's clock is the one that counts); without one it is ignored. A
+/// number too large for a `Duration` (2⁶⁴ s and more) is [`Duration::MAX`]: a wait nobody
+/// should make, not a missing one. Negative or malformed values are ignored.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    // Numbers are read by serde_json's parser, already in every binary that decodes (core's
-    // float parser would add ~10 KB to a WASM module); it refuses `nan` and `inf` too.
-    let number = |v: &str| serde_json::from_str::<f64>(v).ok();
-    if let Some(d) = text("retry-after-ms").and_then(|v| Duration::try_from_secs_f64(number(v)? / 1000.0).ok()) {
-        return Some(d);
+    if let Some(ms) = text("retry-after-ms").and_then(|v| seconds(v, 1000.0)) {
+        return Some(ms);
     }
     let value = text("retry-after")?;
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Some(secs) = number(value) {
-        return Duration::try_from_secs_f64(secs).ok();
+    if let Some(secs) = seconds(value, 1.0) {
+        return Some(secs);
     }
     let at: SystemTime = httpdate::parse_http_date(value).ok()?;
     let now: SystemTime = httpdate::parse_http_date(text("date")?).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A non-negative decimal number of `1/per_second` seconds (`7`, `1.5`, `2e3`), saturating
+/// at [`Duration::MAX`]; `None` for anything else (a sign, `nan`, `inf`, text).
+fn seconds(value: &str, per_second: f64) -> Option<Duration> {
+    if !is_decimal(value) {
+        return None;
+    }
+    if let Ok(whole) = value.parse::<u64>() {
+        return Some(if per_second == 1.0 { Duration::from_secs(whole) } else { Duration::from_millis(whole) });
+    }
+    // Numbers are read by serde_json's parser, already in every binary that decodes (core's
+    // float parser would add ~10 KB to a WASM module). It refuses what overflows an f64.
+    let number = serde_json::from_str::<f64>(value).unwrap_or(f64::INFINITY);
+    Some(Duration::try_from_secs_f64(number / per_second).unwrap_or(Duration::MAX))
+}
+
+/// `digits[.digits][(e|E)[+|-]digits]`: JSON's number grammar without the sign (a number
+/// JSON cannot read, e.g. `01`, is still a number of seconds to a server).
+fn is_decimal(value: &str) -> bool {
+    let (mantissa, exponent) = match value.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (value, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits) && exponent.is_none_or(digits)
 }
 
 /// A tiny, well-mixed PRNG step: enough to spread retries, no dependency.
@@ -200,6 +245,11 @@ mod tests {
         let ra_past =
             headers(&[("retry-after", "Wed, 21 Oct 2015 07:27:00 GMT"), ("date", "Wed, 21 Oct 2015 07:28:00 GMT")]);
         let ra_junk = headers(&[("retry-after", "soon")]);
+        let ra_huge = headers(&[("retry-after", "18446744073709551616")]);
+        let ra_huge_exp = headers(&[("retry-after", "1e400")]);
+        let ra_huge_ms = headers(&[("retry-after-ms", "99999999999999999999999999")]);
+        let ra_60 = headers(&[("retry-after", "60")]);
+        let ra_61 = headers(&[("retry-after", "60.5")]);
         let yes = headers(&[("x-should-retry", "true")]);
         let no = headers(&[("x-should-retry", "false")]);
         let ans = |code: u16, h| Attempt::Answered { status: StatusCode::from_u16(code).unwrap(), headers: h };
@@ -236,7 +286,6 @@ mod tests {
             // x-should-retry overrides the status, both ways, for any method.
             (&get, 1, ans(400, &yes), RetryAfter(ms(500))),
             (&get, 1, ans(503, &no), Done),
-            (&post, 1, ans(503, &yes), RetryAfter(ms(500))),
             (&get, 1, ans(200, &yes), Done),
             // An upload is retried only when the server certainly did not act on it.
             (&post, 1, ans(502, &none), Done),
@@ -246,6 +295,20 @@ mod tests {
             (&post, 1, Attempt::Failed(MaybeSent), Done),
             (&post, 1, Attempt::Failed(NotSent), RetryAfter(ms(500))),
             (&post, 1, ans(429, &ra5), RetryAfter(ms(5000))),
+            (&post, 1, ans(429, &none), RetryAfter(ms(500))),
+            // The server's word cannot make a repeated POST safe; only a 429 can.
+            (&post, 1, ans(502, &yes), Done),
+            (&post, 1, ans(500, &yes), Done),
+            (&post, 1, ans(400, &yes), Done),
+            (&post, 1, ans(429, &yes), RetryAfter(ms(500))),
+            (&post, 1, ans(429, &no), Done),
+            // A wait too large to represent, or past the maximum, ends the retries.
+            (&get, 1, ans(429, &ra_huge), Done),
+            (&get, 1, ans(503, &ra_huge_exp), Done),
+            (&get, 1, ans(503, &ra_huge_ms), Done),
+            (&post, 1, ans(429, &ra_huge), Done),
+            (&get, 1, ans(429, &ra_61), Done),
+            (&get, 1, ans(429, &ra_60), RetryAfter(ms(60_000))),
         ];
         for (i, (method, attempt, outcome, want)) in table.into_iter().enumerate() {
             assert_eq!(
@@ -294,5 +357,13 @@ mod tests {
             Some(Duration::from_secs(9))
         );
         assert_eq!(retry_after(&HeaderMap::new()), None);
+        for huge in ["18446744073709551616", "99999999999999999999999", "1e20", "1e400", "1.9e19"] {
+            assert_eq!(retry_after(&headers(&[("retry-after", huge)])), Some(Duration::MAX), "{huge}");
+        }
+        assert_eq!(retry_after(&headers(&[("retry-after", "2e3")])), Some(Duration::from_secs(2000)));
+        assert_eq!(retry_after(&headers(&[("retry-after-ms", "1e30")])), Some(Duration::MAX));
+        for junk in ["+5", "5s", "1.", ".5", "e5", "1e", "inf", "NaN", "0x10", ""] {
+            assert_eq!(retry_after(&headers(&[("retry-after", junk)])), None, "{junk:?}");
+        }
     }
 }

@@ -95,9 +95,9 @@ fn local_file_errors_exit_5_before_anything_is_sent() {
             "cannot read the private key file /nonexistent/k.pem",
         ),
         (vec!["--cert".into(), file("both.pem", &format!("{CA_PEM}{KEY_PEM}")).display().to_string()], "--key FILE"),
-        (vec!["--cert".into(), key.display().to_string()], "holds a private key"),
+        (vec!["--cert".into(), key.display().to_string()], "is a private key"),
         (vec!["--cert".into(), file("old.pem", EXPIRED_PEM).display().to_string()], "expired on 2021-01-01T00:00:00Z"),
-        (vec!["--cert".into(), file("empty.pem", "").display().to_string()], "no -----BEGIN CERTIFICATE-----"),
+        (vec!["--cert".into(), file("empty.pem", "").display().to_string()], "is empty"),
         (
             vec!["--cert".into(), good.display().to_string(), "--key".into(), good.display().to_string()],
             "certificate, not a private key",

@@ -15,12 +15,13 @@ use cloudflare_mtls::http::{Method, Request, Response};
 use cloudflare_mtls::retry::Failure;
 use cloudflare_mtls::{
     AccountId, AsyncClient, AsyncHttpClient, AsyncSleep, BlockingClient, BuildError, Call, Certificate, CertificateId,
-    CertificateType, Config, Credentials, Error, HttpClient, List, Page, PagerError, PrivateKey, ResponseError,
-    ResultInfo, RetryPolicy, Sleep, Upload,
+    CertificateType, Config, Credentials, Deleted, Error, HttpClient, List, Page, PagerError, PrivateKey,
+    ResponseError, ResultInfo, RetryPolicy, Sleep, Upload,
 };
 
 const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
-const CERT: &str = "2458ce5a0c1b4d4e8b4a6d0e0f5c3b2a";
+/// The certificate of the get, upload and delete fixtures.
+const CERT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 const BASE: &str = "https://api.cloudflare.com/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/mtls_certificates";
 const CA_PEM: &str = include_str!("fixtures/openapi-example-ca.pem");
 const GET_BODY: &str = include_str!("fixtures/get-certificate.json");
@@ -140,7 +141,7 @@ trait Calls {
     fn list(&self, list: &List) -> Result<Page<Certificate>, Failed>;
     fn list_all(&self, list: List) -> Vec<Result<Certificate, Failed>>;
     fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed>;
-    fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed>;
+    fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, Failed>;
     fn associations(
         &self,
         account: &AccountId,
@@ -161,7 +162,7 @@ impl<T: HttpClient<Error = io::Error>, S: Sleep> Calls for BlockingClient<T, S> 
     fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed> {
         self.get(account, id)
     }
-    fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed> {
+    fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, Failed> {
         self.delete(account, id)
     }
     fn associations(
@@ -193,7 +194,7 @@ impl<T: AsyncHttpClient<Error = io::Error>, S: AsyncSleep> Calls for AsyncClient
     fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed> {
         block_on(self.get(account, id))
     }
-    fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed> {
+    fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, Failed> {
         block_on(self.delete(account, id))
     }
     fn associations(
@@ -278,7 +279,7 @@ fn all_methods_send_the_right_requests_and_decode() {
         let got = client.get(&account(), &cert_id()).unwrap();
         assert_eq!(got.name.as_deref(), Some("example_ca_cert"), "{mode}");
         let deleted = client.delete(&account(), &cert_id()).unwrap();
-        assert_eq!(deleted, got, "{mode}");
+        assert_eq!(deleted, Deleted::Returned(got), "{mode}");
         let associations = client.associations(&account(), &cert_id()).unwrap();
         assert_eq!(associations.items[0].service.as_deref(), Some("gateway"), "{mode}");
 

@@ -46,7 +46,7 @@ fn api() -> FakeApi {
 
 /// Builds `call`'s request with the core, has the fake answer it, decodes with the core.
 fn call<E: Endpoint>(api: &mut FakeApi, call: &E) -> Result<E::Output, ResponseError> {
-    E::from_response(&api.handle(&call.to_request(&config()).unwrap(), NOW))
+    call.from_response(&api.handle(&call.to_request(&config()).unwrap(), NOW))
 }
 
 fn upload(api: &mut FakeApi, pem: &str, name: &str) -> Certificate {
@@ -62,7 +62,7 @@ fn upload_with_body(body: serde_json::Value) -> Request<Vec<u8>> {
 
 /// The API error of a response, asserting its status and its first code.
 fn api_error(response: &Response<Vec<u8>>, status: u16, code: i64) -> ApiError {
-    match Get::from_response(response) {
+    match Get::new(account(), CertificateId::new("any").unwrap()).from_response(response) {
         Err(ResponseError::Api(e)) => {
             assert_eq!(e.status.as_u16(), status, "{e}");
             assert_eq!(e.errors.first().map(|m| m.code), Some(code), "{e}");
@@ -148,7 +148,7 @@ fn an_identifier_that_is_no_identifier_gets_7003() {
 fn one_trailing_slash_is_forgiven() {
     let mut api = api();
     let uri = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates/");
-    let page = List::from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
+    let page = List::new(account()).from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
     assert!(page.items.is_empty());
 }
 
@@ -188,7 +188,7 @@ fn a_wrong_token_gets_10000() {
     // The scheme is case-insensitive, the token is not.
     let mut request = list_request();
     request.headers_mut().insert("authorization", HeaderValue::from_str(&format!("bearer {TOKEN}")).unwrap());
-    assert!(List::from_response(&api().handle(&request, NOW)).is_ok());
+    assert!(List::new(account()).from_response(&api().handle(&request, NOW)).is_ok());
     request.headers_mut().insert("authorization", HeaderValue::from_str("Bearer FAKE-TOKEN_0123").unwrap());
     api_error(&api().handle(&request, NOW), 403, 10000);
 }
@@ -199,7 +199,7 @@ fn a_global_key_works_when_configured_and_is_checked_like_the_api() {
     let with = |email: &str, key: &str| Config::new(Credentials::global_key(email, key).unwrap());
     let list = List::new(account());
     let good = with("me@example.com", "0123456789abcdef0123456789abcdef01234");
-    assert!(List::from_response(&api.handle(&list.to_request(&good).unwrap(), NOW)).is_ok());
+    assert!(List::new(account()).from_response(&api.handle(&list.to_request(&good).unwrap(), NOW)).is_ok());
 
     let wrong_key = with("me@example.com", "fffff");
     let e = api_error(&api.handle(&list.to_request(&wrong_key).unwrap(), NOW), 403, 9103);
@@ -337,7 +337,7 @@ fn upload_takes_json_whatever_the_content_type() {
             Some(ct) => request.headers_mut().insert("content-type", HeaderValue::from_static(ct)),
             None => request.headers_mut().remove("content-type"),
         };
-        let cert = Upload::from_response(&api.handle(&request, NOW)).unwrap();
+        let cert = Upload::new(account(), "", true).from_response(&api.handle(&request, NOW)).unwrap();
         assert_eq!(cert.name.as_deref(), Some("ct"), "{content_type:?}");
     }
 }
@@ -399,8 +399,8 @@ fn upload_of_what_is_not_a_certificate_gets_1002_and_stores_nothing() {
         (OPENAPI_KEY, "private key"),
         (CA_RSA_KEY, "private key"),
         ("garbage, not PEM at all", "no -----BEGIN CERTIFICATE-----"),
-        ("", "no -----BEGIN CERTIFICATE-----"),
-        (truncated, "truncated"),
+        ("", "it is empty"),
+        (truncated, "PEM block 1 (CERTIFICATE, line 1)"),
         (not_der, "not an X.509 certificate"),
         (csr, "CERTIFICATE REQUEST"),
         (&key_after_cert, "private key"),
@@ -424,7 +424,7 @@ fn private_key_is_optional_checked_and_never_returned() {
         let up = Upload::new(account(), CA_P256, false).name(format!("k{n}")).private_key(PrivateKey::new(key));
         let response = api.handle(&up.to_request(&config()).unwrap(), NOW);
         assert!(!String::from_utf8_lossy(response.body()).contains("PRIVATE KEY"));
-        Upload::from_response(&response).unwrap();
+        Upload::new(account(), "", true).from_response(&response).unwrap();
     }
     for (key, says) in [(CA_P256, "certificate, not a private key"), ("nonsense", "no -----BEGIN PRIVATE KEY-----")] {
         let before = api.certificates().len();
@@ -517,7 +517,7 @@ fn list_filters_by_type_repeated_or_comma_separated() {
     let uri = format!(
         "https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?type=access_managed,gateway_managed"
     );
-    let page = List::from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
+    let page = List::new(account()).from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].kind, Some(CertificateType::GatewayManaged));
 }
@@ -533,7 +533,7 @@ fn list_filters_by_ca_and_name() {
     // A name with a space, written the way wrangler's URLSearchParams writes it.
     upload(&mut api, EXPIRED, "my cert");
     let uri = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?ca=true&name=my+cert");
-    assert_eq!(List::from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap().items.len(), 1);
+    assert_eq!(List::new(account()).from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap().items.len(), 1);
     assert_eq!(names(&mut api, List::new(account()).name("my cert")), ["my cert"]);
 }
 
@@ -652,8 +652,8 @@ fn delete_is_refused_while_associated_and_allowed_after_detach() {
     assert!(call(&mut api, &Associations::new(account(), id.clone())).unwrap().items.is_empty());
 
     let deleted = call(&mut api, &Delete::new(account(), id.clone())).unwrap();
-    assert_eq!(deleted.id.as_ref(), Some(&id));
-    assert_eq!(deleted.name.as_deref(), Some("root"));
+    assert_eq!(deleted.id(), Some(&id));
+    assert_eq!(deleted.certificate().and_then(|c| c.name.as_deref()), Some("root"));
     assert!(call(&mut api, &Get::new(account(), id)).unwrap_err().is_not_found());
     assert_eq!(api.certificates().len(), 3);
 }
@@ -684,7 +684,7 @@ fn scripted_faults_answer_the_next_calls_in_order_and_change_nothing() {
 
     let response = api.handle(&up.to_request(&config()).unwrap(), NOW);
     assert_eq!(response.headers()["content-type"], "text/html");
-    match Upload::from_response(&response) {
+    match Upload::new(account(), "", true).from_response(&response) {
         Err(ResponseError::Http(e)) => {
             assert_eq!(e.status, StatusCode::BAD_GATEWAY);
             assert!(String::from_utf8_lossy(&e.body).contains("502 Bad Gateway"));
@@ -707,11 +707,11 @@ fn the_rate_limit_answers_429_with_retry_after_past_n_calls_per_window() {
     api.rate_limit(3, Duration::from_secs(60));
     let t0 = NOW;
     for s in 0..3 {
-        assert!(List::from_response(&api.handle(&list_request(), t0 + Duration::from_secs(s))).is_ok());
+        assert!(List::new(account()).from_response(&api.handle(&list_request(), t0 + Duration::from_secs(s))).is_ok());
     }
     let response = api.handle(&list_request(), t0 + Duration::from_secs(20));
     assert_eq!(response.headers()["retry-after"], "40");
-    let e = List::from_response(&response).unwrap_err();
+    let e = List::new(account()).from_response(&response).unwrap_err();
     assert!(e.is_rate_limited());
     assert_eq!(e.retry_after(), Some(Duration::from_secs(40)));
     assert_eq!(e.api().unwrap().errors[0].code, 971);
@@ -720,10 +720,10 @@ fn the_rate_limit_answers_429_with_retry_after_past_n_calls_per_window() {
     assert_eq!(api.handle(&up, t0 + Duration::from_millis(59_500)).headers()["retry-after"], "1");
     assert!(api.certificates().is_empty());
     // The next window starts fresh.
-    assert!(List::from_response(&api.handle(&list_request(), t0 + Duration::from_secs(60))).is_ok());
+    assert!(List::new(account()).from_response(&api.handle(&list_request(), t0 + Duration::from_secs(60))).is_ok());
     api.clear_rate_limit();
     for _ in 0..10 {
-        assert!(List::from_response(&api.handle(&list_request(), t0 + Duration::from_secs(61))).is_ok());
+        assert!(List::new(account()).from_response(&api.handle(&list_request(), t0 + Duration::from_secs(61))).is_ok());
     }
 }
 
@@ -788,7 +788,7 @@ proptest! {
                     let result = call(&mut api, &Delete::new(account(), id.clone()));
                     match key {
                         Some(k) => {
-                            prop_assert_eq!(result.unwrap().id, Some(id));
+                            prop_assert_eq!(result.unwrap().id().cloned(), Some(id));
                             model.remove(&k);
                         }
                         None => prop_assert!(result.unwrap_err().is_not_found()),

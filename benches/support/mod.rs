@@ -67,6 +67,13 @@ impl Fixture {
 
 /// One certificate object as JSON: a 32-hex ID, a unique name, one of the real PEMs, a
 /// 48-digit decimal serial, RFC 3339 dates (uploads with microseconds, as the API sends them).
+/// The ID of certificate `i` of the generated bodies.
+#[allow(dead_code)] // Not every bench uses it.
+pub fn certificate_id(i: u64) -> cloudflare_mtls::CertificateId {
+    let r = mix(i);
+    cloudflare_mtls::CertificateId::new(format!("{:016x}{:016x}", mix(r), mix(r ^ 1))).unwrap()
+}
+
 fn certificate(out: &mut String, i: u64, with_pem: bool) {
     let r = mix(i);
     let (pem, issuer, signature) = PEMS[(i % 4) as usize];

@@ -1,13 +1,14 @@
-use http::{Method, Request, Response};
+use http::{Method, Request, Response, StatusCode};
 
-use super::{Endpoint, request, url};
+use super::{Endpoint, request, the_requested, url};
 use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
 use crate::id::{AccountId, CertificateId};
 use crate::model::Certificate;
 
-/// `DELETE /accounts/{account_id}/mtls_certificates/{id}`: returns the deleted certificate.
+/// `DELETE /accounts/{account_id}/mtls_certificates/{id}`: returns the deleted certificate,
+/// as [`Deleted`].
 ///
 /// The API refuses while a Cloudflare service still uses the certificate; see
 /// [`Associations`](super::Associations). Sends no body, as the current official SDKs do.
@@ -26,8 +27,52 @@ impl Delete {
     }
 }
 
+/// What a delete returns.
+///
+/// A delete whose answer was lost (a timeout, a dropped connection, a 5xx) is retried; if the
+/// retry finds the certificate gone, the first attempt deleted it: the call succeeded, but the
+/// API's copy of the certificate went with the lost answer.
+///
+/// ```
+/// use cloudflare_mtls::{CertificateId, Deleted};
+/// # let deleted = Deleted::GoneOnRetry(CertificateId::new("2458ce5a")?);
+/// match deleted {
+///     Deleted::Returned(cert) => println!("deleted {:?}", cert.name),
+///     Deleted::GoneOnRetry(id) => println!("deleted {id} (its details were in the lost answer)"),
+///     _ => {}
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Deleted {
+    /// The API deleted the certificate and returned it as it was.
+    Returned(Certificate),
+    /// An earlier attempt of this call may have deleted it, and the retry answered 404: the
+    /// certificate is gone, and only its ID is known.
+    GoneOnRetry(CertificateId),
+}
+
+impl Deleted {
+    /// The deleted certificate's ID (`None` only if the API returned a certificate without one).
+    pub fn id(&self) -> Option<&CertificateId> {
+        match self {
+            Self::Returned(cert) => cert.id.as_ref(),
+            Self::GoneOnRetry(id) => Some(id),
+        }
+    }
+
+    /// The certificate as the API returned it, when the answer was not lost.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        match self {
+            Self::Returned(cert) => Some(cert),
+            Self::GoneOnRetry(_) => None,
+        }
+    }
+}
+
 impl Endpoint for Delete {
-    type Output = Certificate;
+    type Output = Deleted;
     const CALL: Call = Call::Delete;
     const METHOD: Method = Method::DELETE;
 
@@ -35,8 +80,16 @@ impl Endpoint for Delete {
         request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
     }
 
-    fn from_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Certificate, ResponseError> {
-        decode_response(response).map(|s| s.result)
+    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Deleted, ResponseError> {
+        the_requested(&self.id, decode_response(response)?.result, response).map(Deleted::Returned)
+    }
+
+    /// A 404 after an attempt that may have deleted it: that attempt did.
+    fn from_response_after_retry<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Deleted, ResponseError> {
+        match self.from_response(response) {
+            Err(e) if e.status() == StatusCode::NOT_FOUND => Ok(Deleted::GoneOnRetry(self.id.clone())),
+            other => other,
+        }
     }
 }
 
@@ -56,5 +109,37 @@ mod tests {
         assert_common_headers(&req);
         assert_eq!(req.headers().len(), 3, "no content-type: there is no body");
         assert!(req.body().is_empty());
+    }
+
+    #[test]
+    fn a_404_is_not_found_unless_an_earlier_attempt_may_have_deleted_it() {
+        let not_found = Response::builder()
+            .status(404)
+            .body(&br#"{"success":false,"errors":[{"code":1404,"message":"not found"}],"result":null}"#[..])
+            .unwrap();
+        let delete = Delete::new(account(), cert());
+        assert!(delete.from_response(&not_found).unwrap_err().is_not_found());
+        assert_eq!(delete.from_response_after_retry(&not_found).unwrap(), Deleted::GoneOnRetry(cert()));
+        let refused = Response::builder()
+            .status(400)
+            .body(&br#"{"success":false,"errors":[{"code":1005,"message":"in use"}],"result":null}"#[..])
+            .unwrap();
+        assert!(delete.from_response_after_retry(&refused).is_err());
+    }
+
+    #[test]
+    fn another_certificate_is_not_a_success() {
+        let body = format!(r#"{{"success":true,"result":{{"id":"{CERT}"}}}}"#);
+        let delete = Delete::new(account(), cert());
+        let deleted = delete.from_response(&Response::new(body.as_bytes())).unwrap();
+        assert_eq!(deleted.id(), Some(&cert()));
+        let other = Delete::new(account(), CertificateId::new("other").unwrap());
+        let Err(ResponseError::Decode(e)) = other.from_response(&Response::new(body.as_bytes())) else {
+            panic!("a decode error");
+        };
+        assert_eq!(e.path, "result.id");
+        assert!(e.reason.contains("asked for certificate other"), "{}", e.reason);
+        let no_id = Response::new(&br#"{"success":true,"result":{"name":"x"}}"#[..]);
+        assert!(matches!(delete.from_response(&no_id), Err(ResponseError::Decode(_))));
     }
 }

@@ -1,6 +1,6 @@
 use http::{Method, Request, Response};
 
-use super::{Endpoint, request, url};
+use super::{Endpoint, request, the_requested, url};
 use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
@@ -32,8 +32,8 @@ impl Endpoint for Get {
         request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
     }
 
-    fn from_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Certificate, ResponseError> {
-        decode_response(response).map(|s| s.result)
+    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Certificate, ResponseError> {
+        the_requested(&self.id, decode_response(response)?.result, response)
     }
 }
 

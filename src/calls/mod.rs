@@ -8,7 +8,7 @@ mod list;
 mod upload;
 
 pub use associations::Associations;
-pub use delete::Delete;
+pub use delete::{Delete, Deleted};
 pub use get::Get;
 pub use list::List;
 pub use upload::{PrivateKey, Upload};
@@ -18,8 +18,9 @@ use http::{HeaderValue, Method, Request, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::config::Config;
-use crate::error::{BuildError, Call, ResponseError};
+use crate::error::{BuildError, Call, DecodeError, ResponseError};
 use crate::id::{AccountId, CertificateId};
+use crate::model::Certificate;
 
 /// An API call: builds its request, and decodes its response.
 pub trait Endpoint {
@@ -33,8 +34,37 @@ pub trait Endpoint {
     /// Builds the request. Fails only on input that cannot be sent; never panics.
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError>;
 
-    /// Classifies and decodes a response to this call.
-    fn from_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Self::Output, ResponseError>;
+    /// Classifies and decodes the response to this call's request. A success that is not an
+    /// answer to this request (another certificate's ID) is a [`ResponseError::Decode`].
+    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Self::Output, ResponseError>;
+
+    /// Decodes the final response of a call that an earlier attempt may already have carried
+    /// out: that attempt's answer was lost (a timeout, a reset connection, a 5xx), and this is
+    /// the retry's. The default is [`from_response`](Self::from_response); [`Delete`] takes a
+    /// 404 here as the earlier attempt's success.
+    fn from_response_after_retry<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Self::Output, ResponseError> {
+        self.from_response(response)
+    }
+}
+
+/// `certificate` if it is the one `requested`; otherwise the decode error that says so (a
+/// proxy or server that answers for another resource must not pass as success).
+pub(crate) fn the_requested<B: AsRef<[u8]>>(
+    requested: &CertificateId,
+    certificate: Certificate,
+    response: &Response<B>,
+) -> Result<Certificate, ResponseError> {
+    let reason = match &certificate.id {
+        Some(id) if id == requested => return Ok(certificate),
+        Some(id) => format!("asked for certificate {requested} but the response is for certificate {id}"),
+        None => format!("asked for certificate {requested} but the response carries no certificate ID"),
+    };
+    Err(ResponseError::Decode(DecodeError {
+        status: response.status(),
+        path: "result.id".into(),
+        reason,
+        body: response.body().as_ref().to_vec(),
+    }))
 }
 
 /// Everything outside RFC 3986's unreserved characters is escaped in a query value.

@@ -105,7 +105,7 @@ impl Endpoint for Upload {
         request(config, Self::METHOD, url(config, &self.account, None, "", ""), body)
     }
 
-    fn from_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Certificate, ResponseError> {
+    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Certificate, ResponseError> {
         decode_response(response).map(|s| s.result)
     }
 }
@@ -153,7 +153,7 @@ mod tests {
         let up = Upload::new(account(), format!("{CA_PEM}{KEY_PEM}"), true);
         let err = up.to_request(&config()).unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, BuildError::InvalidCertificates(_)));
+        assert!(matches!(err, BuildError::PrivateKeyInCertificates { block: 2, label: "PRIVATE KEY", .. }), "{err:?}");
         assert!(msg.contains("private_key"), "{msg}");
         assert!(!msg.contains("MII"), "no key material in the message: {msg}");
         // Nothing the caller passed in is lost.

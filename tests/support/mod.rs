@@ -8,7 +8,7 @@ pub mod scenarios;
 use std::time::Duration;
 
 use cloudflare_mtls::{
-    AccountId, Association, Certificate, CertificateId, Config, Error, List, Page, RetryPolicy, Upload,
+    AccountId, Association, Certificate, CertificateId, Config, Deleted, Error, List, Page, RetryPolicy, Upload,
 };
 
 #[cfg(not(feature = "ureq"))]
@@ -57,7 +57,7 @@ pub trait Adapter: Sized {
     /// `get`.
     fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError>;
     /// `delete`.
-    fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError>;
+    fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, CallError>;
     /// `associations`.
     fn associations(&self, account: &AccountId, id: &CertificateId) -> Result<Page<Association>, CallError>;
 }
@@ -91,7 +91,7 @@ macro_rules! delegate_calls {
         fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError> {
             self.run(self.client.get(account, id))
         }
-        fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError> {
+        fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<cloudflare_mtls::Deleted, CallError> {
             self.run(self.client.delete(account, id))
         }
         fn associations(&self, account: &AccountId, id: &CertificateId) -> Result<Page<Association>, CallError> {

@@ -90,7 +90,7 @@ pub fn all_calls_and_list_all<A: Adapter>() {
     assert!(matches!(refused.response(), Some(ResponseError::Api(_))), "{refused:?}");
     assert!(server.with_api(|api| api.detach(&ids[0], "gateway")));
     let deleted = client.delete(&account(), &ids[0]).unwrap();
-    assert_eq!(deleted.name.as_deref(), Some("alpha"));
+    assert_eq!(deleted.certificate().and_then(|c| c.name.as_deref()), Some("alpha"));
     assert!(client.get(&account(), &ids[0]).unwrap_err().is_not_found());
     assert_eq!(client.list(&List::new(account())).unwrap().items.len(), 2);
 }

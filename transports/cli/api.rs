@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use cloudflare_mtls::http::{Request, Response};
 use cloudflare_mtls::retry::Failure;
-use cloudflare_mtls::{AccountId, Association, BlockingClient, Certificate, CertificateId, Config, HttpClient};
+use cloudflare_mtls::{
+    AccountId, Association, BlockingClient, Certificate, CertificateId, Config, Deleted, HttpClient,
+};
 use cloudflare_mtls::{List, RetryPolicy, Upload};
 use serde_json::Value;
 
@@ -129,10 +131,18 @@ where
     /// Deletes; the certificate as it was. When the API refuses for another reason than
     /// not found, credentials or rate limiting, the error lists the certificate's
     /// associations, if any: that is why the API refuses a deletion.
-    pub fn delete(&self, id: &CertificateId) -> Result<Raw<Certificate>, CliError> {
+    pub fn delete(&self, id: &CertificateId) -> Result<Raw<Deleted>, CliError> {
         self.results();
         let error = match self.client.delete(&self.account, id) {
-            Ok(cert) => return Ok(self.one(cert)),
+            Ok(Deleted::Returned(cert)) => {
+                let Raw { model, json } = self.one(cert);
+                return Ok(Raw { model: Deleted::Returned(model), json });
+            }
+            // The answer that carried the certificate was lost: only its ID is known.
+            Ok(deleted) => {
+                let json = serde_json::json!({ "id": id.as_str() });
+                return Ok(Raw { model: deleted, json });
+            }
             Err(error) => error,
         };
         let maybe_in_use = error

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use cloudflare_mtls::{AccountId, Associations, Config, Delete, Endpoint, Get, HttpClient, List, Pager};
+use cloudflare_mtls::{AccountId, Associations, Config, Delete, Deleted, Endpoint, Get, HttpClient, List, Pager};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -204,6 +204,14 @@ where
     if ctx.json {
         return Ok(output::print_json(&deleted.json)?);
     }
-    let label = known.as_ref().map_or_else(|| output::certificate_label(&deleted.model), output::certificate_label);
-    Ok(output::print(&format!("Deleted certificate {label}.\n"))?)
+    let label = match (&known, &deleted.model) {
+        (Some(cert), _) => output::certificate_label(cert),
+        (None, Deleted::Returned(cert)) => output::certificate_label(cert),
+        (None, _) => id.to_string(),
+    };
+    let note = match deleted.model {
+        Deleted::Returned(_) => "",
+        _ => " (an attempt whose answer was lost deleted it; the retry found it gone)",
+    };
+    Ok(output::print(&format!("Deleted certificate {label}{note}.\n"))?)
 }

@@ -89,7 +89,9 @@ impl CliError {
 /// (IDs, URL, credentials, parameters) come from the command line or the environment.
 pub fn build_exit(error: &BuildError) -> Exit {
     match error {
-        BuildError::InvalidCertificates(_) | BuildError::InvalidPrivateKey(_) => Exit::Local,
+        BuildError::InvalidCertificates(_)
+        | BuildError::PrivateKeyInCertificates { .. }
+        | BuildError::InvalidPrivateKey(_) => Exit::Local,
         _ => Exit::Usage,
     }
 }

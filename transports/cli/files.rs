@@ -28,20 +28,19 @@ pub fn prepare(account: AccountId, args: &UploadArgs, now: OffsetDateTime) -> Re
     if let Some(key) = key {
         upload = upload.private_key(PrivateKey::new(key));
     }
-    upload.validate().map_err(|e| explain(e, &upload.certificates, args))?;
+    upload.validate().map_err(|e| explain(e, args))?;
     check_expiry(&upload.certificates, &args.cert, now)?;
     Ok(upload)
 }
 
 /// The core's message, named after the file, with advice in the tool's own terms.
-fn explain(error: BuildError, certificates: &str, args: &UploadArgs) -> CliError {
+fn explain(error: BuildError, args: &UploadArgs) -> CliError {
     match &error {
         BuildError::InvalidCertificates(reason) => {
-            let err = CliError::local(format!("{}: invalid certificates: {reason}", args.cert.display()));
-            let holds_key = pem::parse_many(certificates)
-                .is_ok_and(|blocks| blocks.iter().any(|b| b.tag().ends_with("PRIVATE KEY")));
-            if holds_key { err.note("hint: put the key in a file of its own and pass it with --key FILE") } else { err }
+            CliError::local(format!("{}: invalid certificates: {reason}", args.cert.display()))
         }
+        BuildError::PrivateKeyInCertificates { .. } => CliError::local(format!("{}: {error}", args.cert.display()))
+            .note("hint: put the key in a file of its own and pass it with --key FILE"),
         BuildError::InvalidPrivateKey(reason) => {
             let path = args.key.as_deref().unwrap_or(Path::new("--key"));
             CliError::local(format!("{}: invalid private key: {reason}", path.display()))

@@ -23,17 +23,15 @@ pub extern "C" fn alloc(len: usize) -> *mut u8 {
 pub unsafe extern "C" fn get_certificate(body: *const u8, len: usize, status: u16) -> i32 {
     // SAFETY: the caller promises `len` readable bytes at `body`.
     let body = unsafe { std::slice::from_raw_parts(body, len) };
-    let request = Credentials::api_token("wasm-token").and_then(|credentials| {
-        let call = Get::new(
-            AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?,
-            CertificateId::new("2458ce5a0c1b4d4e8b4a6d0e0f5c3b2a")?,
-        );
-        call.to_request(&Config::new(credentials))
+    let call = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353").and_then(|account| {
+        Ok(Get::new(account, CertificateId::new("2458ce5a0c1b4d4e8b4a6d0e0f5c3b2a")?))
     });
+    let Ok(call) = call else { return -1 };
+    let request = Credentials::api_token("wasm-token").and_then(|credentials| call.to_request(&Config::new(credentials)));
     let Ok(request) = request else { return -1 };
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-    match Get::from_response(&response) {
+    match call.from_response(&response) {
         Ok(cert) => (request.headers().len() + cert.name.map_or(0, |n| n.len())) as i32,
         Err(_) => -2,
     }
