@@ -122,6 +122,12 @@ pub enum Fault {
     /// No response at all: the [server](crate::fake_server) closes the connection. Through
     /// [`FakeApi::handle`] this is a bodiless `502` carrying the [`Disconnect`] extension.
     Disconnect,
+    /// The call is carried out (its effect on the state included), and then answered with
+    /// this fault instead: an answer lost on the way back, e.g.
+    /// `Fault::AfterCall(Box::new(Fault::Disconnect))`.
+    AfterCall(Box<Fault>),
+    /// This fault's answer with one more header (e.g. `x-should-retry: true`).
+    WithHeader(Box<Fault>, String, String),
 }
 
 /// Marks a response that a server should not send: it should close the connection instead.
@@ -160,13 +166,15 @@ impl FakeApi {
         // UTC and whole microseconds, as the API's timestamps are.
         let now = now.to_offset(time::UtcOffset::UTC);
         let now = now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now);
-        if let Some(fault) = self.faults.pop_front() {
+        let fault = self.faults.pop_front();
+        if let Some(fault) = fault.as_ref().filter(|f| !f.carries_out_the_call()) {
             return fault.response();
         }
         if let Some(refusal) = self.count_call(now) {
             return refusal;
         }
-        routes::route(self, request, now)
+        let answer = routes::route(self, request, now);
+        fault.map_or(answer, |fault| fault.response())
     }
 
     /// How many requests [`handle`](Self::handle) has answered, faults and refusals included.
@@ -277,16 +285,36 @@ impl FakeApi {
 }
 
 impl Fault {
-    fn response(self) -> Response<Vec<u8>> {
+    /// Whether the call runs before this fault answers ([`Fault::AfterCall`], possibly
+    /// inside [`Fault::WithHeader`]).
+    fn carries_out_the_call(&self) -> bool {
+        match self {
+            Self::AfterCall(_) => true,
+            Self::WithHeader(inner, ..) => inner.carries_out_the_call(),
+            _ => false,
+        }
+    }
+
+    fn response(&self) -> Response<Vec<u8>> {
         let status = |s: u16| StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         match self {
-            Self::Html(s) => reply::html(status(s)),
-            Self::Api(s, code, message) => reply::error(status(s), code, message),
+            Self::Html(s) => reply::html(status(*s)),
+            Self::Api(s, code, message) => reply::error(status(*s), *code, message.clone()),
             Self::Raw(s, content_type, body) => {
-                let mut response = Response::new(body);
-                *response.status_mut() = status(s);
+                let mut response = Response::new(body.clone());
+                *response.status_mut() = status(*s);
                 if let Ok(v) = http::HeaderValue::try_from(content_type) {
                     response.headers_mut().insert(http::header::CONTENT_TYPE, v);
+                }
+                response
+            }
+            Self::AfterCall(inner) => inner.response(),
+            Self::WithHeader(inner, name, value) => {
+                let mut response = inner.response();
+                if let (Ok(name), Ok(value)) =
+                    (http::HeaderName::try_from(name.as_str()), http::HeaderValue::try_from(value.as_str()))
+                {
+                    response.headers_mut().append(name, value);
                 }
                 response
             }

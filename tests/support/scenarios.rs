@@ -148,6 +148,63 @@ pub fn upload_502_is_not_retried<A: Adapter>() {
     assert!(server.with_api(|api| api.certificates()).is_empty());
 }
 
+/// The upload is stored, then its answer is lost as a 502 saying `x-should-retry: true`:
+/// the server's word does not make a repeated POST safe, so the certificate is stored once,
+/// named or not.
+pub fn upload_stored_then_502_should_retry_is_sent_once<A: Adapter>() {
+    let server = fake();
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    let lost = || {
+        Fault::WithHeader(
+            Box::new(Fault::AfterCall(Box::new(Fault::Html(502)))),
+            "x-should-retry".into(),
+            "true".into(),
+        )
+    };
+    for upload in [upload(), Upload::new(account(), CA_PEM, true)] {
+        server.with_api(|api| api.fail_next(lost()));
+        let served = server.requests_served();
+        let error = client.upload(&upload).unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(502), "{error:?}");
+        assert_eq!(server.requests_served() - served, 1, "sent once");
+    }
+    assert_eq!(server.with_api(|api| api.certificates()).len(), 2, "each stored once");
+}
+
+/// A delete is carried out and its answer lost (dropped connection, then an HTML 502): the
+/// retry gets 404, and the call reports the deletion, by ID. A plain 404 stays not found.
+pub fn delete_whose_answer_was_lost_is_deleted<A: Adapter>() {
+    let server = fake();
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    for lost in [Fault::Disconnect, Fault::Html(502)] {
+        let id = client.upload(&Upload::new(account(), CA_PEM, true)).unwrap().id.unwrap();
+        server.with_api(|api| api.fail_next(Fault::AfterCall(Box::new(lost.clone()))));
+        let served = server.requests_served();
+        let deleted = client.delete(&account(), &id).unwrap();
+        assert_eq!(deleted, cloudflare_mtls::Deleted::GoneOnRetry(id.clone()), "{lost:?}");
+        assert_eq!(server.requests_served() - served, 2, "{lost:?}: the lost attempt and the retry");
+        assert!(server.with_api(|api| api.certificates()).is_empty());
+        let error = client.delete(&account(), &id).unwrap_err();
+        assert!(error.is_not_found(), "{error:?}");
+    }
+}
+
+/// A 200 for another certificate than the one asked for is no success.
+pub fn an_answer_for_another_certificate_is_refused<A: Adapter>() {
+    let other = r#"{"id":"ffffffffffffffffffffffffffffffff","name":"other","ca":true}"#;
+    let server = Scripted::start(vec![ok_json(other)]);
+    let client = A::build(config(server.base_url()), &single_try());
+    for error in [client.get(&account(), &cert_id()).unwrap_err(), client.delete(&account(), &cert_id()).unwrap_err()] {
+        match error.response() {
+            Some(ResponseError::Decode(e)) => {
+                assert_eq!(e.path, "result.id");
+                assert!(e.reason.contains("ffffffffffffffffffffffffffffffff"), "{e}");
+            }
+            _ => panic!("a decode error: {error:?}"),
+        }
+    }
+}
+
 /// Nothing listens: a connect error, quickly (the retries back off for milliseconds).
 pub fn connection_refused<A: Adapter>() {
     let client = A::build(config(refused_base_url()), &Knobs::default());
