@@ -19,6 +19,8 @@ pub enum Reply {
     BytesThenClose(Vec<u8>),
     /// Never answers (the connection stays open for a minute).
     Stall,
+    /// Writes these bytes one every 200 ms, then closes.
+    Drip(Vec<u8>),
 }
 
 /// One request as it arrived.
@@ -115,6 +117,15 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, script: &[Reply]) {
                 thread::sleep(Duration::from_secs(60));
                 return;
             }
+            Reply::Drip(bytes) => {
+                for byte in bytes {
+                    if writer.write_all(&[byte]).is_err() {
+                        return;
+                    }
+                    thread::sleep(Duration::from_millis(200));
+                }
+                return;
+            }
         }
     }
 }
@@ -158,7 +169,11 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 
 /// A JSON 200 with the API's success envelope around `result`.
 pub fn ok_json(result: &str) -> Reply {
-    let body = format!(r#"{{"success":true,"errors":[],"messages":[],"result":{result}}}"#);
+    ok_body(&format!(r#"{{"success":true,"errors":[],"messages":[],"result":{result}}}"#))
+}
+
+/// A JSON 200 with this body.
+pub fn ok_body(body: &str) -> Reply {
     Reply::Bytes(response(200, &[("content-type", "application/json")], body.as_bytes()))
 }
 

@@ -13,7 +13,7 @@ use cloudflare_mtls::retry::Failure;
 use cloudflare_mtls::{
     AccountId, Association, BlockingClient, Certificate, CertificateId, Config, Deleted, HttpClient,
 };
-use cloudflare_mtls::{List, RetryPolicy, Upload};
+use cloudflare_mtls::{Call, Error, List, Pager, RetryPolicy, Upload};
 use serde_json::Value;
 
 use crate::exit::{CliError, Exit};
@@ -116,9 +116,32 @@ where
 
     /// Every certificate `list` matches, all pages.
     pub fn list(&self, list: List) -> Result<Vec<Raw<Certificate>>, CliError> {
-        self.results();
-        let certs = self.client.list_all(list).collect::<Result<Vec<_>, _>>()?;
-        Ok(self.many(certs))
+        let mut all = Vec::new();
+        self.pages(list, |page| {
+            all.extend(page);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Every certificate `list` matches, handed to `each_page` a page at a time as it
+    /// arrives, so nothing waits for the last page and memory holds one page. The pager
+    /// stops a server whose pages never end (a repeated page, the page limit).
+    pub fn pages(
+        &self,
+        list: List,
+        mut each_page: impl FnMut(Vec<Raw<Certificate>>) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
+        let mut pager = Pager::new(list);
+        while let Some(call) = pager.next_call() {
+            self.results();
+            let page = self.client.list(&call)?;
+            pager.on_page(&page).map_err(|source| {
+                CliError::from(Error::<std::convert::Infallible>::Paging { call: Call::List, source })
+            })?;
+            each_page(self.many(page.items))?;
+        }
+        Ok(())
     }
 
     /// One certificate.

@@ -61,6 +61,15 @@ pub struct Global {
     /// The API base URL (the help text names the default and the variables).
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", help = BASE_URL_HELP)]
     pub base_url: Option<BaseUrl>,
+
+    /// How long one attempt may take, from connecting to the last byte (e.g. 10s, 2m)
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Retries after a failed attempt (connection failures, 429, 5xx; an upload only when
+    /// it was certainly not received)
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
 }
 
 /// The commands.

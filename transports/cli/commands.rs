@@ -159,20 +159,35 @@ where
         ),
         None => None,
     };
-    let certs: Vec<Raw<_>> = api
-        .list(list_call(api.account().clone(), args))?
-        .into_iter()
-        .filter(|c| args.name.as_ref().is_none_or(|name| c.model.name.as_ref() == Some(name)))
-        .filter(|c| deadline.is_none_or(|d| c.model.expires_before(d) == Some(true)))
-        .collect();
+    let keep = |c: &Raw<cloudflare_mtls::Certificate>| {
+        args.name.as_ref().is_none_or(|name| c.model.name.as_ref() == Some(name))
+            && deadline.is_none_or(|d| c.model.expires_before(d) == Some(true))
+    };
+    // Each page is printed as it arrives: a listing of any length holds one page in memory.
+    let mut shown = 0usize;
+    let mut table: Option<output::Table> = None;
+    let mut json = output::JsonArray::default();
+    api.pages(list_call(api.account().clone(), args), |page| {
+        let page: Vec<Raw<_>> = page.into_iter().filter(keep).collect();
+        if ctx.json {
+            let items: Vec<&Value> = page.iter().map(|c| &c.json).collect();
+            json.push(&items)?;
+        } else if !page.is_empty() {
+            let models: Vec<_> = page.iter().map(|c| &c.model).collect();
+            let table =
+                table.get_or_insert_with(|| output::Table::certificates(&models, ctx.now, output::terminal_width()));
+            output::print(&table.rows(&models, ctx.now, shown == 0))?;
+        }
+        shown += page.len();
+        Ok(())
+    })?;
     if ctx.json {
-        return Ok(output::print_json(&Value::Array(certs.into_iter().map(|c| c.json).collect()))?);
+        return Ok(json.finish()?);
     }
-    if certs.is_empty() {
-        return Ok(output::print("No certificates.\n")?);
+    if shown == 0 {
+        output::print("No certificates.\n")?;
     }
-    let models: Vec<_> = certs.iter().map(|c| &c.model).collect();
-    Ok(output::print(&output::certificate_table(&models, ctx.now, output::terminal_width()))?)
+    Ok(())
 }
 
 fn delete<T>(api: &Api<'_, T>, args: &DeleteArgs, ctx: &Context) -> Result<(), CliError>

@@ -11,10 +11,39 @@ use time::format_description::well_known::Rfc3339;
 use crate::args::UploadArgs;
 use crate::exit::CliError;
 
-/// Reads `path` as UTF-8 text; `what` names it in the message.
+/// The largest file read: no PEM certificate chain or key comes near it, and a wrong path
+/// (`/dev/zero`, a disk image) fails here instead of filling memory.
+const MAX_FILE: u64 = 1024 * 1024;
+
+/// Reads `path` as UTF-8 text, at most [`MAX_FILE`] bytes; `what` names it in the message.
 fn read(path: &Path, what: &str) -> Result<String, CliError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| CliError::local(format!("cannot read the {what} file {}: {e}", path.display())))
+    use std::io::Read;
+    let cannot = |e: std::io::Error| CliError::local(format!("cannot read the {what} file {}: {e}", path.display()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes)).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(CliError::local(format!(
+            "the {what} file {} is larger than 1 MiB; a PEM certificate chain or key is far smaller: is it the right file?",
+            path.display()
+        )));
+    }
+    if bytes.is_empty() {
+        return Err(CliError::local(format!("the {what} file {} is empty", path.display())));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        // DER starts with a SEQUENCE tag; PEM is text.
+        let der = e.as_bytes().first() == Some(&0x30);
+        let err = CliError::local(format!("the {what} file {} is not PEM text", path.display()));
+        if der {
+            let p = path.display();
+            let convert = if what == "certificate" { "x509" } else { "pkey" };
+            err.note(format!(
+                "hint: it looks like DER; convert it with `openssl {convert} -inform DER -in {p} -out {p}.pem`"
+            ))
+        } else {
+            err
+        }
+    })
 }
 
 /// Reads the files of `args` into an [`Upload`] and checks it, with the clock at `now`.

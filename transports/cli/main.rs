@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use cloudflare_mtls::{AccountId, Config};
+use cloudflare_mtls::{AccountId, Config, RetryPolicy};
 
 use crate::args::{Cli, Command, Global};
 use crate::exit::{CliError, Exit};
@@ -25,9 +25,10 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::from(Exit::Ok.code()),
         Err(err) => {
-            eprintln!("error: {}", err.message);
+            // Messages quote servers and users: made safe for the terminal, as stdout is.
+            eprintln!("error: {}", output::safe(&err.message));
             for note in &err.notes {
-                eprintln!("{note}");
+                eprintln!("{}", output::safe(note));
             }
             ExitCode::from(err.exit.code())
         }
@@ -47,7 +48,12 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     if cli.global.dry_run {
         return commands::dry_run(&cli.command, &config, account, &ctx);
     }
-    let client = cloudflare_mtls::ureq::client(config.clone());
+    let connect_timeout = cloudflare_mtls::ureq::DEFAULT_CONNECT_TIMEOUT.min(cli.global.timeout);
+    let client = cloudflare_mtls::ureq::Builder::new(config.clone())
+        .timeout(cli.global.timeout)
+        .connect_timeout(connect_timeout)
+        .retry(RetryPolicy { max_retries: cli.global.retries, ..RetryPolicy::default() })
+        .build();
     let api = api::Api::new(config, client.transport(), client.retry_policy().clone(), seed(), account);
     commands::run(&cli.command, &api, &ctx)
 }

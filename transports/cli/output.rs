@@ -11,22 +11,90 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::table::{self, Column};
 
-/// Writes `text` to stdout.
-pub fn print(text: &str) -> std::io::Result<()> {
+/// Characters a terminal may act on rather than show: C0 and C1 controls, DEL (an
+/// `ESC ] 0 ; … BEL` retitles the window, `ESC [ 2 J` clears it, U+009B is a one-byte CSI),
+/// and the bidirectional overrides that make text read in another order than it is stored.
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` safe for a terminal: every character a terminal may act on, newlines aside, is
+/// shown as U+FFFD. Anyone who can upload a certificate chooses its name, and a server
+/// chooses its error messages: neither may drive the terminal.
+pub fn safe(text: &str) -> String {
+    text.chars().map(|c| if c != '\n' && acts_on_terminal(c) { '\u{fffd}' } else { c }).collect()
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()
 }
 
+/// Writes `text` to stdout, made [`safe`].
+pub fn print(text: &str) -> std::io::Result<()> {
+    write_stdout(&safe(text))
+}
+
+/// JSON text with the characters serde_json leaves raw but a terminal acts on (DEL, C1,
+/// bidi overrides) written as `\uXXXX` escapes: the same JSON value, harmless on a terminal.
+/// They can only stand inside strings, where an escape means the same character.
+fn escape_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if acts_on_terminal(c) && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// One JSON document on stdout, pretty-printed.
 pub fn print_json(value: &Value) -> std::io::Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
-    print(&format!("{text}\n"))
+    write_stdout(&format!("{}\n", escape_json(&text)))
+}
+
+/// A JSON array printed as its items arrive, pretty-printed as [`print_json`] prints a whole
+/// one. Left unfinished after an error, so that a partial list never parses as a whole one.
+#[derive(Default)]
+pub struct JsonArray {
+    opened: bool,
+    count: usize,
+}
+
+impl JsonArray {
+    /// Prints `items` (opening the array on the first call).
+    pub fn push(&mut self, items: &[&Value]) -> std::io::Result<()> {
+        let mut text = String::new();
+        if !self.opened {
+            text.push('[');
+            self.opened = true;
+        }
+        for item in items {
+            text.push_str(if self.count == 0 { "\n  " } else { ",\n  " });
+            let pretty = serde_json::to_string_pretty(item).map_err(std::io::Error::other)?;
+            text.push_str(&pretty.replace('\n', "\n  "));
+            self.count += 1;
+        }
+        write_stdout(&escape_json(&text))
+    }
+
+    /// Closes the array.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if !self.opened {
+            self.push(&[])?;
+        }
+        write_stdout(if self.count == 0 { "]\n" } else { "\n]\n" })
+    }
 }
 
 /// One JSON document on one line of stdout.
 pub fn print_line_json(value: &Value) -> std::io::Result<()> {
-    print(&format!("{value}\n"))
+    write_stdout(&format!("{}\n", escape_json(&value.to_string())))
 }
 
 /// The terminal's width when stdout is one; `None` otherwise (nothing is cut then).
@@ -62,8 +130,30 @@ pub const LIST_COLUMNS: [Column; 7] = [
     Column::number("DAYS LEFT"),
 ];
 
-/// The `list` table.
+/// The `list` table, whole.
+#[cfg(test)]
 pub fn certificate_table(certs: &[&Certificate], now: OffsetDateTime, width: Option<usize>) -> String {
+    Table::certificates(certs, now, width).rows(certs, now, true)
+}
+
+/// The `list` table printed a page at a time: the column widths come from the first page.
+pub struct Table {
+    widths: Vec<usize>,
+}
+
+impl Table {
+    /// A layout fitted to `first` (the first page) and the terminal's `width`.
+    pub fn certificates(first: &[&Certificate], now: OffsetDateTime, width: Option<usize>) -> Self {
+        Self { widths: table::layout(&LIST_COLUMNS, &certificate_rows(first, now), width) }
+    }
+
+    /// `certs` as lines of the table, after the header if `header`.
+    pub fn rows(&self, certs: &[&Certificate], now: OffsetDateTime, header: bool) -> String {
+        table::lines(&LIST_COLUMNS, &self.widths, &certificate_rows(certs, now), header)
+    }
+}
+
+fn certificate_rows(certs: &[&Certificate], now: OffsetDateTime) -> Vec<Vec<String>> {
     let rows: Vec<Vec<String>> = certs
         .iter()
         .map(|c| {
@@ -80,7 +170,12 @@ pub fn certificate_table(certs: &[&Certificate], now: OffsetDateTime, width: Opt
             ]
         })
         .collect();
-    table::render(&LIST_COLUMNS, &rows, width)
+    safe_rows(rows)
+}
+
+/// Rows made [`safe`] before they are measured, so the table lines up as printed.
+fn safe_rows(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.into_iter().map(|row| row.iter().map(|cell| safe(cell)).collect()).collect()
 }
 
 /// One certificate, a field per line (the PEM only with `--json`).
@@ -104,7 +199,7 @@ pub fn certificate_details(cert: &Certificate, now: OffsetDateTime) -> String {
     let mut out = String::new();
     for (label, value) in fields {
         if let Some(value) = value {
-            out.push_str(&format!("{:<15}{value}\n", format!("{label}:")));
+            out.push_str(&format!("{:<15}{}\n", format!("{label}:"), safe(&value)));
         }
     }
     out
@@ -113,8 +208,8 @@ pub fn certificate_details(cert: &Certificate, now: OffsetDateTime) -> String {
 /// `Name (ID)`, or whichever of the two is known.
 pub fn certificate_label(cert: &Certificate) -> String {
     match (&cert.name, &cert.id) {
-        (Some(name), Some(id)) => format!("{name:?} ({id})"),
-        (Some(name), None) => format!("{name:?}"),
+        (Some(name), Some(id)) => format!("\"{}\" ({id})", safe(name)),
+        (Some(name), None) => format!("\"{}\"", safe(name)),
         (None, Some(id)) => id.to_string(),
         (None, None) => "(unnamed)".to_owned(),
     }
@@ -129,7 +224,7 @@ pub fn association_table(associations: &[&Association]) -> String {
         .iter()
         .map(|a| vec![a.service.clone().unwrap_or_default(), a.status.clone().unwrap_or_default()])
         .collect();
-    table::render(&[Column::fixed("SERVICE"), Column::fixed("STATUS")], &rows, None)
+    table::render(&[Column::fixed("SERVICE"), Column::fixed("STATUS")], &safe_rows(rows), None)
 }
 
 /// Headers whose values are secrets, whatever `is_sensitive` says.

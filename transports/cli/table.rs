@@ -36,6 +36,11 @@ impl Column {
 
 /// Renders `rows` under `columns`, each line ending in `\n`, fitted to `width` when given.
 pub fn render(columns: &[Column], rows: &[Vec<String>], width: Option<usize>) -> String {
+    lines(columns, &layout(columns, rows, width), rows, true)
+}
+
+/// The column widths for `rows`, fitted to `width` when given.
+pub fn layout(columns: &[Column], rows: &[Vec<String>], width: Option<usize>) -> Vec<usize> {
     let mut widths: Vec<usize> = columns.iter().map(|c| c.header.width()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -45,15 +50,23 @@ pub fn render(columns: &[Column], rows: &[Vec<String>], width: Option<usize>) ->
     if let Some(limit) = width {
         fit(columns, &mut widths, limit);
     }
+    widths
+}
+
+/// `rows` laid out in `widths` (from [`layout`], perhaps of earlier rows: a cell wider than
+/// its column is cut if the column may shrink, and overflows if not), after the header line
+/// if `header`.
+pub fn lines(columns: &[Column], widths: &[usize], rows: &[Vec<String>], header: bool) -> String {
     let mut out = String::new();
     let headers: Vec<String> = columns.iter().map(|c| c.header.to_owned()).collect();
-    for row in std::iter::once(&headers).chain(rows) {
+    let head = header.then_some(&headers);
+    for row in head.into_iter().chain(rows) {
         let mut line = String::new();
-        for (i, ((column, w), cell)) in columns.iter().zip(&widths).zip(row).enumerate() {
+        for (i, ((column, w), cell)) in columns.iter().zip(widths).zip(row).enumerate() {
             if i > 0 {
                 line.push_str(&" ".repeat(GAP));
             }
-            let cell = truncate(cell, *w);
+            let cell = if column.min.is_some() { truncate(cell, *w) } else { cell.to_string() };
             let pad = " ".repeat(w.saturating_sub(cell.width()));
             if column.right {
                 line.push_str(&pad);
