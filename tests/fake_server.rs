@@ -288,3 +288,71 @@ fn unknown_ids_over_the_wire() {
     let e = client(&server).get(&account(), &unknown).unwrap_err();
     assert!(e.is_not_found());
 }
+
+/// Reads until the server closes the connection (or `limit` passes); the bytes read.
+fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Option<Vec<u8>> {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut bytes = Vec::new();
+    match stream.read_to_end(&mut bytes) {
+        Ok(_) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(bytes),
+        Err(_) => None,
+    }
+}
+
+fn limited(read_timeout: Duration, max_connections: usize) -> FakeServer {
+    FakeServer::builder(FakeApi::new(TOKEN, account()))
+        .read_timeout(read_timeout)
+        .max_connections(max_connections)
+        .start()
+        .unwrap()
+}
+
+#[test]
+fn idle_and_half_sent_connections_are_closed_and_capped() {
+    let server = limited(Duration::from_millis(300), 4);
+    let addr = server.local_addr();
+    // Eight connections that send nothing or half a request head, twice the cap.
+    let mut idle: Vec<TcpStream> = (0..8)
+        .map(|i| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            if i % 2 == 1 {
+                s.write_all(b"GET /client/v4/accounts/x/mtls_cert").unwrap();
+            }
+            s
+        })
+        .collect();
+    // A real client still gets through: the idle ones time out and free their slots.
+    let started = Instant::now();
+    let client = cloudflare_mtls::ureq::Builder::new(config(&server, TOKEN))
+        .timeout(Duration::from_secs(5))
+        .retry(RetryPolicy::never())
+        .build();
+    assert!(client.list(&List::new(account())).unwrap().items.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    for (i, stream) in idle.iter_mut().enumerate() {
+        let got = read_until_closed(stream, Duration::from_secs(3));
+        assert!(got.is_some(), "connection {i} was left open");
+    }
+}
+
+#[test]
+fn a_body_that_never_completes_gets_408_and_a_bogus_chunk_400() {
+    let server = limited(Duration::from_millis(300), 4);
+    let path = format!("/client/v4/accounts/{ACCOUNT}/mtls_certificates");
+    let mut slow = TcpStream::connect(server.local_addr()).unwrap();
+    write!(
+        slow,
+        "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {TOKEN}\r\ncontent-length: 100\r\n\r\n{{\"ca\":"
+    )
+    .unwrap();
+    let answer = String::from_utf8(read_until_closed(&mut slow, Duration::from_secs(3)).unwrap()).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    let mut bogus = TcpStream::connect(server.local_addr()).unwrap();
+    write!(bogus, "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {TOKEN}\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n").unwrap();
+    let answer = String::from_utf8(read_until_closed(&mut bogus, Duration::from_secs(3)).unwrap()).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("Malformed request body"), "{answer}");
+    assert!(server.with_api(|api| api.certificates()).is_empty());
+}

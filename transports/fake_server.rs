@@ -15,7 +15,25 @@
 //!
 //! Every request is answered by [`FakeApi::handle`] with the wall clock's `now`, after the
 //! [latency](FakeServer::set_latency) set. A [`Fault::Disconnect`](crate::fake::Fault)
-//! closes the connection without an answer. Bodies over 8 MiB get a `413`.
+//! closes the connection without an answer.
+//!
+//! Like a real server, it does not wait forever on a client: a request's head must arrive
+//! within the [read timeout](Builder::read_timeout) (10 s; an idle keep-alive connection is
+//! closed after it too), its body within the same time again (else `408`), and at most
+//! [`max_connections`](Builder::max_connections) (256) are served at once; more wait to be
+//! accepted. A body over 8 MiB gets a `413`, a malformed one (a bogus chunk size) a `400`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use cloudflare_mtls::fake::FakeApi;
+//! use cloudflare_mtls::fake_server::FakeServer;
+//! use cloudflare_mtls::AccountId;
+//!
+//! let api = FakeApi::new("my-token", AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?);
+//! let server = FakeServer::builder(api).read_timeout(Duration::from_secs(2)).max_connections(16).start()?;
+//! # drop(server);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
@@ -30,12 +48,57 @@ use ::hyper::body::Incoming;
 use ::hyper::server::conn::http1;
 use ::hyper::service::service_fn;
 use ::hyper_util::rt::TokioIo;
-use ::tokio::sync::oneshot;
+use ::hyper_util::rt::TokioTimer;
+use ::tokio::sync::{Semaphore, oneshot};
 
 use crate::config::BaseUrl;
 use crate::fake::{Disconnect, FakeApi};
 
 const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// How long a request's head (and then its body) may take to arrive, by default.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many connections are served at once, by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+/// Starts a [`FakeServer`] with settings other than the defaults.
+#[derive(Debug)]
+#[must_use]
+pub struct Builder {
+    api: FakeApi,
+    addrs: io::Result<Vec<SocketAddr>>,
+    read_timeout: Duration,
+    max_connections: usize,
+}
+
+impl Builder {
+    /// Listens on `addr`, which must be a loopback address (the fake accepts a known token:
+    /// it is not for a network). The default is `127.0.0.1` at a free port. An address that
+    /// does not resolve is reported by [`start`](Self::start).
+    pub fn addr(mut self, addr: impl ToSocketAddrs) -> Self {
+        self.addrs = addr.to_socket_addrs().map(Iterator::collect);
+        self
+    }
+
+    /// How long a request's head may take to arrive, and then its body (an idle
+    /// keep-alive connection is closed after it).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once (at least one); more wait to be accepted.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// Starts serving.
+    pub fn start(self) -> io::Result<FakeServer> {
+        FakeServer::launch(self)
+    }
+}
 
 /// A callback told of every answered request: method, URI (path and query) and status.
 type RequestLog = dyn Fn(&::http::Method, &::http::Uri, ::http::StatusCode) + Send + Sync;
@@ -47,6 +110,9 @@ struct Shared {
     latency_nanos: AtomicU64,
     connections: AtomicU64,
     requests: AtomicU64,
+    read_timeout: Duration,
+    /// One permit per connection served at once.
+    slots: Arc<Semaphore>,
 }
 
 /// A running fake server. Dropping it stops the server and closes its connections.
@@ -67,13 +133,28 @@ impl std::fmt::Debug for FakeServer {
 impl FakeServer {
     /// Serves `api` on `127.0.0.1` at a free port.
     pub fn start(api: FakeApi) -> io::Result<Self> {
-        Self::bind((std::net::Ipv4Addr::LOCALHOST, 0), api)
+        Self::builder(api).start()
     }
 
     /// Serves `api` on `addr`, which must be a loopback address (the fake accepts a known
     /// token: it is not for a network).
     pub fn bind(addr: impl ToSocketAddrs, api: FakeApi) -> io::Result<Self> {
-        let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.filter(|a| a.ip().is_loopback()).collect();
+        Self::builder(api).addr(addr).start()
+    }
+
+    /// A server for `api` with settings to choose; see [`Builder`].
+    pub fn builder(api: FakeApi) -> Builder {
+        Builder {
+            api,
+            addrs: Ok(vec![SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0))]),
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+
+    fn launch(builder: Builder) -> io::Result<Self> {
+        let Builder { api, addrs, read_timeout, max_connections } = builder;
+        let addrs: Vec<SocketAddr> = addrs?.into_iter().filter(|a| a.ip().is_loopback()).collect();
         if addrs.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -96,6 +177,8 @@ impl FakeServer {
             latency_nanos: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            read_timeout,
+            slots: Arc::new(Semaphore::new(max_connections)),
         });
         let (stop, stopped) = oneshot::channel();
         let thread_shared = Arc::clone(&shared);
@@ -161,6 +244,14 @@ impl Drop for FakeServer {
 /// Accepts until told to stop; returning drops the runtime, which ends every connection.
 async fn accept_loop(listener: ::tokio::net::TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
     loop {
+        // A free slot first: past the cap, connections wait in the listen queue.
+        let slot = ::tokio::select! {
+            _ = &mut stopped => return,
+            slot = Arc::clone(&shared.slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => return,
+            },
+        };
         ::tokio::select! {
             _ = &mut stopped => return,
             accepted = listener.accept() => match accepted {
@@ -168,8 +259,15 @@ async fn accept_loop(listener: ::tokio::net::TcpListener, shared: Arc<Shared>, m
                     shared.connections.fetch_add(1, Ordering::Relaxed);
                     let shared = Arc::clone(&shared);
                     ::tokio::spawn(async move {
+                        let read_timeout = shared.read_timeout;
                         let service = service_fn(move |request| answer(Arc::clone(&shared), request));
-                        let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+                        let _ = http1::Builder::new()
+                            .keep_alive(true)
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(read_timeout)
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                        drop(slot);
                     });
                 }
                 // Out of file descriptors and the like: wait a little rather than spin.
@@ -196,15 +294,32 @@ async fn answer(
     request: ::hyper::Request<Incoming>,
 ) -> Result<::hyper::Response<Full<Bytes>>, Dropped> {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            shared.requests.fetch_add(1, Ordering::Relaxed);
-            let mut response = ::hyper::Response::new(Full::new(Bytes::from_static(
+    let refuse = |status: ::hyper::StatusCode, body: &'static [u8]| {
+        shared.requests.fetch_add(1, Ordering::Relaxed);
+        let mut response = ::hyper::Response::new(Full::new(Bytes::from_static(body)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(::http::header::CONNECTION, ::http::HeaderValue::from_static("close"));
+        Ok(response)
+    };
+    let body = match ::tokio::time::timeout(shared.read_timeout, Limited::new(body, MAX_BODY).collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<::http_body_util::LengthLimitError>() => {
+            return refuse(
+                ::hyper::StatusCode::PAYLOAD_TOO_LARGE,
                 br#"{"success":false,"errors":[{"code":413,"message":"Request body too large"}],"messages":[],"result":null}"#,
-            )));
-            *response.status_mut() = ::hyper::StatusCode::PAYLOAD_TOO_LARGE;
-            return Ok(response);
+            );
+        }
+        Ok(Err(_)) => {
+            return refuse(
+                ::hyper::StatusCode::BAD_REQUEST,
+                br#"{"success":false,"errors":[{"code":400,"message":"Malformed request body"}],"messages":[],"result":null}"#,
+            );
+        }
+        Err(_) => {
+            return refuse(
+                ::hyper::StatusCode::REQUEST_TIMEOUT,
+                br#"{"success":false,"errors":[{"code":408,"message":"Request body not received in time"}],"messages":[],"result":null}"#,
+            );
         }
     };
     let request = ::hyper::Request::from_parts(parts, body);
