@@ -142,7 +142,9 @@ impl RetryPolicy {
         let exp = 2u32.saturating_pow(attempt.saturating_sub(1));
         let base = self.initial_backoff.saturating_mul(exp).min(self.max_backoff);
         let unit = (splitmix64(seed ^ u64::from(attempt)) >> 11) as f64 / (1u64 << 53) as f64;
-        base.mul_f64(1.0 - self.jitter.clamp(0.0, 1.0) * unit)
+        // A NaN jitter would make `mul_f64` panic: it counts as none.
+        let jitter = if self.jitter.is_nan() { 0.0 } else { self.jitter.clamp(0.0, 1.0) };
+        base.mul_f64(1.0 - jitter * unit)
     }
 }
 
@@ -316,6 +318,14 @@ mod tests {
                 want,
                 "row {i}: {method} attempt {attempt} {outcome:?}"
             );
+        }
+    }
+
+    #[test]
+    fn odd_jitter_is_clamped_not_a_panic() {
+        for jitter in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -3.0, 7.0] {
+            let p = RetryPolicy { jitter, ..RetryPolicy::default() };
+            assert!(p.backoff(1, 3) <= Duration::from_millis(500), "{jitter}");
         }
     }
 
