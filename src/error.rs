@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use crate::envelope::ApiMessage;
+use crate::message::ApiMessage;
 
 /// Why a value could not become a request. Never carries a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,6 +257,29 @@ impl ResponseError {
     }
 }
 
+/// Why the pager stopped before the server said it was done.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagerError {
+    /// The server answered a different page than the one asked for.
+    #[error("asked for page {asked} but the server answered page {got}")]
+    WrongPage {
+        /// The page requested.
+        asked: u64,
+        /// The page in the response's `result_info`.
+        got: u64,
+    },
+    /// The server sent the same page twice in a row.
+    #[error("the server repeated page {page}; stopping rather than looping")]
+    Repeated {
+        /// The page that repeated the one before it.
+        page: u64,
+    },
+    /// More pages than the limit.
+    #[error("stopped after {0} pages (the pager's limit)")]
+    TooManyPages(u64),
+}
+
 /// Which API call an [`Error`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -288,46 +311,63 @@ impl std::fmt::Display for Call {
 /// The error of a [`Client`](crate::Client) or [`AsyncClient`](crate::AsyncClient) call:
 /// build, transport and response errors kept apart, each naming the call.
 ///
-/// `E` is the transport's own error type.
-#[derive(Debug, thiserror::Error)]
+/// `E` is the transport's own error type. Its message is part of this one, so
+/// [`source`](std::error::Error::source) skips it and returns what it does not show: each
+/// message is printed once by anyhow, eyre or tracing.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error<E> {
     /// The request could not be built; nothing was sent.
-    #[error("{call}: {source}")]
     Build {
         /// The call.
         call: Call,
         /// Why.
-        #[source]
         source: BuildError,
     },
     /// The transport failed to send the request or to read the response.
-    #[error("{call}: transport error: {source}")]
     Transport {
         /// The call.
         call: Call,
         /// The transport's error.
-        #[source]
         source: E,
     },
     /// The server answered, and the answer is an error.
-    #[error("{call}: {source}")]
     Response {
         /// The call.
         call: Call,
         /// The classified response.
-        #[source]
         source: ResponseError,
     },
     /// Paging stopped because the server's pages could not be trusted (e.g. it repeated a page).
-    #[error("{call}: {source}")]
     Paging {
         /// The call.
         call: Call,
         /// Why paging stopped.
-        #[source]
-        source: crate::pager::PagerError,
+        source: PagerError,
     },
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Build { call, source } => write!(f, "{call}: {source}"),
+            Self::Transport { call, source } => write!(f, "{call}: transport error: {source}"),
+            Self::Response { call, source } => write!(f, "{call}: {source}"),
+            Self::Paging { call, source } => write!(f, "{call}: {source}"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
+    /// What the message does not already show: the source's own source.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Build { source, .. } => source.source(),
+            Self::Transport { source, .. } => source.source(),
+            Self::Response { source, .. } => source.source(),
+            Self::Paging { source, .. } => source.source(),
+        }
+    }
 }
 
 impl<E> Error<E> {

@@ -63,6 +63,7 @@ mod envelope;
 mod error;
 mod exchange;
 mod id;
+mod message;
 mod model;
 mod pager;
 mod pem_check;
@@ -73,12 +74,13 @@ pub use calls::{Associations, Delete, Deleted, Endpoint, Get, List, PrivateKey, 
 pub use client::{Async, AsyncClient, AsyncPages, Blocking, BlockingClient, Client, Pages};
 pub use config::{BaseUrl, Config, DEFAULT_BASE_URL};
 pub use credentials::Credentials;
-pub use envelope::{ApiMessage, ErrorSource, Success, decode, decode_response};
-pub use error::{ApiError, BuildError, Call, DecodeError, Error, HttpError, IdError, ResponseError};
+pub use envelope::{Success, decode, decode_response};
+pub use error::{ApiError, BuildError, Call, DecodeError, Error, HttpError, IdError, PagerError, ResponseError};
 pub use exchange::{Exchange, Next};
 pub use id::{AccountId, CertificateId};
+pub use message::{ApiMessage, ErrorSource};
 pub use model::{Association, Certificate, CertificateType, Page, ResultInfo};
-pub use pager::{DEFAULT_PER_PAGE, Pager, PagerError};
+pub use pager::{DEFAULT_PER_PAGE, Pager};
 pub use retry::RetryPolicy;
 
 #[cfg(feature = "fake")]

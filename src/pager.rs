@@ -2,34 +2,12 @@
 //! each page, so any transport can drive it and none can make it loop forever.
 
 use crate::calls::List;
+use crate::error::PagerError;
 use crate::id::CertificateId;
 use crate::model::{Certificate, Page};
 
 /// The page size the pager asks for when the caller did not choose one.
 pub const DEFAULT_PER_PAGE: u32 = 50;
-
-/// Why the pager stopped before the server said it was done.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PagerError {
-    /// The server answered a different page than the one asked for.
-    #[error("asked for page {asked} but the server answered page {got}")]
-    WrongPage {
-        /// The page requested.
-        asked: u64,
-        /// The page in the response's `result_info`.
-        got: u64,
-    },
-    /// The server sent the same page twice in a row.
-    #[error("the server repeated page {page}; stopping rather than looping")]
-    Repeated {
-        /// The page that repeated the one before it.
-        page: u64,
-    },
-    /// More pages than the limit.
-    #[error("stopped after {0} pages (the pager's limit)")]
-    TooManyPages(u64),
-}
 
 /// Walks a certificate list page by page.
 ///

@@ -168,11 +168,11 @@ fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
 /// should make, not a missing one. Negative or malformed values are ignored.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(ms) = text("retry-after-ms").and_then(|v| seconds(v, 1000.0)) {
+    if let Some(ms) = text("retry-after-ms").and_then(|v| seconds(v, true)) {
         return Some(ms);
     }
     let value = text("retry-after")?;
-    if let Some(secs) = seconds(value, 1.0) {
+    if let Some(secs) = seconds(value, false) {
         return Some(secs);
     }
     let at: SystemTime = httpdate::parse_http_date(value).ok()?;
@@ -180,19 +180,28 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// A non-negative decimal number of `1/per_second` seconds (`7`, `1.5`, `2e3`), saturating
-/// at [`Duration::MAX`]; `None` for anything else (a sign, `nan`, `inf`, text).
-fn seconds(value: &str, per_second: f64) -> Option<Duration> {
+/// A non-negative decimal number of seconds (or of milliseconds: `ms`), such as `7`, `1.5`
+/// or `2e3`, saturating at [`Duration::MAX`]; `None` for anything else (a sign, `nan`, `inf`,
+/// text).
+fn seconds(value: &str, ms: bool) -> Option<Duration> {
     if !is_decimal(value) {
         return None;
     }
     if let Ok(whole) = value.parse::<u64>() {
-        return Some(if per_second == 1.0 { Duration::from_secs(whole) } else { Duration::from_millis(whole) });
+        return Some(if ms { Duration::from_millis(whole) } else { Duration::from_secs(whole) });
     }
     // Numbers are read by serde_json's parser, already in every binary that decodes (core's
-    // float parser would add ~10 KB to a WASM module). It refuses what overflows an f64.
-    let number = serde_json::from_str::<f64>(value).unwrap_or(f64::INFINITY);
-    Some(Duration::try_from_secs_f64(number / per_second).unwrap_or(Duration::MAX))
+    // float parser would add ~10 KB to a WASM module). JSON refuses leading zeros, and
+    // refuses what overflows an f64: that is the only failure left once they are gone.
+    let trimmed = value.trim_start_matches('0');
+    let digits = match trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+        true => trimmed,
+        // One zero is kept before a `.` or an exponent.
+        false => value.get(value.len().saturating_sub(trimmed.len() + 1)..).unwrap_or(value),
+    };
+    let number = serde_json::from_str::<f64>(digits).unwrap_or(f64::INFINITY);
+    let secs = if ms { number / 1000.0 } else { number };
+    Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 /// `digits[.digits][(e|E)[+|-]digits]`: JSON's number grammar without the sign (a number
@@ -371,6 +380,8 @@ mod tests {
             assert_eq!(retry_after(&headers(&[("retry-after", huge)])), Some(Duration::MAX), "{huge}");
         }
         assert_eq!(retry_after(&headers(&[("retry-after", "2e3")])), Some(Duration::from_secs(2000)));
+        assert_eq!(retry_after(&headers(&[("retry-after", "01.5")])), Some(Duration::from_millis(1500)));
+        assert_eq!(retry_after(&headers(&[("retry-after", "00.25")])), Some(Duration::from_millis(250)));
         assert_eq!(retry_after(&headers(&[("retry-after-ms", "1e30")])), Some(Duration::MAX));
         for junk in ["+5", "5s", "1.", ".5", "e5", "1e", "inf", "NaN", "0x10", ""] {
             assert_eq!(retry_after(&headers(&[("retry-after", junk)])), None, "{junk:?}");

@@ -23,15 +23,16 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Why the transport could not deliver a request or read its response.
 ///
 /// The ureq and hyper adapters share this type. It never holds a header, so never a
-/// credential; the underlying library's error (which may name the URL) is its
-/// [`source`](std::error::Error::source).
+/// credential. Its message includes the underlying library's (every level of it, each
+/// once), so [`source`](std::error::Error::source) is `None`; [`get_ref`](Self::get_ref)
+/// reaches the library's error for a downcast.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TransportError {
     /// No connection could be made (refused, DNS failure, unreachable, connect timeout):
     /// the request was certainly not sent, so even an upload may be retried.
-    #[error("could not connect: {0}")]
-    Connect(#[source] Source),
+    #[error("could not connect: {}", Chain(.0))]
+    Connect(Source),
     /// The attempt took longer than the configured timeout; the server may have acted on it.
     #[error("no complete response within {}s", after.as_secs_f64())]
     Timeout {
@@ -40,12 +41,12 @@ pub enum TransportError {
     },
     /// TLS failed: a certificate that does not verify, a failed handshake, or a TLS setup
     /// that could not be built.
-    #[error("TLS error: {0}")]
-    Tls(#[source] Source),
+    #[error("TLS error: {}", Chain(.0))]
+    Tls(Source),
     /// The connection failed while the request or response was under way (reset, closed
     /// mid-body).
-    #[error("connection failed during the exchange: {0}")]
-    Io(#[source] Source),
+    #[error("connection failed during the exchange: {}", Chain(.0))]
+    Io(Source),
     /// The response body is larger than the configured limit; reading stopped there.
     #[error("the response body is larger than the limit of {limit} bytes")]
     BodyTooLarge {
@@ -53,11 +54,40 @@ pub enum TransportError {
         limit: u64,
     },
     /// Anything else (e.g. a response that is not valid HTTP).
-    #[error("{0}")]
-    Other(#[source] Source),
+    #[error("{}", Chain(.0))]
+    Other(Source),
+}
+
+/// An error and its sources as one message: each level's text once, a level whose text the
+/// one above already shows left out (libraries often repeat their source in their message).
+struct Chain<'e>(&'e Source);
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.0.to_string();
+        f.write_str(&shown)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            let text = e.to_string();
+            if !shown.contains(&text) {
+                write!(f, ": {text}")?;
+                shown.push_str(&text);
+            }
+            next = e.source();
+        }
+        Ok(())
+    }
 }
 
 impl TransportError {
+    /// The underlying library's error, when there is one (for a downcast).
+    pub fn get_ref(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            Self::Connect(e) | Self::Tls(e) | Self::Io(e) | Self::Other(e) => Some(e.as_ref()),
+            Self::Timeout { .. } | Self::BodyTooLarge { .. } => None,
+        }
+    }
+
     /// How far the failed request got: only a failed connection proves nothing was sent.
     pub(crate) fn failure(&self) -> Failure {
         match self {

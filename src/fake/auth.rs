@@ -3,7 +3,7 @@
 use http::{HeaderMap, StatusCode};
 
 use super::reply;
-use crate::envelope::ApiMessage;
+use crate::message::ApiMessage;
 
 /// The credentials the fake accepts.
 #[derive(Clone, PartialEq, Eq)]

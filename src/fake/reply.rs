@@ -4,7 +4,7 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
-use crate::envelope::{ApiMessage, ErrorSource};
+use crate::message::{ApiMessage, ErrorSource};
 use crate::model::ResultInfo;
 
 /// The envelope as the API writes it: `errors` and `messages` always arrays, `result`
