@@ -62,7 +62,12 @@ fn list(bencher: Bencher) {
 /// A list with every filter: three escaped query values and two numbers.
 #[divan::bench]
 fn list_filtered(bencher: Bencher) {
-    let list = List::new(account()).kind(CertificateType::Custom).ca(true).name("example ca/prod").page(3).per_page(50);
+    let list = List::new(account())
+        .with_type(CertificateType::Custom)
+        .with_ca(true)
+        .with_name("example ca/prod")
+        .with_page(3)
+        .with_per_page(50);
     bench_call(bencher, list);
 }
 
@@ -70,7 +75,7 @@ fn list_filtered(bencher: Bencher) {
 #[divan::bench]
 fn upload(bencher: Bencher) {
     let pem = support::pems().next().unwrap_or_default();
-    bench_call(bencher, Upload::new(account(), pem, true).name("example-ca"));
+    bench_call(bencher, Upload::ca(account(), pem).with_name("example-ca"));
 }
 
 /// What a `get` costs from the client's side besides `to_request`: the `Get` value (two ID

@@ -76,7 +76,7 @@ fn fake_server(n: u64) -> FakeServer {
 }
 
 fn list() -> List {
-    List::new(account()).per_page(PER_PAGE)
+    List::new(account()).with_per_page(PER_PAGE)
 }
 
 #[divan::bench(args = SIZES, sample_count = 10)]
@@ -123,8 +123,9 @@ fn list_all_in_memory(bencher: Bencher, n: u64) {
 fn fake_api_pages(bencher: Bencher, n: u64) {
     let mut api = fake_api(n);
     let config = config(BaseUrl::default());
-    let requests: Vec<_> =
-        (1..=n.div_ceil(u64::from(PER_PAGE))).map(|p| list().page(p as u32).to_request(&config).unwrap()).collect();
+    let requests: Vec<_> = (1..=n.div_ceil(u64::from(PER_PAGE)))
+        .map(|p| list().with_page(p as u32).to_request(&config).unwrap())
+        .collect();
     let now = cloudflare_mtls::time::OffsetDateTime::UNIX_EPOCH;
     bencher
         .counter(ItemsCount::new(n))
@@ -142,7 +143,7 @@ fn vm_hwm_kib() -> Option<u64> {
 fn child(url: &str, keep: bool) {
     let client = cloudflare_mtls::ureq::client(config(BaseUrl::new(url).unwrap()));
     // The first page warms up the agent, TLS provider and allocator before the baseline.
-    let first = client.list(&list().page(1)).unwrap();
+    let first = client.list(&list().with_page(1)).unwrap();
     drop(first);
     let before = vm_hwm_kib().unwrap_or(0);
     let mut kept = Vec::new();

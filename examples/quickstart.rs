@@ -96,7 +96,7 @@ fn run() -> Result<()> {
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let name = format!("cloudflare-mtls-quickstart-{stamp}");
     step.next(&format!("Upload a CA certificate named {name}"));
-    let cert = client.upload(&Upload::new(account.clone(), CA_PEM, true).name(&name))?;
+    let cert = client.upload(&Upload::ca(account.clone(), CA_PEM).with_name(&name))?;
     let id = cert.id.clone().ok_or_else(|| unexpected("the upload's answer has no id"))?;
     println!("   uploaded: {}", describe(&cert));
 
@@ -120,7 +120,7 @@ fn steps(
     step: &mut Steps,
 ) -> Result<()> {
     step.next("List the account's CA certificates (every page)");
-    let all = client.list_all(List::new(account.clone()).ca(true)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let all = client.list_all(List::new(account.clone()).with_ca(true)).collect::<std::result::Result<Vec<_>, _>>()?;
     for cert in &all {
         println!("   - {} {}", cert.id.as_ref().map_or("?", |i| i.as_str()), cert.name.as_deref().unwrap_or(""));
     }

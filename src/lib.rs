@@ -14,7 +14,7 @@
 //! use cloudflare_mtls::{AccountId, Config, Credentials, Endpoint, List};
 //!
 //! let config = Config::new(Credentials::api_token("my-token")?);
-//! let list = List::new(AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?).ca(true);
+//! let list = List::new(AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?).with_ca(true);
 //! let request = list.to_request(&config)?;
 //! assert_eq!(request.uri().query(), Some("ca=true"));
 //!

@@ -14,7 +14,7 @@ pub const DEFAULT_PER_PAGE: u32 = 50;
 /// ```
 /// use cloudflare_mtls::{AccountId, List, Pager, Page, ResultInfo};
 /// let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
-/// let mut pager = Pager::new(List::new(account).per_page(2));
+/// let mut pager = Pager::new(List::new(account).with_per_page(2));
 /// let first = pager.next_call().expect("the first page is always fetched");
 /// assert_eq!(first.page, Some(1));
 /// // ... send first.to_request(&config), decode with first.from_response ...
@@ -46,7 +46,7 @@ impl Pager {
     }
 
     /// Refuses a page past `max_pages` (default 100,000) with [`PagerError::TooManyPages`].
-    pub fn max_pages(mut self, max_pages: u64) -> Self {
+    pub fn with_max_pages(mut self, max_pages: u64) -> Self {
         self.max_pages = max_pages;
         self
     }
@@ -113,7 +113,7 @@ mod tests {
     }
 
     fn pager(per_page: u32) -> Pager {
-        Pager::new(List::new(AccountId::new("acc").unwrap()).per_page(per_page))
+        Pager::new(List::new(AccountId::new("acc").unwrap()).with_per_page(per_page))
     }
 
     #[test]
@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn the_page_limit_holds() {
-        let mut p = pager(1).max_pages(3);
+        let mut p = pager(1).with_max_pages(3);
         let info = ResultInfo { per_page: Some(1), ..Default::default() };
         for i in 0..3 {
             p.on_page(&Page::new(certs(i..i + 1), Some(info))).unwrap();
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn starts_where_the_list_says() {
-        let p = Pager::new(List::new(AccountId::new("acc").unwrap()).page(3));
+        let p = Pager::new(List::new(AccountId::new("acc").unwrap()).with_page(3));
         let call = p.next_call().unwrap();
         assert_eq!((call.page, call.per_page), (Some(3), Some(DEFAULT_PER_PAGE)));
     }

@@ -60,8 +60,18 @@ pub enum Decision {
     RetryAfter(Duration),
 }
 
-/// When and how long to retry. See the [module docs](self) for the defaults.
+/// When and how long to retry. See the [module docs](self) for the rule and the defaults.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloudflare_mtls::RetryPolicy;
+///
+/// let patient = RetryPolicy::default().with_max_retries(5).with_max_retry_after(Duration::from_secs(300));
+/// assert_eq!(patient.max_retries, 5);
+/// assert_eq!(RetryPolicy::never().max_retries, 0);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt (0: never retry).
     pub max_retries: u32,
@@ -92,6 +102,36 @@ impl RetryPolicy {
     /// A policy that never retries.
     pub fn never() -> Self {
         Self { max_retries: 0, ..Self::default() }
+    }
+
+    /// Retries after the first attempt (0: never retry).
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The first backoff; doubled for each further retry.
+    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The longest computed backoff.
+    pub fn with_max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// The fraction of each backoff that jitter may take off (0.0 to 1.0).
+    pub fn with_jitter(mut self, jitter: f64) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The longest server-requested wait the policy accepts.
+    pub fn with_max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait;
+        self
     }
 
     /// Decides what to do after attempt number `attempt` (1 for the first) of a `method`

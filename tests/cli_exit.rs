@@ -136,7 +136,7 @@ fn dry_run_shows_the_exact_request_redacted_and_sends_nothing() {
     let cert = file("ca.pem", CA_PEM);
     let key = file("ca.key", KEY_PEM);
     let config = Config::new(Credentials::api_token(TOKEN).unwrap()).with_base_url(fake.base_url());
-    let upload = Upload::new(account(), CA_PEM, true).name("n");
+    let upload = Upload::ca(account(), CA_PEM).with_name("n");
     let sent = upload.to_request(&config).unwrap();
 
     // Without a key the body is byte for byte what the core sends.
@@ -158,7 +158,7 @@ fn dry_run_shows_the_exact_request_redacted_and_sends_nothing() {
     let run = run.expect(0);
     assert!(!run.stdout.contains("PRIVATE KEY") && !run.stdout.contains(TOKEN), "{run:?}");
     let body: serde_json::Value = serde_json::from_str(run.stdout.split_once("\n\n").unwrap().1).unwrap();
-    let keyed = Upload::new(account(), CA_PEM, false).private_key(PrivateKey::new(KEY_PEM));
+    let keyed = Upload::leaf(account(), CA_PEM).with_private_key(PrivateKey::new(KEY_PEM));
     let mut expected: serde_json::Value = serde_json::from_slice(keyed.to_request(&config).unwrap().body()).unwrap();
     expected["private_key"] = "<redacted>".into();
     assert_eq!(body, expected);

@@ -220,7 +220,7 @@ fn cert_id() -> CertificateId {
 
 /// A policy without jitter, so sleeps can be asserted exactly.
 fn exact() -> RetryPolicy {
-    RetryPolicy { jitter: 0.0, ..RetryPolicy::default() }
+    RetryPolicy::default().with_jitter(0.0)
 }
 
 type Make = for<'a> fn(&'a Server, Option<&'a Sleeps>, RetryPolicy) -> Box<dyn Calls + 'a>;
@@ -270,10 +270,14 @@ fn all_methods_send_the_right_requests_and_decode() {
         let server = Server::new([ok(UPLOAD_BODY), ok(LIST_BODY), ok(GET_BODY), ok(GET_BODY), ok(ASSOCIATIONS_BODY)]);
         let client = make(&server, None, RetryPolicy::default());
 
-        let uploaded = client.upload(&Upload::new(account(), CA_PEM, true).name("example_ca_cert")).unwrap();
+        let uploaded = client.upload(&Upload::ca(account(), CA_PEM).with_name("example_ca_cert")).unwrap();
         assert!(uploaded.updated_at.is_some(), "{mode}");
-        let list = List::new(account()).kind(CertificateType::Custom).ca(true).name("example_ca_cert").page(1);
-        let page = client.list(&list.per_page(50)).unwrap();
+        let list = List::new(account())
+            .with_type(CertificateType::Custom)
+            .with_ca(true)
+            .with_name("example_ca_cert")
+            .with_page(1);
+        let page = client.list(&list.with_per_page(50)).unwrap();
         assert_eq!(page.items.len(), 1, "{mode}");
         assert_eq!(page.result_info, Some(ResultInfo::for_page(1, 50, 1, 1)), "{mode}");
         let got = client.get(&account(), &cert_id()).unwrap();
@@ -375,7 +379,7 @@ fn attempts_are_capped() {
 
         let server = Server::new((0..10).map(|_| answer(503, &[], HTML_502)));
         let sleeps = Sleeps::default();
-        let policy = RetryPolicy { max_retries: 4, ..exact() };
+        let policy = exact().with_max_retries(4);
         make(&server, Some(&sleeps), policy).get(&account(), &cert_id()).unwrap_err();
         assert_eq!(server.count(), 5, "{mode}");
         let ms: Vec<u128> = sleeps.taken().iter().map(Duration::as_millis).collect();
@@ -424,7 +428,7 @@ fn a_wait_longer_than_the_policy_accepts_is_left_to_the_caller() {
 
 #[test]
 fn an_upload_is_not_retried_after_a_502_but_is_after_a_429() {
-    let upload = Upload::new(account(), CA_PEM, true);
+    let upload = Upload::ca(account(), CA_PEM);
     for (mode, make) in MODES {
         let server = Server::new([answer(502, &[], HTML_502), ok(UPLOAD_BODY)]);
         let sleeps = Sleeps::default();
@@ -458,7 +462,8 @@ fn list_all_walks_every_page_in_order_with_one_request_per_page() {
     };
     for (mode, make) in MODES {
         let server = Server::new([page(1, 0..2), page(2, 2..4), page(3, 4..5)]);
-        let items = make(&server, None, RetryPolicy::default()).list_all(List::new(account()).ca(false).per_page(2));
+        let items =
+            make(&server, None, RetryPolicy::default()).list_all(List::new(account()).with_ca(false).with_per_page(2));
         let got: Vec<String> = items.into_iter().map(|c| c.unwrap().id.unwrap().into_string()).collect();
         assert_eq!(got, ids, "{mode}");
         let uris: Vec<String> = server.requests().iter().map(|r| r.uri().to_string()).collect();
@@ -484,7 +489,7 @@ fn list_all_stops_with_a_paging_error_on_a_repeating_server() {
     for (mode, make) in MODES {
         // The same items again, with no page number to tell.
         let server = Server::new((0..10).map(|_| ok(&first)));
-        let items = make(&server, None, RetryPolicy::default()).list_all(List::new(account()).per_page(2));
+        let items = make(&server, None, RetryPolicy::default()).list_all(List::new(account()).with_per_page(2));
         assert_eq!(items.len(), 3, "{mode}: two items, then the error, then the end");
         assert!(items[0].is_ok() && items[1].is_ok());
         match &items[2] {
@@ -497,7 +502,7 @@ fn list_all_stops_with_a_paging_error_on_a_repeating_server() {
 
         // A server that answers page 1 whatever is asked.
         let server = Server::new((0..10).map(|_| ok(&stuck_on_page_one)));
-        let items = make(&server, None, RetryPolicy::default()).list_all(List::new(account()).per_page(2));
+        let items = make(&server, None, RetryPolicy::default()).list_all(List::new(account()).with_per_page(2));
         assert!(
             matches!(items.last(), Some(Err(Error::Paging { source: PagerError::WrongPage { asked: 2, got: 1 }, .. }))),
             "{mode}: {items:?}"
@@ -524,7 +529,7 @@ fn errors_name_the_call() {
         let client = make(&server, None, RetryPolicy::default());
         let (a, c) = (account(), cert_id());
         let errors = [
-            client.upload(&Upload::new(a.clone(), CA_PEM, false)).unwrap_err(),
+            client.upload(&Upload::leaf(a.clone(), CA_PEM)).unwrap_err(),
             client.list(&List::new(a.clone())).unwrap_err(),
             client.get(&a, &c).unwrap_err(),
             client.delete(&a, &c).unwrap_err(),
@@ -562,7 +567,8 @@ fn a_transport_error_is_kept_as_is() {
         }
         assert_eq!(err.to_string(), "get certificate: transport error: refused");
         assert!(err.response().is_none() && err.status().is_none() && err.retry_after().is_none());
-        assert!(std::error::Error::source(&err).is_some(), "{mode}: the transport error is the source");
+        // Its message is already in this one: the source is what it does not show (nothing).
+        assert!(std::error::Error::source(&err).is_none(), "{mode}: the transport error is shown, not repeated");
     }
 }
 
@@ -572,17 +578,17 @@ fn build_errors_send_nothing() {
         let server = Server::new([ok(UPLOAD_BODY), ok(LIST_BODY)]);
         let sleeps = Sleeps::default();
         let client = make(&server, Some(&sleeps), RetryPolicy::default());
-        let err = client.upload(&Upload::new(account(), "not a PEM file", true)).unwrap_err();
+        let err = client.upload(&Upload::ca(account(), "not a PEM file")).unwrap_err();
         assert!(
             matches!(err, Error::Build { call: Call::Upload, source: BuildError::InvalidCertificates(_) }),
             "{mode}: {err:?}"
         );
         assert!(err.to_string().starts_with("upload certificate: invalid certificates: "), "{err}");
-        let with_bad_key = Upload::new(account(), CA_PEM, true).private_key(PrivateKey::new("SECRET"));
+        let with_bad_key = Upload::ca(account(), CA_PEM).with_private_key(PrivateKey::new("SECRET"));
         let err = client.upload(&with_bad_key).unwrap_err();
         assert!(matches!(err, Error::Build { source: BuildError::InvalidPrivateKey(_), .. }), "{mode}");
         assert!(!format!("{err} {err:?}").contains("SECRET"), "{mode}");
-        let err = client.list(&List::new(account()).per_page(0)).unwrap_err();
+        let err = client.list(&List::new(account()).with_per_page(0)).unwrap_err();
         assert!(matches!(err, Error::Build { call: Call::List, source: BuildError::InvalidParameter { .. } }));
         assert_eq!((server.count(), sleeps.taken().len()), (0, 0), "{mode}");
     }
@@ -667,7 +673,7 @@ impl AsyncHttpClient for Flaky {
 
 #[test]
 fn an_upload_is_retried_only_when_the_transport_says_it_was_not_sent() {
-    let upload = Upload::new(account(), CA_PEM, true);
+    let upload = Upload::ca(account(), CA_PEM);
     let cases: [(&[Failure], usize, bool); 4] = [
         (&[Failure::NotSent], 2, true),
         (&[Failure::NotSent, Failure::NotSent], 3, true),
@@ -712,7 +718,7 @@ fn async_futures_are_send_when_the_transport_is() {
     let client = AsyncClient::new(config(), |req: Request<Vec<u8>>| std::future::ready(server.answer(req)))
         .with_sleep(|_: Duration| std::future::ready(()));
     let (a, c) = (account(), cert_id());
-    let upload = Upload::new(a.clone(), CA_PEM, true);
+    let upload = Upload::ca(a.clone(), CA_PEM);
     let list = List::new(a.clone());
     assert_send(&client.upload(&upload));
     assert_send(&client.list(&list));

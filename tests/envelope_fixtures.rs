@@ -50,7 +50,7 @@ fn list() -> List {
 }
 
 fn upload() -> Upload {
-    Upload::new(ids().0, "", true)
+    Upload::ca(ids().0, "")
 }
 
 fn associations() -> Associations {

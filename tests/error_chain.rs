@@ -2,7 +2,6 @@
 //! part of another's, so anyhow, eyre and tracing print every piece of text once.
 #![cfg(all(feature = "ureq", feature = "hyper", feature = "fake-server"))]
 
-use std::error::Error as _;
 use std::time::Duration;
 
 use cloudflare_mtls::fake::{FakeApi, Fault};
@@ -57,13 +56,14 @@ fn config(base: BaseUrl) -> Config {
 #[test]
 fn every_kind_prints_each_message_once() {
     let server = FakeServer::start(FakeApi::new(TOKEN, account())).unwrap();
-    let ureq = cloudflare_mtls::ureq::Builder::new(config(server.base_url())).retry(RetryPolicy::never()).build();
+    let ureq = cloudflare_mtls::ureq::Builder::new(config(server.base_url())).with_retry(RetryPolicy::never()).build();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let hyper = cloudflare_mtls::hyper::Builder::new(config(server.base_url())).retry(RetryPolicy::never()).build();
+    let hyper =
+        cloudflare_mtls::hyper::Builder::new(config(server.base_url())).with_retry(RetryPolicy::never()).build();
 
     let mut errors: Vec<Box<dyn std::error::Error>> = Vec::new();
     // Build.
-    errors.push(Box::new(ureq.upload(&Upload::new(account(), "not PEM", true)).unwrap_err()));
+    errors.push(Box::new(ureq.upload(&Upload::ca(account(), "not PEM")).unwrap_err()));
     // Response: API envelope, HTML, decode.
     errors.push(Box::new(ureq.get(&account(), &id()).unwrap_err()));
     server.with_api(|api| api.fail_next(Fault::Html(502)));
@@ -79,26 +79,26 @@ fn every_kind_prints_each_message_once() {
     let gone = config(refused());
     errors.push(Box::new(
         cloudflare_mtls::ureq::Builder::new(gone.clone())
-            .retry(RetryPolicy::never())
+            .with_retry(RetryPolicy::never())
             .build()
             .get(&account(), &id())
             .unwrap_err(),
     ));
-    let hyper_gone = cloudflare_mtls::hyper::Builder::new(gone).retry(RetryPolicy::never()).build();
+    let hyper_gone = cloudflare_mtls::hyper::Builder::new(gone).with_retry(RetryPolicy::never()).build();
     errors.push(Box::new(runtime.block_on(hyper_gone.get(&account(), &id())).unwrap_err()));
     server.set_latency(Duration::from_millis(500));
     let slow = config(server.base_url());
     errors.push(Box::new(
         cloudflare_mtls::ureq::Builder::new(slow.clone())
-            .timeout(Duration::from_millis(100))
-            .retry(RetryPolicy::never())
+            .with_timeout(Duration::from_millis(100))
+            .with_retry(RetryPolicy::never())
             .build()
             .get(&account(), &id())
             .unwrap_err(),
     ));
     let hyper_slow = cloudflare_mtls::hyper::Builder::new(slow)
-        .timeout(Duration::from_millis(100))
-        .retry(RetryPolicy::never())
+        .with_timeout(Duration::from_millis(100))
+        .with_retry(RetryPolicy::never())
         .build();
     errors.push(Box::new(runtime.block_on(hyper_slow.get(&account(), &id())).unwrap_err()));
     drop(hyper);

@@ -50,12 +50,12 @@ fn call<E: Endpoint>(api: &mut FakeApi, call: &E) -> Result<E::Output, ResponseE
 }
 
 fn upload(api: &mut FakeApi, pem: &str, name: &str) -> Certificate {
-    call(api, &Upload::new(account(), pem, true).name(name)).unwrap()
+    call(api, &Upload::ca(account(), pem).with_name(name)).unwrap()
 }
 
 /// An upload request whose JSON body is `body`, bypassing the core's local PEM checks.
 fn upload_with_body(body: serde_json::Value) -> Request<Vec<u8>> {
-    let mut request = Upload::new(account(), OPENAPI_CA, true).to_request(&config()).unwrap();
+    let mut request = Upload::ca(account(), OPENAPI_CA).to_request(&config()).unwrap();
     *request.body_mut() = serde_json::to_vec(&body).unwrap();
     request
 }
@@ -231,7 +231,7 @@ fn an_account_the_credentials_do_not_own_gets_9109() {
     let e = expect_api(call(&mut api(), &List::new(other.clone())), 403, 9109);
     assert_eq!(e.errors[0].message, "Unauthorized to access requested resource");
     let mut api = api();
-    let request = Upload::new(other, OPENAPI_CA, true).to_request(&config()).unwrap();
+    let request = Upload::ca(other, OPENAPI_CA).to_request(&config()).unwrap();
     api_error(&api.handle(&request, NOW), 403, 9109);
     assert!(api.certificates().is_empty());
 }
@@ -332,12 +332,12 @@ fn upload_reads_every_fixture_as_x509() {
 fn upload_takes_json_whatever_the_content_type() {
     for content_type in [Some("text/plain;charset=UTF-8"), Some("application/octet-stream"), None] {
         let mut api = api();
-        let mut request = Upload::new(account(), CA_P256, true).name("ct").to_request(&config()).unwrap();
+        let mut request = Upload::ca(account(), CA_P256).with_name("ct").to_request(&config()).unwrap();
         match content_type {
             Some(ct) => request.headers_mut().insert("content-type", HeaderValue::from_static(ct)),
             None => request.headers_mut().remove("content-type"),
         };
-        let cert = Upload::new(account(), "", true).from_response(&api.handle(&request, NOW)).unwrap();
+        let cert = Upload::ca(account(), "").from_response(&api.handle(&request, NOW)).unwrap();
         assert_eq!(cert.name.as_deref(), Some("ct"), "{content_type:?}");
     }
 }
@@ -421,10 +421,10 @@ fn upload_of_what_is_not_a_certificate_gets_1002_and_stores_nothing() {
 fn private_key_is_optional_checked_and_never_returned() {
     let mut api = api();
     for (n, key) in [OPENAPI_KEY, CA_P256_KEY, LEAF_KEY, CA_RSA_KEY].into_iter().enumerate() {
-        let up = Upload::new(account(), CA_P256, false).name(format!("k{n}")).private_key(PrivateKey::new(key));
+        let up = Upload::leaf(account(), CA_P256).with_name(format!("k{n}")).with_private_key(PrivateKey::new(key));
         let response = api.handle(&up.to_request(&config()).unwrap(), NOW);
         assert!(!String::from_utf8_lossy(response.body()).contains("PRIVATE KEY"));
-        Upload::new(account(), "", true).from_response(&response).unwrap();
+        Upload::ca(account(), "").from_response(&response).unwrap();
     }
     for (key, says) in [(CA_P256, "certificate, not a private key"), ("nonsense", "no -----BEGIN PRIVATE KEY-----")] {
         let before = api.certificates().len();
@@ -440,12 +440,12 @@ fn private_key_is_optional_checked_and_never_returned() {
 fn names_are_unique_and_free_again_after_delete() {
     let mut api = api();
     let first = upload(&mut api, CA_P256, "same");
-    let e = expect_api(call(&mut api, &Upload::new(account(), CA_RSA, true).name("same")), 400, 1004);
+    let e = expect_api(call(&mut api, &Upload::ca(account(), CA_RSA).with_name("same")), 400, 1004);
     assert!(e.errors[0].message.contains("\"same\""), "{e}");
     assert_eq!(api.certificates().len(), 1);
     // Unnamed certificates do not clash.
-    call(&mut api, &Upload::new(account(), CA_RSA, true)).unwrap();
-    call(&mut api, &Upload::new(account(), CA_RSA, true)).unwrap();
+    call(&mut api, &Upload::ca(account(), CA_RSA)).unwrap();
+    call(&mut api, &Upload::ca(account(), CA_RSA)).unwrap();
     call(&mut api, &Delete::new(account(), cert_id(&first))).unwrap();
     upload(&mut api, CA_RSA, "same");
 }
@@ -476,7 +476,7 @@ fn ids_are_32_lowercase_hex_deterministic_and_never_reused() {
 fn timestamps_come_from_now_in_utc_to_the_microsecond() {
     let mut api = api();
     let now = datetime!(2030-01-01 12:00:00.123456789 +02:00);
-    let request = Upload::new(account(), CA_P256, true).to_request(&config()).unwrap();
+    let request = Upload::ca(account(), CA_P256).to_request(&config()).unwrap();
     let response = api.handle(&request, now);
     let text = String::from_utf8(response.body().clone()).unwrap();
     assert!(text.contains(r#""uploaded_on":"2030-01-01T10:00:00.123456Z""#), "{text}");
@@ -490,7 +490,7 @@ fn populated() -> (FakeApi, Vec<CertificateId>) {
     let mut api = api();
     let mut ids = vec![
         cert_id(&upload(&mut api, CA_P256, "root")),
-        cert_id(&call(&mut api, &Upload::new(account(), LEAF, false).name("leaf")).unwrap()),
+        cert_id(&call(&mut api, &Upload::leaf(account(), LEAF).with_name("leaf")).unwrap()),
         cert_id(&upload(&mut api, CA_RSA, "rsa")),
     ];
     // Outside the crate `Certificate` is non-exhaustive: fill a default one.
@@ -510,10 +510,10 @@ fn names(api: &mut FakeApi, list: List) -> Vec<String> {
 fn list_filters_by_type_repeated_or_comma_separated() {
     let (mut api, _) = populated();
     assert_eq!(names(&mut api, List::new(account())), ["root", "leaf", "rsa", "gw"]);
-    assert_eq!(names(&mut api, List::new(account()).kind(CertificateType::GatewayManaged)), ["gw"]);
-    let both = List::new(account()).kind(CertificateType::Custom).kind(CertificateType::GatewayManaged);
+    assert_eq!(names(&mut api, List::new(account()).with_type(CertificateType::GatewayManaged)), ["gw"]);
+    let both = List::new(account()).with_type(CertificateType::Custom).with_type(CertificateType::GatewayManaged);
     assert_eq!(names(&mut api, both), ["root", "leaf", "rsa", "gw"]);
-    assert!(names(&mut api, List::new(account()).kind(CertificateType::AccessManaged)).is_empty());
+    assert!(names(&mut api, List::new(account()).with_type(CertificateType::AccessManaged)).is_empty());
     let uri = format!(
         "https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?type=access_managed,gateway_managed"
     );
@@ -525,16 +525,16 @@ fn list_filters_by_type_repeated_or_comma_separated() {
 #[test]
 fn list_filters_by_ca_and_name() {
     let (mut api, _) = populated();
-    assert_eq!(names(&mut api, List::new(account()).ca(false)), ["leaf"]);
-    assert_eq!(names(&mut api, List::new(account()).ca(true)), ["root", "rsa", "gw"]);
-    assert_eq!(names(&mut api, List::new(account()).ca(false).name("leaf")), ["leaf"]);
-    assert!(names(&mut api, List::new(account()).ca(true).name("leaf")).is_empty());
-    assert!(names(&mut api, List::new(account()).name("nope")).is_empty());
+    assert_eq!(names(&mut api, List::new(account()).with_ca(false)), ["leaf"]);
+    assert_eq!(names(&mut api, List::new(account()).with_ca(true)), ["root", "rsa", "gw"]);
+    assert_eq!(names(&mut api, List::new(account()).with_ca(false).with_name("leaf")), ["leaf"]);
+    assert!(names(&mut api, List::new(account()).with_ca(true).with_name("leaf")).is_empty());
+    assert!(names(&mut api, List::new(account()).with_name("nope")).is_empty());
     // A name with a space, written the way wrangler's URLSearchParams writes it.
     upload(&mut api, EXPIRED, "my cert");
     let uri = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?ca=true&name=my+cert");
     assert_eq!(List::new(account()).from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap().items.len(), 1);
-    assert_eq!(names(&mut api, List::new(account()).name("my cert")), ["my cert"]);
+    assert_eq!(names(&mut api, List::new(account()).with_name("my cert")), ["my cert"]);
 }
 
 #[test]
@@ -544,7 +544,7 @@ fn list_pages_with_a_correct_result_info() {
         upload(&mut api, CA_P256, &format!("c{n}"));
     }
     let page = |api: &mut FakeApi, page: u32, per_page: u32| {
-        call(api, &List::new(account()).page(page).per_page(per_page)).unwrap()
+        call(api, &List::new(account()).with_page(page).with_per_page(per_page)).unwrap()
     };
     for (p, expect) in [(1, vec!["c0", "c1"]), (2, vec!["c2", "c3"]), (3, vec!["c4"]), (4, vec![])] {
         let got = page(&mut api, p, 2);
@@ -564,7 +564,7 @@ fn list_pages_with_a_correct_result_info() {
     let cell = std::cell::RefCell::new(api);
     let transport = |r: Request<Vec<u8>>| Ok::<_, std::convert::Infallible>(cell.borrow_mut().handle(&r, NOW));
     let client = BlockingClient::new(config(), transport);
-    let all: Vec<_> = client.list_all(List::new(account()).per_page(2)).map(Result::unwrap).collect();
+    let all: Vec<_> = client.list_all(List::new(account()).with_per_page(2)).map(Result::unwrap).collect();
     assert_eq!(all, cell.borrow().certificates());
     assert_eq!(all.len(), 5);
 }
@@ -680,11 +680,11 @@ fn scripted_faults_answer_the_next_calls_in_order_and_change_nothing() {
     ));
     api.fail_next(Fault::Disconnect);
     assert_eq!(api.pending_faults(), 4);
-    let up = Upload::new(account(), CA_P256, true).name("faulty");
+    let up = Upload::ca(account(), CA_P256).with_name("faulty");
 
     let response = api.handle(&up.to_request(&config()).unwrap(), NOW);
     assert_eq!(response.headers()["content-type"], "text/html");
-    match Upload::new(account(), "", true).from_response(&response) {
+    match Upload::ca(account(), "").from_response(&response) {
         Err(ResponseError::Http(e)) => {
             assert_eq!(e.status, StatusCode::BAD_GATEWAY);
             assert!(String::from_utf8_lossy(&e.body).contains("502 Bad Gateway"));
@@ -716,7 +716,7 @@ fn the_rate_limit_answers_429_with_retry_after_past_n_calls_per_window() {
     assert_eq!(e.retry_after(), Some(Duration::from_secs(40)));
     assert_eq!(e.api().unwrap().errors[0].code, 971);
     // A refused upload stores nothing.
-    let up = Upload::new(account(), CA_P256, true).to_request(&config()).unwrap();
+    let up = Upload::ca(account(), CA_P256).to_request(&config()).unwrap();
     assert_eq!(api.handle(&up, t0 + Duration::from_millis(59_500)).headers()["retry-after"], "1");
     assert!(api.certificates().is_empty());
     // The next window starts fresh.
@@ -761,8 +761,8 @@ proptest! {
             match op {
                 Op::Upload { pem, name, ca } => {
                     let name = name.map(|n| format!("name-{n}"));
-                    let mut up = Upload::new(account(), pems[pem], ca);
-                    if let Some(n) = &name { up = up.name(n.clone()); }
+                    let mut up = if ca { Upload::ca(account(), pems[pem]) } else { Upload::leaf(account(), pems[pem]) };
+                    if let Some(n) = &name { up = up.with_name(n.clone()); }
                     let taken = name.is_some() && model.values().any(|(_, m, _)| m == &name);
                     match call(&mut api, &up) {
                         Ok(cert) => {
@@ -795,7 +795,7 @@ proptest! {
                     }
                 }
             }
-            let listed = call(&mut api, &List::new(account()).per_page(1000)).unwrap();
+            let listed = call(&mut api, &List::new(account()).with_per_page(1000)).unwrap();
             let got: Vec<_> = listed.items.iter().map(|c| (c.id.clone().unwrap(), c.name.clone(), c.ca.unwrap())).collect();
             let want: Vec<_> = model.values().cloned().collect();
             prop_assert_eq!(got, want);

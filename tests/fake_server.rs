@@ -37,7 +37,7 @@ fn client(server: &FakeServer) -> cloudflare_mtls::ureq::Client {
 
 /// A client that never retries, to see each answer as it came.
 fn once(server: &FakeServer) -> cloudflare_mtls::ureq::Client {
-    cloudflare_mtls::ureq::Builder::new(config(server, TOKEN)).retry(RetryPolicy::never()).build()
+    cloudflare_mtls::ureq::Builder::new(config(server, TOKEN)).with_retry(RetryPolicy::never()).build()
 }
 
 /// A bare agent: status codes come back as responses.
@@ -55,7 +55,7 @@ fn json(response: http::Response<ureq::Body>) -> (u16, serde_json::Value) {
 fn the_whole_lifecycle() {
     let server = server();
     let client = client(&server);
-    let cert = client.upload(&Upload::new(account(), OPENAPI_CA, true).name("example_ca_cert")).unwrap();
+    let cert = client.upload(&Upload::ca(account(), OPENAPI_CA).with_name("example_ca_cert")).unwrap();
     assert_eq!(cert.issuer.as_deref(), Some("O=Example Inc.,L=California,ST=San Francisco,C=US"));
     assert_eq!(cert.serial_number.as_deref(), Some("235217144297995885180570755458463043449861756659"));
     assert_eq!(cert.signature.as_deref(), Some("SHA256WithRSA"));
@@ -91,21 +91,21 @@ fn filters_and_pages_over_the_wire() {
     let server = server();
     let client = client(&server);
     for n in 0..7 {
-        client.upload(&Upload::new(account(), CA_P256, true).name(format!("ca-{n}"))).unwrap();
+        client.upload(&Upload::ca(account(), CA_P256).with_name(format!("ca-{n}"))).unwrap();
     }
-    client.upload(&Upload::new(account(), LEAF, false).name("my leaf")).unwrap();
+    client.upload(&Upload::leaf(account(), LEAF).with_name("my leaf")).unwrap();
     let mut managed = cloudflare_mtls::Certificate::default();
     managed.kind = Some(CertificateType::GatewayManaged);
     server.with_api(|api| api.insert(managed)).unwrap();
 
-    let all: Vec<_> = client.list_all(List::new(account()).per_page(3)).map(Result::unwrap).collect();
+    let all: Vec<_> = client.list_all(List::new(account()).with_per_page(3)).map(Result::unwrap).collect();
     assert_eq!(all.len(), 9);
-    let page = client.list(&List::new(account()).page(3).per_page(3)).unwrap();
+    let page = client.list(&List::new(account()).with_page(3).with_per_page(3)).unwrap();
     let info = page.result_info.unwrap();
     assert_eq!((info.page, info.count, info.total_count, info.total_pages), (Some(3), Some(3), Some(9), Some(3)));
-    let leaves = client.list(&List::new(account()).ca(false).name("my leaf")).unwrap();
+    let leaves = client.list(&List::new(account()).with_ca(false).with_name("my leaf")).unwrap();
     assert_eq!(leaves.items.len(), 1);
-    let gateway = client.list(&List::new(account()).kind(CertificateType::GatewayManaged)).unwrap();
+    let gateway = client.list(&List::new(account()).with_type(CertificateType::GatewayManaged)).unwrap();
     assert_eq!(gateway.items.len(), 1);
     // Comma-separated, written by hand.
     let url =
@@ -224,7 +224,7 @@ fn a_disconnect_closes_the_connection_without_an_answer() {
     assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
     // The crate's client sees a transport error (and may not retry an upload).
     server.with_api(|api| api.fail_next(Fault::Disconnect));
-    let e = once(&server).upload(&Upload::new(account(), CA_P256, true)).unwrap_err();
+    let e = once(&server).upload(&Upload::ca(account(), CA_P256)).unwrap_err();
     assert!(matches!(e, cloudflare_mtls::Error::Transport { .. }), "{e:?}");
     assert!(server.with_api(|api| api.certificates()).is_empty());
 }
@@ -302,8 +302,8 @@ fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Option<Vec<u8>>
 
 fn limited(read_timeout: Duration, max_connections: usize) -> FakeServer {
     FakeServer::builder(FakeApi::new(TOKEN, account()))
-        .read_timeout(read_timeout)
-        .max_connections(max_connections)
+        .with_read_timeout(read_timeout)
+        .with_max_connections(max_connections)
         .start()
         .unwrap()
 }
@@ -325,8 +325,8 @@ fn idle_and_half_sent_connections_are_closed_and_capped() {
     // A real client still gets through: the idle ones time out and free their slots.
     let started = Instant::now();
     let client = cloudflare_mtls::ureq::Builder::new(config(&server, TOKEN))
-        .timeout(Duration::from_secs(5))
-        .retry(RetryPolicy::never())
+        .with_timeout(Duration::from_secs(5))
+        .with_retry(RetryPolicy::never())
         .build();
     assert!(client.list(&List::new(account())).unwrap().items.is_empty());
     assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());

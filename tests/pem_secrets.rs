@@ -102,14 +102,14 @@ fn the_library_never_quotes_a_key() {
     for (kind, key) in KEYS {
         for (shape, text) in shapes(key) {
             let context = format!("{kind}, {shape}");
-            let upload = Upload::new(account(), text.clone(), true);
+            let upload = Upload::ca(account(), text.clone());
             let error = upload.validate().expect_err(&context);
             assert_no_key_material(&format!("{error} {error:?}"), key, &context);
             let config = Config::new(Credentials::api_token("t").unwrap());
             let error = cloudflare_mtls::Endpoint::to_request(&upload, &config).expect_err(&context);
             assert_no_key_material(&format!("{error} {error:?}"), key, &context);
             // As a private key too: a malformed key must not be quoted either.
-            let upload = Upload::new(account(), CERT, true).private_key(PrivateKey::new(text));
+            let upload = Upload::ca(account(), CERT).with_private_key(PrivateKey::new(text));
             if let Err(error) = upload.validate() {
                 assert_no_key_material(&format!("{error} {error:?}"), key, &context);
                 refused += 1;
@@ -123,7 +123,7 @@ fn the_library_never_quotes_a_key() {
 #[test]
 fn a_key_inside_the_certificates_is_named_as_such() {
     for (kind, key) in KEYS {
-        let error = Upload::new(account(), format!("{CERT}{key}"), true).validate().unwrap_err().to_string();
+        let error = Upload::ca(account(), format!("{CERT}{key}")).validate().unwrap_err().to_string();
         assert!(error.contains("PEM block 2") && error.contains("is a private key"), "{kind}: {error}");
         assert!(error.contains("`private_key`"), "{kind}: {error}");
     }

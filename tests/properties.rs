@@ -464,7 +464,7 @@ proptest! {
     fn pager_concatenates_the_data_set(total in 0usize..500, per_page in 1u32..60, info in info_kind()) {
         let data: Vec<Value> = (0..total).map(|i| json!({"id": format!("c{i}"), "name": format!("cert {i}")})).collect();
         let config = Config::new(Credentials::api_token("t").unwrap());
-        let mut pager = Pager::new(List::new(AccountId::new("acc").unwrap()).per_page(per_page));
+        let mut pager = Pager::new(List::new(AccountId::new("acc").unwrap()).with_per_page(per_page));
         let served_per_page = match info {
             Info::Capped(cap) => u64::from(per_page).min(cap),
             _ => u64::from(per_page),

@@ -159,27 +159,27 @@ macro_rules! builder {
             }
 
             /// How long connecting (DNS, TCP, TLS) may take.
-            pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+            pub fn with_connect_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.settings.connect_timeout = timeout;
                 self
             }
 
             /// How long one attempt may take, from connecting to the last byte of the
             /// response. Each retry gets the full time again.
-            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.settings.timeout = timeout;
                 self
             }
 
             /// The largest response body to read, in bytes; a larger one fails with
             /// [`TransportError::BodyTooLarge`].
-            pub fn max_body_size(mut self, bytes: u64) -> Self {
+            pub fn with_max_body_size(mut self, bytes: u64) -> Self {
                 self.settings.max_body_size = bytes;
                 self
             }
 
             /// Retries by `policy` ([`RetryPolicy::never`](crate::RetryPolicy::never) for a single attempt per call).
-            pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
+            pub fn with_retry(mut self, policy: $crate::RetryPolicy) -> Self {
                 self.settings.retry = policy;
                 self
             }

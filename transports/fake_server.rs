@@ -18,9 +18,9 @@
 //! closes the connection without an answer.
 //!
 //! Like a real server, it does not wait forever on a client: a request's head must arrive
-//! within the [read timeout](Builder::read_timeout) (10 s; an idle keep-alive connection is
+//! within the [read timeout](Builder::with_read_timeout) (10 s; an idle keep-alive connection is
 //! closed after it too), its body within the same time again (else `408`), and at most
-//! [`max_connections`](Builder::max_connections) (256) are served at once; more wait to be
+//! [`with_max_connections`](Builder::with_max_connections) (256) are served at once; more wait to be
 //! accepted. A body over 8 MiB gets a `413`, a malformed one (a bogus chunk size) a `400`.
 //!
 //! ```
@@ -30,7 +30,7 @@
 //! use cloudflare_mtls::AccountId;
 //!
 //! let api = FakeApi::new("my-token", AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?);
-//! let server = FakeServer::builder(api).read_timeout(Duration::from_secs(2)).max_connections(16).start()?;
+//! let server = FakeServer::builder(api).with_read_timeout(Duration::from_secs(2)).with_max_connections(16).start()?;
 //! # drop(server);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -76,20 +76,20 @@ impl Builder {
     /// Listens on `addr`, which must be a loopback address (the fake accepts a known token:
     /// it is not for a network). The default is `127.0.0.1` at a free port. An address that
     /// does not resolve is reported by [`start`](Self::start).
-    pub fn addr(mut self, addr: impl ToSocketAddrs) -> Self {
+    pub fn with_addr(mut self, addr: impl ToSocketAddrs) -> Self {
         self.addrs = addr.to_socket_addrs().map(Iterator::collect);
         self
     }
 
     /// How long a request's head may take to arrive, and then its body (an idle
     /// keep-alive connection is closed after it).
-    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
         self
     }
 
     /// How many connections are served at once (at least one); more wait to be accepted.
-    pub fn max_connections(mut self, max: usize) -> Self {
+    pub fn with_max_connections(mut self, max: usize) -> Self {
         self.max_connections = max.max(1);
         self
     }
@@ -139,7 +139,7 @@ impl FakeServer {
     /// Serves `api` on `addr`, which must be a loopback address (the fake accepts a known
     /// token: it is not for a network).
     pub fn bind(addr: impl ToSocketAddrs, api: FakeApi) -> io::Result<Self> {
-        Self::builder(api).addr(addr).start()
+        Self::builder(api).with_addr(addr).start()
     }
 
     /// A server for `api` with settings to choose; see [`Builder`].

@@ -15,7 +15,7 @@
 //! // CLOUDFLARE_API_TOKEN (or CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL), CLOUDFLARE_BASE_URL.
 //! let client = cloudflare_mtls::hyper::from_env()?;
 //! let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
-//! let mut pages = client.list_all(List::new(account).ca(true));
+//! let mut pages = client.list_all(List::new(account).with_ca(true));
 //! while let Some(cert) = pages.next().await {
 //!     let cert = cert?;
 //!     println!("{:?} {:?}", cert.id, cert.name);
@@ -40,7 +40,7 @@
 //! let client = cloudflare_mtls::hyper::client(config);
 //!
 //! let pem = include_str!("../tests/fixtures/openapi-example-ca.pem");
-//! let cert = client.upload(&Upload::new(account.clone(), pem, true).name("my-ca")).await?;
+//! let cert = client.upload(&Upload::ca(account.clone(), pem).with_name("my-ca")).await?;
 //! let page = client.list(&List::new(account)).await?;
 //! assert_eq!(page.items.len(), 1);
 //! assert_eq!(page.items[0].id, cert.id);
@@ -57,10 +57,10 @@
 //! use cloudflare_mtls::{Config, Credentials, RetryPolicy};
 //!
 //! let client = cloudflare_mtls::hyper::Builder::new(Config::new(Credentials::api_token("my-token")?))
-//!     .connect_timeout(Duration::from_secs(2))
-//!     .timeout(Duration::from_secs(20))
-//!     .max_body_size(1024 * 1024)
-//!     .retry(RetryPolicy::never())
+//!     .with_connect_timeout(Duration::from_secs(2))
+//!     .with_timeout(Duration::from_secs(20))
+//!     .with_max_body_size(1024 * 1024)
+//!     .with_retry(RetryPolicy::never())
 //!     .build();
 //! assert_eq!(client.retry_policy().max_retries, 0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -267,7 +267,7 @@ mod tests {
         assert_send(&client.associations(&account, &id));
         let list = List::new(account.clone());
         assert_send(&client.list(&list));
-        let upload = Upload::new(account.clone(), "pem", true);
+        let upload = Upload::ca(account.clone(), "pem");
         assert_send(&client.upload(&upload));
         let mut pages = client.list_all(List::new(account));
         assert_send(&pages.next());
@@ -277,7 +277,7 @@ mod tests {
     #[test]
     fn builder_settings_reach_the_client() {
         let config = Config::new(Credentials::api_token("t").unwrap());
-        let client = Builder::new(config).retry(RetryPolicy::never()).max_body_size(10).build();
+        let client = Builder::new(config).with_retry(RetryPolicy::never()).with_max_body_size(10).build();
         assert_eq!(client.retry_policy().max_retries, 0);
         assert_eq!(client.transport().max_body_size, 10);
         assert_eq!(client.transport().timeout, DEFAULT_TIMEOUT);

@@ -9,7 +9,7 @@
 //! // CLOUDFLARE_API_TOKEN (or CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL), CLOUDFLARE_BASE_URL.
 //! let client = cloudflare_mtls::ureq::from_env()?;
 //! let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
-//! for cert in client.list_all(List::new(account).ca(true)) {
+//! for cert in client.list_all(List::new(account).with_ca(true)) {
 //!     let cert = cert?;
 //!     println!("{:?} {:?}", cert.id, cert.name);
 //! }
@@ -30,7 +30,7 @@
 //! let client = cloudflare_mtls::ureq::client(config);
 //!
 //! let pem = include_str!("../tests/fixtures/openapi-example-ca.pem");
-//! let cert = client.upload(&Upload::new(account.clone(), pem, true).name("my-ca"))?;
+//! let cert = client.upload(&Upload::ca(account.clone(), pem).with_name("my-ca"))?;
 //! let listed: Vec<_> = client.list_all(List::new(account)).collect::<Result<_, _>>()?;
 //! assert_eq!(listed.len(), 1);
 //! assert_eq!(listed[0].id, cert.id);
@@ -45,10 +45,10 @@
 //! use cloudflare_mtls::{Config, Credentials, RetryPolicy};
 //!
 //! let client = cloudflare_mtls::ureq::Builder::new(Config::new(Credentials::api_token("my-token")?))
-//!     .connect_timeout(Duration::from_secs(2))
-//!     .timeout(Duration::from_secs(20))
-//!     .max_body_size(1024 * 1024)
-//!     .retry(RetryPolicy { max_retries: 4, ..RetryPolicy::default() })
+//!     .with_connect_timeout(Duration::from_secs(2))
+//!     .with_timeout(Duration::from_secs(20))
+//!     .with_max_body_size(1024 * 1024)
+//!     .with_retry(RetryPolicy::default().with_max_retries(4))
 //!     .build();
 //! assert_eq!(client.retry_policy().max_retries, 4);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn builder_settings_reach_the_client() {
         let config = Config::new(Credentials::api_token("t").unwrap());
-        let client = Builder::new(config).retry(RetryPolicy::never()).max_body_size(10).build();
+        let client = Builder::new(config).with_retry(RetryPolicy::never()).with_max_body_size(10).build();
         assert_eq!(client.retry_policy().max_retries, 0);
         assert_eq!(client.transport().max_body_size, 10);
         assert_eq!(client.transport().timeout, DEFAULT_TIMEOUT);

@@ -44,13 +44,12 @@ fuzz_target!(|input: Input| {
             headers.append(HeaderName::from_static(NAMES[usize::from(*name) % NAMES.len()]), v);
         }
     }
-    let policy = RetryPolicy {
-        max_retries: u32::from(input.max_retries % 8),
-        initial_backoff: Duration::from_millis(u64::from(input.initial_ms)),
-        max_backoff: Duration::from_millis(u64::from(input.max_backoff_ms)),
-        jitter: input.jitter,
-        max_retry_after: Duration::from_millis(u64::from(input.max_retry_after_ms)),
-    };
+    let policy = RetryPolicy::default()
+        .with_max_retries(u32::from(input.max_retries % 8))
+        .with_initial_backoff(Duration::from_millis(u64::from(input.initial_ms)))
+        .with_max_backoff(Duration::from_millis(u64::from(input.max_backoff_ms)))
+        .with_jitter(input.jitter)
+        .with_max_retry_after(Duration::from_millis(u64::from(input.max_retry_after_ms)));
     let status = input.outcome.and_then(|s| StatusCode::from_u16(s).ok());
     let outcome = match status {
         Some(status) => Attempt::Answered { status, headers: &headers },

@@ -77,10 +77,10 @@ fn edit(lines: &mut Vec<String>, op: u8, arg: u8) {
 fn check(text: &str) {
     let account = AccountId::new("acc").expect("a valid ID");
     let mut shown = String::new();
-    if let Err(e) = Upload::new(account.clone(), text, true).validate() {
+    if let Err(e) = Upload::ca(account.clone(), text).validate() {
         shown.push_str(&format!("{e} {e:?}\n"));
     }
-    if let Err(e) = Upload::new(account, CERT, true).private_key(PrivateKey::new(text)).validate() {
+    if let Err(e) = Upload::ca(account, CERT).with_private_key(PrivateKey::new(text)).validate() {
         shown.push_str(&format!("{e} {e:?}\n"));
     }
     for piece in shown.as_bytes().windows(12) {

@@ -10,6 +10,7 @@ use crate::model::{Association, Page};
 /// `GET /accounts/{account_id}/mtls_certificates/{id}/associations`: the Cloudflare
 /// services that use a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Associations {
     /// The account.
     pub account: AccountId,

@@ -13,6 +13,7 @@ use crate::model::Certificate;
 /// The API refuses while a Cloudflare service still uses the certificate; see
 /// [`Associations`](super::Associations). Sends no body, as the current official SDKs do.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Delete {
     /// The account.
     pub account: AccountId,

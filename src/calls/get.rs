@@ -9,6 +9,7 @@ use crate::model::Certificate;
 
 /// `GET /accounts/{account_id}/mtls_certificates/{id}`: one certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Get {
     /// The account.
     pub account: AccountId,

@@ -13,6 +13,7 @@ use crate::model::{Certificate, CertificateType, Page};
 /// the key repeated, as the official SDKs do), `ca` and `name` (as `wrangler` sends them),
 /// plus the v4 paging parameters. For every page, see [`Pager`](crate::Pager).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct List {
     /// The account.
     pub account: AccountId,
@@ -35,31 +36,31 @@ impl List {
     }
 
     /// Adds a `type` filter (call again for several).
-    pub fn kind(mut self, kind: CertificateType) -> Self {
+    pub fn with_type(mut self, kind: CertificateType) -> Self {
         self.types.push(kind);
         self
     }
 
     /// Only CA (`true`) or leaf (`false`) certificates.
-    pub fn ca(mut self, ca: bool) -> Self {
+    pub fn with_ca(mut self, ca: bool) -> Self {
         self.ca = Some(ca);
         self
     }
 
     /// Only the certificate named `name`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
     /// Asks for page `page` (from 1).
-    pub fn page(mut self, page: u32) -> Self {
+    pub fn with_page(mut self, page: u32) -> Self {
         self.page = Some(page);
         self
     }
 
     /// Asks for `per_page` items per page.
-    pub fn per_page(mut self, per_page: u32) -> Self {
+    pub fn with_per_page(mut self, per_page: u32) -> Self {
         self.per_page = Some(per_page);
         self
     }
@@ -128,25 +129,25 @@ mod tests {
     #[test]
     fn filters_in_a_fixed_order() {
         let list = List::new(account())
-            .kind(CertificateType::Custom)
-            .kind(CertificateType::GatewayManaged)
-            .kind(CertificateType::Other("new_kind".into()))
-            .ca(false)
-            .name("my cert/ü&x=1")
-            .page(2)
-            .per_page(50);
+            .with_type(CertificateType::Custom)
+            .with_type(CertificateType::GatewayManaged)
+            .with_type(CertificateType::Other("new_kind".into()))
+            .with_ca(false)
+            .with_name("my cert/ü&x=1")
+            .with_page(2)
+            .with_per_page(50);
         assert_eq!(
             uri(list),
             format!(
                 "{BASE}?type=custom&type=gateway_managed&type=new_kind&ca=false&name=my%20cert%2F%C3%BC%26x%3D1&page=2&per_page=50"
             )
         );
-        assert_eq!(uri(List::new(account()).ca(true)), format!("{BASE}?ca=true"));
+        assert_eq!(uri(List::new(account()).with_ca(true)), format!("{BASE}?ca=true"));
     }
 
     #[test]
     fn zero_page_or_size_is_a_build_error() {
-        for list in [List::new(account()).page(0), List::new(account()).per_page(0)] {
+        for list in [List::new(account()).with_page(0), List::new(account()).with_per_page(0)] {
             assert!(matches!(list.to_request(&config()), Err(BuildError::InvalidParameter { .. })));
         }
     }

@@ -35,7 +35,23 @@ impl std::fmt::Debug for PrivateKey {
 ///
 /// The PEM is checked before anything is sent: `certificates` must hold at least one
 /// `CERTIFICATE` block and no private key; `private_key`, when given, must be one PEM key.
+///
+/// ```
+/// use cloudflare_mtls::{AccountId, PrivateKey, Upload};
+///
+/// let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
+/// let pem = include_str!("../../tests/fixtures/ca-p256.pem");
+/// // A CA certificate, to verify client certificates with:
+/// let ca = Upload::ca(account.clone(), pem).with_name("clients-ca");
+/// assert!(ca.validate().is_ok());
+/// // A leaf certificate, with its key, for the few services that need one:
+/// let leaf = Upload::leaf(account, include_str!("../../tests/fixtures/leaf-p256.pem"))
+///     .with_private_key(PrivateKey::new(include_str!("../../tests/fixtures/leaf-p256-key.pem")));
+/// assert!(!leaf.ca);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Upload {
     /// The account.
     pub account: AccountId,
@@ -60,19 +76,25 @@ struct Body<'a> {
 }
 
 impl Upload {
-    /// Uploads `certificates` (PEM) to `account`, as a CA certificate if `ca`.
-    pub fn new(account: AccountId, certificates: impl Into<String>, ca: bool) -> Self {
-        Self { account, ca, certificates: certificates.into(), name: None, private_key: None }
+    /// Uploads `certificates` (PEM) to `account` as a CA certificate (`ca: true`): one that
+    /// verifies client certificates.
+    pub fn ca(account: AccountId, certificates: impl Into<String>) -> Self {
+        Self { account, ca: true, certificates: certificates.into(), name: None, private_key: None }
+    }
+
+    /// Uploads `certificates` (PEM) to `account` as a leaf certificate (`ca: false`).
+    pub fn leaf(account: AccountId, certificates: impl Into<String>) -> Self {
+        Self { ca: false, ..Self::ca(account, certificates) }
     }
 
     /// Names the certificate.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
     /// Sends a private key with the certificate.
-    pub fn private_key(mut self, key: PrivateKey) -> Self {
+    pub fn with_private_key(mut self, key: PrivateKey) -> Self {
         self.private_key = Some(key);
         self
     }
@@ -118,7 +140,7 @@ mod tests {
 
     #[test]
     fn request_is_exact() {
-        let up = Upload::new(account(), CA_PEM, true).name("example_ca_cert");
+        let up = Upload::ca(account(), CA_PEM).with_name("example_ca_cert");
         let req = up.to_request(&config()).unwrap();
         assert_eq!(req.method(), Method::POST);
         assert_eq!(
@@ -138,7 +160,7 @@ mod tests {
 
     #[test]
     fn private_key_is_sent_but_never_shown() {
-        let up = Upload::new(account(), CA_PEM, false).private_key(PrivateKey::new(KEY_PEM));
+        let up = Upload::leaf(account(), CA_PEM).with_private_key(PrivateKey::new(KEY_PEM));
         let req = up.to_request(&config()).unwrap();
         let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
         assert_eq!(body["private_key"], KEY_PEM);
@@ -150,7 +172,7 @@ mod tests {
 
     #[test]
     fn a_key_in_the_certificates_is_refused_with_advice() {
-        let up = Upload::new(account(), format!("{CA_PEM}{KEY_PEM}"), true);
+        let up = Upload::ca(account(), format!("{CA_PEM}{KEY_PEM}"));
         let err = up.to_request(&config()).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, BuildError::PrivateKeyInCertificates { block: 2, label: "PRIVATE KEY", .. }), "{err:?}");
@@ -174,11 +196,11 @@ mod tests {
             ("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", "it is empty"),
             ("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "line 2 is not base64"),
         ] {
-            let err = Upload::new(account(), pem, true).validate().unwrap_err().to_string();
+            let err = Upload::ca(account(), pem).validate().unwrap_err().to_string();
             assert!(err.contains(says), "{pem:?}: {err}");
         }
         // A chain of two certificates is fine.
-        Upload::new(account(), format!("{CA_PEM}{CA_PEM}"), true).validate().unwrap();
+        Upload::ca(account(), format!("{CA_PEM}{CA_PEM}")).validate().unwrap();
     }
 
     #[test]
@@ -190,7 +212,7 @@ mod tests {
             ("-----BEGIN PRIVATE KEY-----\nSECRET!!\n-----END PRIVATE KEY-----\n", "line 2 is not base64"),
             (&KEY_PEM[..KEY_PEM.len() - 20], "PEM block 1 (PRIVATE KEY, line 1): the END line"),
         ] {
-            let up = Upload::new(account(), CA_PEM, true).private_key(PrivateKey::new(key));
+            let up = Upload::ca(account(), CA_PEM).with_private_key(PrivateKey::new(key));
             let err = up.to_request(&config()).unwrap_err();
             assert!(matches!(err, BuildError::InvalidPrivateKey(_)));
             let msg = err.to_string();
@@ -199,7 +221,7 @@ mod tests {
         }
         for tag in ["RSA PRIVATE KEY", "EC PRIVATE KEY"] {
             let key = KEY_PEM.replace("PRIVATE KEY", tag);
-            Upload::new(account(), CA_PEM, true).private_key(PrivateKey::new(key)).validate().unwrap();
+            Upload::ca(account(), CA_PEM).with_private_key(PrivateKey::new(key)).validate().unwrap();
         }
     }
 }

@@ -11,7 +11,7 @@
 //! let now = time::macros::datetime!(2026-01-02 03:04:05 UTC);
 //!
 //! let pem = include_str!("../../tests/fixtures/openapi-example-ca.pem");
-//! let upload = Upload::new(account.clone(), pem, true).name("example_ca_cert");
+//! let upload = Upload::ca(account.clone(), pem).with_name("example_ca_cert");
 //! let response = api.handle(&upload.to_request(&config)?, now);
 //! let cert = upload.from_response(&response)?;
 //! assert_eq!(cert.issuer.as_deref(), Some("O=Example Inc.,L=California,ST=San Francisco,C=US"));

@@ -34,11 +34,9 @@ impl Default for Knobs {
     /// Default timeouts and limit; the default retry count with short backoffs, so that
     /// scenarios that retry stay fast (a server's `Retry-After` still rules).
     fn default() -> Self {
-        let retry = RetryPolicy {
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(50),
-            ..RetryPolicy::default()
-        };
+        let retry = RetryPolicy::default()
+            .with_initial_backoff(Duration::from_millis(10))
+            .with_max_backoff(Duration::from_millis(50));
         Self { timeout: None, max_body_size: None, retry }
     }
 }
@@ -66,12 +64,12 @@ pub trait Adapter: Sized {
 macro_rules! configure {
     ($builder:expr, $knobs:expr) => {{
         let knobs: &$crate::support::Knobs = $knobs;
-        let mut builder = $builder.retry(knobs.retry.clone());
+        let mut builder = $builder.with_retry(knobs.retry.clone());
         if let Some(timeout) = knobs.timeout {
-            builder = builder.timeout(timeout);
+            builder = builder.with_timeout(timeout);
         }
         if let Some(bytes) = knobs.max_body_size {
-            builder = builder.max_body_size(bytes);
+            builder = builder.with_max_body_size(bytes);
         }
         builder
     }};

@@ -20,6 +20,7 @@ pub enum Reply {
     /// Never answers (the connection stays open for a minute).
     Stall,
     /// Writes these bytes one every 200 ms, then closes.
+    #[allow(dead_code)] // Only the CLI tests drip.
     Drip(Vec<u8>),
 }
 

@@ -31,7 +31,7 @@ fn cert_id() -> CertificateId {
 }
 
 fn upload() -> Upload {
-    Upload::new(account(), CA_PEM, true).name("e2e")
+    Upload::ca(account(), CA_PEM).with_name("e2e")
 }
 
 fn single_try() -> Knobs {
@@ -62,15 +62,16 @@ pub fn all_calls_and_list_all<A: Adapter>() {
     let client = A::build(config(server.base_url()), &Knobs::default());
     let ids: Vec<CertificateId> = ["alpha", "beta", "gamma"]
         .iter()
-        .map(|name| client.upload(&Upload::new(account(), CA_PEM, true).name(*name)).unwrap().id.unwrap())
+        .map(|name| client.upload(&Upload::ca(account(), CA_PEM).with_name(*name)).unwrap().id.unwrap())
         .collect();
 
-    let page = client.list(&List::new(account()).per_page(2)).unwrap();
+    let page = client.list(&List::new(account()).with_per_page(2)).unwrap();
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.result_info.and_then(|i| i.total_count), Some(3));
 
     let served = server.requests_served();
-    let all: Vec<_> = client.list_all(List::new(account()).per_page(2)).into_iter().collect::<Result<_, _>>().unwrap();
+    let all: Vec<_> =
+        client.list_all(List::new(account()).with_per_page(2)).into_iter().collect::<Result<_, _>>().unwrap();
     let names: Vec<_> = all.iter().map(|c| c.name.as_deref().unwrap()).collect();
     assert_eq!(names, ["alpha", "beta", "gamma"]);
     assert_eq!(server.requests_served() - served, 2, "one request per page");
@@ -161,7 +162,7 @@ pub fn upload_stored_then_502_should_retry_is_sent_once<A: Adapter>() {
             "true".into(),
         )
     };
-    for upload in [upload(), Upload::new(account(), CA_PEM, true)] {
+    for upload in [upload(), Upload::ca(account(), CA_PEM)] {
         server.with_api(|api| api.fail_next(lost()));
         let served = server.requests_served();
         let error = client.upload(&upload).unwrap_err();
@@ -177,7 +178,7 @@ pub fn delete_whose_answer_was_lost_is_deleted<A: Adapter>() {
     let server = fake();
     let client = A::build(config(server.base_url()), &Knobs::default());
     for lost in [Fault::Disconnect, Fault::Html(502)] {
-        let id = client.upload(&Upload::new(account(), CA_PEM, true)).unwrap().id.unwrap();
+        let id = client.upload(&Upload::ca(account(), CA_PEM)).unwrap().id.unwrap();
         server.with_api(|api| api.fail_next(Fault::AfterCall(Box::new(lost.clone()))));
         let served = server.requests_served();
         let deleted = client.delete(&account(), &id).unwrap();

@@ -197,7 +197,7 @@ where
     /// comparison is made here too). None or several is an error, never a guess.
     pub fn find_by_name(&self, name: &str) -> Result<(CertificateId, Raw<Certificate>), CliError> {
         let mut found: Vec<Raw<Certificate>> = self
-            .list(List::new(self.account.clone()).name(name))?
+            .list(List::new(self.account.clone()).with_name(name))?
             .into_iter()
             .filter(|c| c.model.name.as_deref() == Some(name))
             .collect();

@@ -24,13 +24,13 @@ pub struct Context {
 fn list_call(account: AccountId, args: &ListArgs) -> List {
     let mut list = List::new(account);
     for kind in &args.types {
-        list = list.kind(kind.clone());
+        list = list.with_type(kind.clone());
     }
     if args.ca || args.leaf {
-        list = list.ca(args.ca);
+        list = list.with_ca(args.ca);
     }
     if let Some(name) = &args.name {
-        list = list.name(name.clone());
+        list = list.with_name(name.clone());
     }
     list
 }
@@ -39,7 +39,7 @@ fn list_call(account: AccountId, args: &ListArgs) -> List {
 pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Context) -> Result<(), CliError> {
     // A lookup by name must be answered before the real request can be built.
     let by_name = |name: &str, then: &str| {
-        let lookup = first_page(List::new(account.clone()).name(name));
+        let lookup = first_page(List::new(account.clone()).with_name(name));
         (lookup, Some(format!("then {then} the one certificate named {name:?} that this lookup finds")))
     };
     let (request, then) = match command {

@@ -50,12 +50,12 @@ fn read(path: &Path, what: &str) -> Result<String, CliError> {
 pub fn prepare(account: AccountId, args: &UploadArgs, now: OffsetDateTime) -> Result<Upload, CliError> {
     let certificates = read(&args.cert, "certificate")?;
     let key = args.key.as_deref().map(|path| read(path, "private key")).transpose()?;
-    let mut upload = Upload::new(account, certificates, args.ca);
+    let mut upload = if args.ca { Upload::ca(account, certificates) } else { Upload::leaf(account, certificates) };
     if let Some(name) = &args.name {
-        upload = upload.name(name.clone());
+        upload = upload.with_name(name.clone());
     }
     if let Some(key) = key {
-        upload = upload.private_key(PrivateKey::new(key));
+        upload = upload.with_private_key(PrivateKey::new(key));
     }
     upload.validate().map_err(|e| explain(e, args))?;
     check_expiry(&upload.certificates, &args.cert, now)?;

@@ -50,9 +50,9 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     }
     let connect_timeout = cloudflare_mtls::ureq::DEFAULT_CONNECT_TIMEOUT.min(cli.global.timeout);
     let client = cloudflare_mtls::ureq::Builder::new(config.clone())
-        .timeout(cli.global.timeout)
-        .connect_timeout(connect_timeout)
-        .retry(RetryPolicy { max_retries: cli.global.retries, ..RetryPolicy::default() })
+        .with_timeout(cli.global.timeout)
+        .with_connect_timeout(connect_timeout)
+        .with_retry(RetryPolicy::default().with_max_retries(cli.global.retries))
         .build();
     let api = api::Api::new(config, client.transport(), client.retry_policy().clone(), seed(), account);
     commands::run(&cli.command, &api, &ctx)
