@@ -1,8 +1,14 @@
 //! The client: the five calls and `list_all`, written once over any transport. The blocking
 //! and async drivers are the same four-line loop around [`Exchange`]; only `.await` differs.
 
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
 
 use crate::calls::{Associations, Delete, Deleted, Endpoint, Get, List, Upload};
 use crate::config::Config;
@@ -30,16 +36,60 @@ pub struct Async;
 /// `cloudflare_mtls::hyper::client`); build one yourself over any [`HttpClient`] or
 /// [`AsyncHttpClient`], closures included. Without [`with_sleep`](Self::with_sleep) a client
 /// cannot wait, so it does not retry.
-#[derive(Debug)]
+///
+/// Cloning is cheap: clones share the transport (its connection pool), the configuration,
+/// the retry policy and the jitter counter, each behind an [`Arc`]. A client is `Send` and
+/// `Sync` when its transport and sleep are, so one can serve every task of a service.
 pub struct Client<T, S = NoSleep, M = Blocking> {
-    transport: T,
-    sleep: S,
+    transport: Arc<T>,
+    sleep: Arc<S>,
+    settings: Arc<Settings>,
+    mode: PhantomData<fn() -> M>,
+}
+
+/// What a client's calls read: set while the client is built, shared by its clones.
+#[derive(Debug)]
+struct Settings {
     config: Config,
     retry: RetryPolicy,
     seed: u64,
     /// Mixed into the seed, so each call draws its own jitter.
     calls: AtomicU64,
-    mode: PhantomData<M>,
+}
+
+impl Settings {
+    /// A copy to change (a setter called after the client was cloned changes this client only).
+    fn edit(&self, change: impl FnOnce(&mut Self)) -> Arc<Self> {
+        let mut copy = Self {
+            config: self.config.clone(),
+            retry: self.retry.clone(),
+            seed: self.seed,
+            calls: AtomicU64::new(self.calls.load(Ordering::Relaxed)),
+        };
+        change(&mut copy);
+        Arc::new(copy)
+    }
+}
+
+impl<T, S, M> Clone for Client<T, S, M> {
+    fn clone(&self) -> Self {
+        Self {
+            transport: Arc::clone(&self.transport),
+            sleep: Arc::clone(&self.sleep),
+            settings: Arc::clone(&self.settings),
+            mode: PhantomData,
+        }
+    }
+}
+
+impl<T: std::fmt::Debug, S, M> std::fmt::Debug for Client<T, S, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("transport", &self.transport)
+            .field("config", &self.settings.config)
+            .field("retry", &self.settings.retry)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A [`Client`] whose methods block.
@@ -64,13 +114,11 @@ impl<T> Client<T, NoSleep, Async> {
 
 impl<T, M> Client<T, NoSleep, M> {
     fn with_mode(config: Config, transport: T) -> Self {
+        let settings = Settings { config, retry: RetryPolicy::default(), seed: 0, calls: AtomicU64::new(0) };
         Self {
-            transport,
-            sleep: NoSleep,
-            config,
-            retry: RetryPolicy::default(),
-            seed: 0,
-            calls: AtomicU64::new(0),
+            transport: Arc::new(transport),
+            sleep: Arc::new(NoSleep),
+            settings: Arc::new(settings),
             mode: PhantomData,
         }
     }
@@ -80,38 +128,30 @@ impl<T, S, M> Client<T, S, M> {
     /// Waits between retries with `sleep` (`std::thread::sleep`, `tokio::time::sleep`, a
     /// test's recorder...).
     pub fn with_sleep<S2>(self, sleep: S2) -> Client<T, S2, M> {
-        Client {
-            transport: self.transport,
-            sleep,
-            config: self.config,
-            retry: self.retry,
-            seed: self.seed,
-            calls: self.calls,
-            mode: self.mode,
-        }
+        Client { transport: self.transport, sleep: Arc::new(sleep), settings: self.settings, mode: PhantomData }
     }
 
     /// Retries by `policy` instead of the default.
     pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.settings = self.settings.edit(|s| s.retry = policy);
         self
     }
 
     /// Draws retry jitter from `seed`. Give each process its own (the bundled transports
     /// do), so that clients that fail together do not retry together.
     pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.settings = self.settings.edit(|s| s.seed = seed);
         self
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.settings.config
     }
 
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.retry
+        &self.settings.retry
     }
 
     /// The transport.
@@ -121,9 +161,10 @@ impl<T, S, M> Client<T, S, M> {
 
     fn exchange<'a, E: Endpoint, TE>(&'a self, endpoint: &'a E, can_sleep: bool) -> Result<Exchange<'a, E>, Error<TE>> {
         static NEVER: std::sync::OnceLock<RetryPolicy> = std::sync::OnceLock::new();
-        let policy = if can_sleep { &self.retry } else { NEVER.get_or_init(RetryPolicy::never) };
-        let seed = self.seed ^ self.calls.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        Exchange::new(endpoint, &self.config, policy, seed)
+        let settings = &*self.settings;
+        let policy = if can_sleep { &settings.retry } else { NEVER.get_or_init(RetryPolicy::never) };
+        let seed = settings.seed ^ settings.calls.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Exchange::new(endpoint, &settings.config, policy, seed)
     }
 }
 
@@ -174,8 +215,21 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
     methods!([] [] Error<T::Error>);
 
     /// Every certificate `list` matches, fetched a page at a time as the iterator advances.
-    pub fn list_all(&self, list: List) -> Pages<'_, T, S> {
-        Pages { client: self, walk: Walk::new(list) }
+    /// The iterator owns a clone of the client, so it can outlive this borrow (be returned,
+    /// or moved to another thread).
+    ///
+    /// ```
+    /// # use cloudflare_mtls::{AccountId, BlockingClient, Config, Credentials, List};
+    /// # let page = |_: http::Request<Vec<u8>>| -> Result<http::Response<&'static [u8]>, std::io::Error> {
+    /// #     Ok(http::Response::new(br#"{"success":true,"result":[{"id":"a"}],"result_info":{"page":1,"per_page":50,"count":1,"total_count":1}}"#))
+    /// # };
+    /// # let client = BlockingClient::new(Config::new(Credentials::api_token("t")?), page);
+    /// let all: Vec<_> = client.list_all(List::new(AccountId::new("acc")?)).collect::<Result<_, _>>()?;
+    /// assert_eq!(all.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn list_all(&self, list: List) -> Pages<T, S> {
+        Pages { client: self.clone(), walk: Walk::new(list) }
     }
 }
 
@@ -193,10 +247,32 @@ impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
 
     methods!([async] [.await] Error<T::Error>);
 
-    /// Every certificate `list` matches, fetched a page at a time: call
-    /// [`next`](AsyncPages::next) until it returns `None`.
-    pub fn list_all(&self, list: List) -> AsyncPages<'_, T, S> {
-        AsyncPages { client: self, walk: Walk::new(list) }
+    /// Every certificate `list` matches, as a [`Stream`](futures_core::Stream) that fetches
+    /// a page at a time. It owns a clone of the client (it borrows nothing, so it can be moved
+    /// into `tokio::spawn`), and it is `Send` when the client's futures are. Use it with
+    /// `futures::StreamExt` / `TryStreamExt` (or `tokio_stream::StreamExt`):
+    ///
+    /// ```
+    /// use futures_util::TryStreamExt;
+    /// # use cloudflare_mtls::{AccountId, AsyncClient, Config, Credentials, List};
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let page = |_: http::Request<Vec<u8>>| async {
+    /// #     Ok::<_, std::io::Error>(http::Response::new(&br#"{"success":true,"result":[{"id":"a"}],"result_info":{"page":1,"per_page":50,"count":1,"total_count":1}}"#[..]))
+    /// # };
+    /// # let client = AsyncClient::new(Config::new(Credentials::api_token("t")?), page);
+    /// let all: Vec<_> = client.list_all(List::new(AccountId::new("acc")?)).try_collect().await?;
+    /// # assert_eq!(all.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// # futures_executor::block_on(run()).unwrap();
+    /// ```
+    pub fn list_all(&self, list: List) -> impl Stream<Item = Result<Certificate, Error<T::Error>>> + Unpin + use<T, S> {
+        AsyncPages {
+            client: self.clone(),
+            walk: Walk::new(list),
+            pending: None,
+            fetch: |client: Self, call: List| async move { client.list(&call).await },
+        }
     }
 }
 
@@ -244,12 +320,12 @@ impl Walk {
 /// The blocking `list_all` iterator: one request per page, as it advances. After an error
 /// it ends.
 #[derive(Debug)]
-pub struct Pages<'c, T, S> {
-    client: &'c Client<T, S, Blocking>,
+pub struct Pages<T, S> {
+    client: Client<T, S, Blocking>,
     walk: Walk,
 }
 
-impl<T: HttpClient, S: Sleep> Iterator for Pages<'_, T, S> {
+impl<T: HttpClient, S: Sleep> Iterator for Pages<T, S> {
     type Item = Result<Certificate, Error<T::Error>>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -266,23 +342,38 @@ impl<T: HttpClient, S: Sleep> Iterator for Pages<'_, T, S> {
     }
 }
 
-/// The async `list_all` iterator: `while let Some(cert) = pages.next().await`.
-#[derive(Debug)]
-pub struct AsyncPages<'c, T, S> {
-    client: &'c Client<T, S, Async>,
+/// The async `list_all` stream: items from the page in hand, and a page fetch (`fetch`
+/// applied to a clone of the client) in flight when it runs out. The fetch is boxed once per
+/// page, with its own type, so the stream is `Send` exactly when the fetch is.
+struct AsyncPages<C, F, Fut> {
+    client: C,
     walk: Walk,
+    pending: Option<Pin<Box<Fut>>>,
+    fetch: F,
 }
 
-impl<T: AsyncHttpClient, S: AsyncSleep> AsyncPages<'_, T, S> {
-    /// The next certificate, fetching the next page when needed; `None` at the end.
-    pub async fn next(&mut self) -> Option<Result<Certificate, Error<T::Error>>> {
+impl<C, F, Fut, TE> Stream for AsyncPages<C, F, Fut>
+where
+    C: Clone + Unpin,
+    F: Fn(C, List) -> Fut + Unpin,
+    Fut: Future<Output = Result<Page<Certificate>, Error<TE>>>,
+{
+    type Item = Result<Certificate, Error<TE>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
         loop {
-            let call = match self.walk.next_step() {
-                Ok(cert) => return Some(Ok(cert)),
-                Err(call) => call?,
-            };
-            if let Some(item) = self.walk.take(self.client.list(&call).await) {
-                return Some(item);
+            if let Some(fetch) = this.pending.as_mut() {
+                let page = std::task::ready!(fetch.as_mut().poll(cx));
+                this.pending = None;
+                if let Some(item) = this.walk.take(page) {
+                    return Poll::Ready(Some(item));
+                }
+            }
+            match this.walk.next_step() {
+                Ok(cert) => return Poll::Ready(Some(Ok(cert))),
+                Err(None) => return Poll::Ready(None),
+                Err(Some(call)) => this.pending = Some(Box::pin((this.fetch)(this.client.clone(), call))),
             }
         }
     }

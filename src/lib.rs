@@ -71,7 +71,7 @@ pub mod retry;
 mod transport;
 
 pub use calls::{Associations, Delete, Deleted, Endpoint, Get, List, PrivateKey, Upload};
-pub use client::{Async, AsyncClient, AsyncPages, Blocking, BlockingClient, Client, Pages};
+pub use client::{Async, AsyncClient, Blocking, BlockingClient, Client, Pages};
 pub use config::{BaseUrl, Config, DEFAULT_BASE_URL};
 pub use credentials::Credentials;
 pub use envelope::{Success, decode, decode_response};

@@ -182,14 +182,7 @@ impl<T: AsyncHttpClient<Error = io::Error>, S: AsyncSleep> Calls for AsyncClient
         block_on(self.list(list))
     }
     fn list_all(&self, list: List) -> Vec<Result<Certificate, Failed>> {
-        block_on(async {
-            let mut pages = self.list_all(list);
-            let mut out = Vec::new();
-            while let Some(item) = pages.next().await {
-                out.push(item);
-            }
-            out
-        })
+        block_on(futures_util::StreamExt::collect(self.list_all(list)))
     }
     fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed> {
         block_on(self.get(account, id))
@@ -725,8 +718,8 @@ fn async_futures_are_send_when_the_transport_is() {
     assert_send(&client.delete(&a, &c));
     assert_send(&client.associations(&a, &c));
     assert_send(&client.execute(&list));
-    let mut pages = client.list_all(list.clone());
-    assert_send(&pages.next());
+    let pages = client.list_all(list.clone());
+    assert_send(&pages);
     let get = client.get(&a, &c);
     assert_send(&get);
     // The futures above were only built, never polled: nothing was sent until this one runs.

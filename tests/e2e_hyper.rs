@@ -25,14 +25,7 @@ impl Adapter for Hyper {
     }
 
     fn list_all(&self, list: List) -> Vec<Result<Certificate, CallError>> {
-        self.run(async {
-            let mut pages = self.client.list_all(list);
-            let mut all = Vec::new();
-            while let Some(item) = pages.next().await {
-                all.push(item);
-            }
-            all
-        })
+        self.run(futures_util::StreamExt::collect(self.client.list_all(list)))
     }
 
     support::delegate_calls!();

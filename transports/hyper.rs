@@ -9,6 +9,7 @@
 //!
 //! ```no_run
 //! use cloudflare_mtls::{AccountId, List};
+//! use futures_util::StreamExt; // or tokio_stream::StreamExt
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -269,8 +270,10 @@ mod tests {
         assert_send(&client.list(&list));
         let upload = Upload::ca(account.clone(), "pem");
         assert_send(&client.upload(&upload));
-        let mut pages = client.list_all(List::new(account));
-        assert_send(&pages.next());
+        let pages = client.list_all(List::new(account));
+        fn assert_static<T: 'static>(_: &T) {}
+        assert_send(&pages);
+        assert_static(&pages);
         assert_send(&client);
     }
 
