@@ -116,17 +116,20 @@ fn a_path_outside_the_routes_gets_no_route_7000() {
 }
 
 #[test]
-fn a_known_path_with_another_method_gets_7001() {
+fn a_known_path_with_another_method_gets_7001_and_allow() {
     let mut api = api();
     let base = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates");
-    for (method, uri) in [
-        ("PUT", base.clone()),
-        ("DELETE", base.clone()),
-        ("POST", format!("{base}/abc")),
-        ("PATCH", format!("{base}/abc")),
-        ("DELETE", format!("{base}/abc/associations")),
+    for (method, uri, allow) in [
+        ("PUT", base.clone(), "GET, POST"),
+        ("DELETE", base.clone(), "GET, POST"),
+        ("POST", format!("{base}/abc"), "GET, DELETE"),
+        ("PATCH", format!("{base}/abc"), "GET, DELETE"),
+        ("DELETE", format!("{base}/abc/associations"), "GET"),
+        ("POST", "https://api.cloudflare.com/client/v4/memberships".to_string(), "GET"),
     ] {
-        api_error(&api.handle(&raw(method, &uri), NOW), 405, 7001);
+        let response = api.handle(&raw(method, &uri), NOW);
+        assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {uri}");
+        api_error(&response, 405, 7001);
     }
 }
 

@@ -61,7 +61,9 @@ pub(super) fn route<B: AsRef<[u8]>>(api: &mut FakeApi, request: &Request<B>, now
         (Some(id), false) if method == Method::GET => Call::Get(id),
         (Some(id), false) if method == Method::DELETE => Call::Delete(id),
         (Some(id), true) if method == Method::GET => Call::Associations(id),
-        _ => return reply::error(StatusCode::METHOD_NOT_ALLOWED, 7001, "Method not allowed for this route"),
+        (None, _) => return not_allowed("GET, POST"),
+        (Some(_), false) => return not_allowed("GET, DELETE"),
+        (Some(_), true) => return not_allowed("GET"),
     };
     if let Err(refusal) = api.accepted.check(request.headers()) {
         return *refusal;
@@ -92,7 +94,7 @@ pub(super) fn route<B: AsRef<[u8]>>(api: &mut FakeApi, request: &Request<B>, now
 /// `CLOUDFLARE_ACCOUNT_ID` (it asks this before any mTLS call).
 fn memberships<B>(api: &FakeApi, request: &Request<B>) -> Response<Vec<u8>> {
     if request.method() != Method::GET {
-        return reply::error(StatusCode::METHOD_NOT_ALLOWED, 7001, "Method not allowed for this route");
+        return not_allowed("GET");
     }
     if let Err(refusal) = api.accepted.check(request.headers()) {
         return *refusal;
@@ -104,6 +106,13 @@ fn memberships<B>(api: &FakeApi, request: &Request<B>) -> Response<Vec<u8>> {
         "roles": ["Administrator"],
     });
     reply::success(&[membership], Some(ResultInfo::for_page(1, DEFAULT_PER_PAGE, 1, 1)))
+}
+
+/// `405` with the `Allow` header RFC 9110 requires: the methods the route takes.
+fn not_allowed(allow: &'static str) -> Response<Vec<u8>> {
+    let mut response = reply::error(StatusCode::METHOD_NOT_ALLOWED, 7001, "Method not allowed for this route");
+    response.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    response
 }
 
 fn no_route() -> Response<Vec<u8>> {
