@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_core::Stream;
 
@@ -18,6 +19,7 @@ use crate::id::{AccountId, CertificateId};
 use crate::model::{Association, Certificate, Page};
 use crate::pager::Pager;
 use crate::retry::RetryPolicy;
+use crate::trace;
 use crate::transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
 
 /// Marks a [`Client`] whose calls block.
@@ -55,6 +57,8 @@ struct Settings {
     seed: u64,
     /// Mixed into the seed, so each call draws its own jitter.
     calls: AtomicU64,
+    /// Monotonic time from any origin, if the client was given a clock.
+    clock: Option<fn() -> Duration>,
 }
 
 impl Settings {
@@ -65,6 +69,7 @@ impl Settings {
             retry: self.retry.clone(),
             seed: self.seed,
             calls: AtomicU64::new(self.calls.load(Ordering::Relaxed)),
+            clock: self.clock,
         };
         change(&mut copy);
         Arc::new(copy)
@@ -114,7 +119,8 @@ impl<T> Client<T, NoSleep, Async> {
 
 impl<T, M> Client<T, NoSleep, M> {
     fn with_mode(config: Config, transport: T) -> Self {
-        let settings = Settings { config, retry: RetryPolicy::default(), seed: 0, calls: AtomicU64::new(0) };
+        let settings =
+            Settings { config, retry: RetryPolicy::default(), seed: 0, calls: AtomicU64::new(0), clock: None };
         Self {
             transport: Arc::new(transport),
             sleep: Arc::new(NoSleep),
@@ -144,6 +150,13 @@ impl<T, S, M> Client<T, S, M> {
         self
     }
 
+    /// Reads the time with `now` (monotonic, from any origin), so attempts are timed in
+    /// traces. The core has no clock of its own; the bundled transports set one.
+    pub fn with_clock(mut self, now: fn() -> Duration) -> Self {
+        self.settings = self.settings.edit(|s| s.clock = Some(now));
+        self
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.settings.config
@@ -157,6 +170,14 @@ impl<T, S, M> Client<T, S, M> {
     /// The transport.
     pub fn transport(&self) -> &T {
         &self.transport
+    }
+
+    fn now(&self) -> Option<Duration> {
+        self.settings.clock.map(|now| now())
+    }
+
+    fn since(&self, started: Option<Duration>) -> Option<Duration> {
+        Some(self.now()?.saturating_sub(started?))
     }
 
     fn exchange<'a, E: Endpoint, TE>(&'a self, endpoint: &'a E, can_sleep: bool) -> Result<Exchange<'a, E>, Error<TE>> {
@@ -203,9 +224,13 @@ macro_rules! methods {
 impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
     /// Runs any call, with retries.
     pub fn execute<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error<T::Error>> {
+        let span = trace::call(endpoint);
+        let _entered = span.enter();
         let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
         loop {
-            match exchange.on_outcome(self.transport.send(exchange.request()), T::failure) {
+            let started = self.now();
+            let outcome = self.transport.send(exchange.request());
+            match exchange.on_outcome(outcome, T::failure, self.since(started)) {
                 Next::Done(result) => return result,
                 Next::Retry(wait) => self.sleep.sleep(wait),
             }
@@ -236,13 +261,18 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
 impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
     /// Runs any call, with retries.
     pub async fn execute<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error<T::Error>> {
-        let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
-        loop {
-            match exchange.on_outcome(self.transport.send(exchange.request()).await, T::failure) {
-                Next::Done(result) => return result,
-                Next::Retry(wait) => self.sleep.sleep(wait).await,
+        trace::instrument(trace::call(endpoint), async {
+            let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
+            loop {
+                let started = self.now();
+                let outcome = self.transport.send(exchange.request()).await;
+                match exchange.on_outcome(outcome, T::failure, self.since(started)) {
+                    Next::Done(result) => return result,
+                    Next::Retry(wait) => self.sleep.sleep(wait).await,
+                }
             }
-        }
+        })
+        .await
     }
 
     methods!([async] [.await] Error<T::Error>);

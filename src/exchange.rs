@@ -10,6 +10,7 @@ use crate::calls::Endpoint;
 use crate::config::Config;
 use crate::error::Error;
 use crate::retry::{Attempt, Decision, Failure, RetryPolicy};
+use crate::trace;
 
 /// What to do after an attempt.
 #[derive(Debug)]
@@ -59,18 +60,22 @@ impl<'a, E: Endpoint> Exchange<'a, E> {
         self.attempts
     }
 
-    /// Takes the outcome of an attempt. `failure` tells how far a transport error got.
+    /// Takes the outcome of an attempt. `failure` tells how far a transport error got;
+    /// `elapsed`, how long the attempt took, if the caller has a clock (it is traced).
     pub fn on_outcome<B: AsRef<[u8]>, TE>(
         &mut self,
         outcome: Result<Response<B>, TE>,
         failure: impl FnOnce(&TE) -> Failure,
+        elapsed: Option<Duration>,
     ) -> Next<Result<E::Output, Error<TE>>> {
         self.attempts += 1;
         let attempt = match &outcome {
             Ok(response) => Attempt::Answered { status: response.status(), headers: response.headers() },
             Err(error) => Attempt::Failed(failure(error)),
         };
-        if let Decision::RetryAfter(wait) = self.policy.decide(&E::METHOD, self.attempts, attempt, self.seed) {
+        let decision = self.policy.decide(&E::METHOD, self.attempts, attempt, self.seed);
+        trace::attempt(self.attempts, &attempt, elapsed, decision);
+        if let Decision::RetryAfter(wait) = decision {
             // Only a refused connection or a 429 proves the server did nothing.
             self.maybe_acted |= match attempt {
                 Attempt::Failed(failure) => failure == Failure::MaybeSent,

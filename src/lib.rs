@@ -68,6 +68,7 @@ mod model;
 mod pager;
 mod pem_check;
 pub mod retry;
+mod trace;
 mod transport;
 
 pub use calls::{Associations, Delete, Deleted, Endpoint, Get, List, PrivateKey, Upload};

@@ -128,6 +128,13 @@ impl Default for Settings {
     }
 }
 
+/// Monotonic time since the first call of this function: the clock the bundled clients time
+/// their attempts with.
+pub(crate) fn monotonic() -> Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
+}
+
 /// A seed for the retry jitter that differs per process (and per call of this function),
 /// from the standard library's randomly keyed hasher: no extra dependency.
 pub(crate) fn random_seed() -> u64 {

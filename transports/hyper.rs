@@ -84,7 +84,7 @@ use http::{Request, Response};
 
 use crate::retry::Failure;
 pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
-use crate::transport_common::{Settings, random_seed};
+use crate::transport_common::{Settings, monotonic, random_seed};
 use crate::{AsyncClient, AsyncHttpClient, AsyncSleep, BuildError, Config};
 
 /// The async client: [`AsyncClient`] over [`HyperTransport`], waiting on Tokio's timer
@@ -111,6 +111,7 @@ impl Builder {
             .with_sleep(TokioSleep)
             .with_retry(self.settings.retry)
             .with_seed(random_seed())
+            .with_clock(monotonic)
     }
 }
 

@@ -64,7 +64,7 @@ use http::{Request, Response};
 
 use crate::retry::Failure;
 pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
-use crate::transport_common::{Settings, random_seed};
+use crate::transport_common::{Settings, monotonic, random_seed};
 use crate::{BlockingClient, BuildError, Config, HttpClient};
 
 /// The blocking client: [`BlockingClient`] over [`UreqTransport`], sleeping the thread
@@ -91,6 +91,7 @@ impl Builder {
             .with_sleep(std::thread::sleep as fn(Duration))
             .with_retry(self.settings.retry)
             .with_seed(random_seed())
+            .with_clock(monotonic)
     }
 }
 

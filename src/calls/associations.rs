@@ -30,6 +30,14 @@ impl Endpoint for Associations {
     const CALL: Call = Call::Associations;
     const METHOD: Method = Method::GET;
 
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    fn certificate(&self) -> Option<&CertificateId> {
+        Some(&self.id)
+    }
+
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "/associations", ""), Vec::new())
     }

@@ -77,6 +77,14 @@ impl Endpoint for Delete {
     const CALL: Call = Call::Delete;
     const METHOD: Method = Method::DELETE;
 
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    fn certificate(&self) -> Option<&CertificateId> {
+        Some(&self.id)
+    }
+
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
     }

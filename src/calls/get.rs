@@ -29,6 +29,14 @@ impl Endpoint for Get {
     const CALL: Call = Call::Get;
     const METHOD: Method = Method::GET;
 
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    fn certificate(&self) -> Option<&CertificateId> {
+        Some(&self.id)
+    }
+
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
     }

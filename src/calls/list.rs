@@ -95,6 +95,10 @@ impl Endpoint for List {
     const CALL: Call = Call::List;
     const METHOD: Method = Method::GET;
 
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         request(config, Self::METHOD, url(config, &self.account, None, "", &self.query()?), Vec::new())
     }

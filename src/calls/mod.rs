@@ -34,6 +34,14 @@ pub trait Endpoint {
     /// Builds the request. Fails only on input that cannot be sent; never panics.
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError>;
 
+    /// The account the call is for (named in traces).
+    fn account(&self) -> &AccountId;
+
+    /// The certificate the call is about, if one (named in traces).
+    fn certificate(&self) -> Option<&CertificateId> {
+        None
+    }
+
     /// Classifies and decodes the response to this call's request. A success that is not an
     /// answer to this request (another certificate's ID) is a [`ResponseError::Decode`].
     fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Self::Output, ResponseError>;

@@ -114,6 +114,10 @@ impl Endpoint for Upload {
     const CALL: Call = Call::Upload;
     const METHOD: Method = Method::POST;
 
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         self.validate()?;
         let body = Body {

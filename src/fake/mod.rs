@@ -33,7 +33,7 @@
 //! | situation | status | code | message |
 //! |---|---|---|---|
 //! | a path outside the five routes (and `/memberships`) | 400 | 7000 | `No route for that URI` |
-//! | a known path with another method | 405 | 7001 | `Method not allowed for this route` |
+//! | a known path with another method | 405 | 7001 | `Method not allowed for this route` (with an `Allow` header) |
 //! | an account or certificate ID that is no identifier (e.g. `%2F`) | 400 | 7003 | `Could not route to …, perhaps your object identifier is invalid?` |
 //! | no credential headers | 400 | 9106 | `Missing X-Auth-Key, X-Auth-Email or Authorization headers` |
 //! | `Authorization` not `Bearer <token>` | 400 | 6003 ⊃ 6111 | `Invalid request headers` ⊃ `Invalid format for Authorization header` |
