@@ -68,6 +68,21 @@ pub enum BuildError {
         /// The line of its BEGIN line, from 1.
         line: usize,
     },
+    /// The upload's `ca` flag disagrees with the first certificate's basicConstraints.
+    #[error(
+        "{}", if *declared_ca {
+            "the upload is for a CA certificate (ca: true), but the certificate's basicConstraints say it is not a CA; upload it as a leaf, or skip this check (Upload::without_ca_check)"
+        } else {
+            "the upload is for a leaf certificate (ca: false), but the certificate's basicConstraints say it is a CA; upload it as a CA, or skip this check (Upload::without_ca_check)"
+        }
+    )]
+    CaMismatch {
+        /// What the upload said: `ca: true` or `ca: false`.
+        declared_ca: bool,
+    },
+    /// The `private_key` does not belong to the (first) certificate: their public keys differ.
+    #[error("the private key does not belong to the certificate (their public keys differ)")]
+    KeyMismatch,
     /// The `private_key` of an upload is not a PEM private key.
     #[error("invalid private key: {0}")]
     InvalidPrivateKey(String),

@@ -106,7 +106,7 @@ mod tests {
 
     #[test]
     fn debug_does_not_show_the_body() {
-        let upload = Upload::leaf(account(), CA_PEM).with_private_key(PrivateKey::new(KEY_PEM));
+        let upload = Upload::ca(account(), CA_PEM).with_private_key(PrivateKey::new(KEY_PEM));
         let policy = RetryPolicy::default();
         let exchange = Exchange::new::<()>(&upload, &config(), &policy, 0).unwrap();
         let shown = format!("{exchange:?}");

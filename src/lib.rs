@@ -70,6 +70,8 @@ mod pem_check;
 pub mod retry;
 mod trace;
 mod transport;
+#[cfg(feature = "x509-checks")]
+mod x509_check;
 
 pub use calls::{Associations, Delete, Deleted, Endpoint, Get, List, PrivateKey, Upload};
 pub use client::{Async, AsyncClient, Blocking, BlockingClient, Client, Pages};

@@ -233,8 +233,8 @@ pub(crate) fn check_certificates(text: &str) -> Result<Vec<Block>, BuildError> {
     Ok(blocks)
 }
 
-/// `private_key` must be exactly one unencrypted PEM private key.
-pub(crate) fn check_private_key(text: &str) -> Result<(), BuildError> {
+/// `private_key` must be exactly one unencrypted PEM private key; returns it decoded.
+pub(crate) fn check_private_key(text: &str) -> Result<Block, BuildError> {
     let invalid = |m: String| Err(BuildError::InvalidPrivateKey(m));
     if text.trim().is_empty() {
         return invalid("it is empty; expected one -----BEGIN PRIVATE KEY----- block".into());
@@ -248,7 +248,7 @@ pub(crate) fn check_private_key(text: &str) -> Result<(), BuildError> {
         [one] if one.label == "ENCRYPTED PRIVATE KEY" || text.contains("Proc-Type: 4,ENCRYPTED") => {
             invalid("the key is encrypted; the API needs it decrypted (openssl pkey -in KEY -out KEY.plain)".into())
         }
-        [one] if KEY_LABELS.contains(&one.label.as_str()) => Ok(()),
+        [one] if KEY_LABELS.contains(&one.label.as_str()) => Ok(one.clone()),
         [one] if one.label == "CERTIFICATE" => invalid("this is a certificate, not a private key".into()),
         [one] => invalid(format!(
             "{} is not a private key (expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)",

@@ -50,8 +50,8 @@ fn upload_get_list_associations_delete_as_text() {
 #[test]
 fn json_is_the_apis_objects_and_parses_back() {
     let fake = fake();
-    let cert = file("ca.pem", CA_PEM);
-    let key = file("ca.key", KEY_PEM);
+    let cert = file("leaf.pem", LEAF_PEM);
+    let key = file("leaf.key", LEAF_KEY);
     let run = cf(
         &fake,
         &["upload", "--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap(), "--name", "leaf", "--json"],
@@ -61,7 +61,7 @@ fn json_is_the_apis_objects_and_parses_back() {
     assert_eq!(uploaded["name"], "leaf");
     assert_eq!(uploaded["ca"], false);
     assert_eq!(uploaded["type"], "custom");
-    assert_eq!(uploaded["serial_number"], "235217144297995885180570755458463043449861756659");
+    assert_eq!(uploaded["serial_number"], "3003");
     assert!(uploaded["updated_at"].is_string(), "the upload's own response has updated_at: {uploaded}");
     let id = uploaded["id"].as_str().unwrap().to_owned();
 
@@ -109,7 +109,7 @@ fn json_keeps_fields_this_crate_does_not_know() {
 fn list_filters() {
     let fake = fake();
     let ca = upload_ca(&fake, "the-ca");
-    let leaf_file = file("leaf.pem", CA_PEM);
+    let leaf_file = file("leaf.pem", LEAF_PEM);
     let leaf = cf(&fake, &["upload", "--cert", leaf_file.to_str().unwrap(), "--name", "the-leaf", "--json"]).expect(0);
     let leaf = leaf.json()["id"].as_str().unwrap().to_owned();
     let soon = time::OffsetDateTime::now_utc() + time::Duration::days(10);
@@ -239,7 +239,7 @@ fn serve_fake_prints_what_to_export_and_serves() {
     for (name, value) in info["env"].as_object().unwrap() {
         cmd.env(name, value.as_str().unwrap());
     }
-    let cert = file("ca.pem", CA_PEM);
+    let cert = file("leaf.pem", LEAF_PEM);
     let run = Run::from(cmd.args(["upload", "--cert", cert.to_str().unwrap(), "--json"]).output().unwrap());
     assert_eq!(run.expect(0).json()["ca"], false);
     drop(child);

@@ -96,7 +96,10 @@ fn local_file_errors_exit_5_before_anything_is_sent() {
         ),
         (vec!["--cert".into(), file("both.pem", &format!("{CA_PEM}{KEY_PEM}")).display().to_string()], "--key FILE"),
         (vec!["--cert".into(), key.display().to_string()], "is a private key"),
-        (vec!["--cert".into(), file("old.pem", EXPIRED_PEM).display().to_string()], "expired on 2021-01-01T00:00:00Z"),
+        (
+            vec!["--ca".into(), "--cert".into(), file("old.pem", EXPIRED_PEM).display().to_string()],
+            "expired on 2021-01-01T00:00:00Z",
+        ),
         (vec!["--cert".into(), file("empty.pem", "").display().to_string()], "is empty"),
         (
             vec!["--cert".into(), good.display().to_string(), "--key".into(), good.display().to_string()],
@@ -109,7 +112,7 @@ fn local_file_errors_exit_5_before_anything_is_sent() {
                     .display()
                     .to_string(),
             ],
-            "not a valid X.509 certificate",
+            "is not an X.509 certificate",
         ),
     ];
     for (args, says) in cases {
@@ -154,11 +157,12 @@ fn dry_run_shows_the_exact_request_redacted_and_sends_nothing() {
     assert!(!run.stdout.contains(TOKEN));
 
     // With a key, the key is redacted and everything else is as sent.
-    let run = cf(&fake, &["upload", "--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap(), "--dry-run"]);
+    let run =
+        cf(&fake, &["upload", "--ca", "--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap(), "--dry-run"]);
     let run = run.expect(0);
     assert!(!run.stdout.contains("PRIVATE KEY") && !run.stdout.contains(TOKEN), "{run:?}");
     let body: serde_json::Value = serde_json::from_str(run.stdout.split_once("\n\n").unwrap().1).unwrap();
-    let keyed = Upload::leaf(account(), CA_PEM).with_private_key(PrivateKey::new(KEY_PEM));
+    let keyed = Upload::ca(account(), CA_PEM).with_private_key(PrivateKey::new(KEY_PEM));
     let mut expected: serde_json::Value = serde_json::from_slice(keyed.to_request(&config).unwrap().body()).unwrap();
     expected["private_key"] = "<redacted>".into();
     assert_eq!(body, expected);
@@ -207,4 +211,74 @@ fn dry_run_of_every_command() {
     }
     assert_eq!(fake.requests_served(), served, "a dry run sends nothing");
     assert_eq!(fake.with_api(|api| api.certificates()).len(), 1);
+}
+
+#[test]
+fn upload_checks_pairs_ca_flags_der_and_empty_files_locally() {
+    let fake = fake();
+    let leaf = file("leaf.pem", LEAF_PEM);
+    let leaf_key = file("leaf.key", LEAF_KEY);
+    let ca = file("ca.pem", CA_PEM);
+    let ca_key = file("ca.key", KEY_PEM);
+    let der = {
+        let path = file("leaf.der", "");
+        // A certificate in DER, as `openssl x509 -outform DER` writes it.
+        let pem_body: String = LEAF_PEM.lines().filter(|l| !l.starts_with("-----")).collect();
+        std::fs::write(&path, base64_decode(&pem_body)).unwrap();
+        path
+    };
+    let empty = file("empty.pem", "");
+    let p = |path: &std::path::PathBuf| path.to_str().unwrap().to_owned();
+    let cases: Vec<(Vec<String>, &str, Option<&str>)> = vec![
+        (
+            vec!["--cert".into(), p(&leaf), "--key".into(), p(&ca_key)],
+            "the private key does not belong to the certificate",
+            None,
+        ),
+        (vec!["--ca".into(), "--cert".into(), p(&ca), "--key".into(), p(&leaf_key)], "does not belong", None),
+        (vec!["--ca".into(), "--cert".into(), p(&leaf)], "the certificate is not a CA", Some("--force")),
+        (vec!["--cert".into(), p(&ca)], "the certificate is a CA", Some("--force")),
+        (vec!["--cert".into(), p(&der)], "is not PEM text", Some("openssl x509 -inform DER")),
+        (vec!["--cert".into(), p(&empty)], "is empty", None),
+        (vec!["--cert".into(), p(&leaf), "--key".into(), p(&empty)], "is empty", None),
+    ];
+    for (args, says, hint) in cases {
+        let mut all = vec!["upload".to_owned()];
+        all.extend(args);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let run = cf(&fake, &all).expect(5);
+        assert!(run.stderr.contains(says), "{all:?}: {run:?}");
+        if let Some(hint) = hint {
+            assert!(run.stderr.contains(hint), "{all:?}: {run:?}");
+        }
+    }
+    assert_eq!(fake.requests_served(), 0, "nothing was sent");
+    // Matching pairs go through; --force overrides the CA check, not the key check.
+    cf(&fake, &["upload", "--cert", &p(&leaf), "--key", &p(&leaf_key)]).expect(0);
+    cf(&fake, &["upload", "--ca", "--cert", &p(&ca), "--key", &p(&ca_key)]).expect(0);
+    cf(&fake, &["upload", "--ca", "--cert", &p(&leaf), "--force"]).expect(0);
+    cf(&fake, &["upload", "--cert", &p(&leaf), "--key", &p(&ca_key), "--force"]).expect(5);
+    assert_eq!(fake.with_api(|api| api.certificates()).len(), 3);
+}
+
+/// Standard base64, for the DER fixture (no dependency for one test).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let bytes: Vec<u8> = text.bytes().filter(|b| *b != b'=').collect();
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(4) {
+        let mut acc = 0u32;
+        for &b in chunk {
+            acc = acc << 6 | u32::from(value(b));
+        }
+        acc <<= 6 * (4 - chunk.len() as u32);
+        out.extend(&acc.to_be_bytes()[1..chunk.len()]);
+    }
+    out
 }

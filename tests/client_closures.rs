@@ -522,7 +522,7 @@ fn errors_name_the_call() {
         let client = make(&server, None, RetryPolicy::default());
         let (a, c) = (account(), cert_id());
         let errors = [
-            client.upload(&Upload::leaf(a.clone(), CA_PEM)).unwrap_err(),
+            client.upload(&Upload::ca(a.clone(), CA_PEM)).unwrap_err(),
             client.list(&List::new(a.clone())).unwrap_err(),
             client.get(&a, &c).unwrap_err(),
             client.delete(&a, &c).unwrap_err(),

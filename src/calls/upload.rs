@@ -63,6 +63,8 @@ pub struct Upload {
     pub name: Option<String>,
     /// The private key, for the few services that need one.
     pub private_key: Option<PrivateKey>,
+    /// Check `ca` against the certificate's basicConstraints (feature `x509-checks`).
+    pub check_ca: bool,
 }
 
 #[derive(Serialize)]
@@ -79,7 +81,7 @@ impl Upload {
     /// Uploads `certificates` (PEM) to `account` as a CA certificate (`ca: true`): one that
     /// verifies client certificates.
     pub fn ca(account: AccountId, certificates: impl Into<String>) -> Self {
-        Self { account, ca: true, certificates: certificates.into(), name: None, private_key: None }
+        Self { account, ca: true, certificates: certificates.into(), name: None, private_key: None, check_ca: true }
     }
 
     /// Uploads `certificates` (PEM) to `account` as a leaf certificate (`ca: false`).
@@ -99,12 +101,24 @@ impl Upload {
         self
     }
 
-    /// Checks the PEM without building the request.
+    /// Uploads even if the certificate's basicConstraints disagree with [`ca`](Self::ca) /
+    /// [`leaf`](Self::leaf) (the API would take it; the checks say it is likely a mistake).
+    pub fn without_ca_check(mut self) -> Self {
+        self.check_ca = false;
+        self
+    }
+
+    /// Checks the upload without building the request: the PEM framing (a key inside
+    /// `certificates` is refused, never quoted), and with the `x509-checks` feature (on by
+    /// default) that every certificate is X.509, that `ca` agrees with the first
+    /// certificate's basicConstraints, and that the private key belongs to it.
     pub fn validate(&self) -> Result<(), BuildError> {
-        check_certificates(&self.certificates)?;
-        if let Some(key) = &self.private_key {
-            check_private_key(key.expose())?;
-        }
+        let blocks = check_certificates(&self.certificates)?;
+        let key = self.private_key.as_ref().map(|key| check_private_key(key.expose())).transpose()?;
+        #[cfg(feature = "x509-checks")]
+        crate::x509_check::check(&blocks, self.ca, self.check_ca, key.as_ref())?;
+        #[cfg(not(feature = "x509-checks"))]
+        let _ = (blocks, key);
         Ok(())
     }
 }
@@ -164,7 +178,7 @@ mod tests {
 
     #[test]
     fn private_key_is_sent_but_never_shown() {
-        let up = Upload::leaf(account(), CA_PEM).with_private_key(PrivateKey::new(KEY_PEM));
+        let up = Upload::ca(account(), CA_PEM).with_private_key(PrivateKey::new(KEY_PEM));
         let req = up.to_request(&config()).unwrap();
         let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
         assert_eq!(body["private_key"], KEY_PEM);

@@ -114,6 +114,10 @@ pub struct UploadArgs {
     /// Upload a CA certificate (to verify client certificates); without it, a leaf certificate
     #[arg(long)]
     pub ca: bool,
+
+    /// Upload even if the certificate's basicConstraints disagree with --ca (or its absence)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `list`.

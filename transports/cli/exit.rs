@@ -91,6 +91,8 @@ pub fn build_exit(error: &BuildError) -> Exit {
     match error {
         BuildError::InvalidCertificates(_)
         | BuildError::PrivateKeyInCertificates { .. }
+        | BuildError::CaMismatch { .. }
+        | BuildError::KeyMismatch
         | BuildError::InvalidPrivateKey(_) => Exit::Local,
         _ => Exit::Usage,
     }

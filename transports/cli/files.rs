@@ -57,6 +57,9 @@ pub fn prepare(account: AccountId, args: &UploadArgs, now: OffsetDateTime) -> Re
     if let Some(key) = key {
         upload = upload.with_private_key(PrivateKey::new(key));
     }
+    if args.force {
+        upload = upload.without_ca_check();
+    }
     upload.validate().map_err(|e| explain(e, args))?;
     check_expiry(&upload.certificates, &args.cert, now)?;
     Ok(upload)
@@ -70,6 +73,23 @@ fn explain(error: BuildError, args: &UploadArgs) -> CliError {
         }
         BuildError::PrivateKeyInCertificates { .. } => CliError::local(format!("{}: {error}", args.cert.display()))
             .note("hint: put the key in a file of its own and pass it with --key FILE"),
+        BuildError::CaMismatch { declared_ca } => {
+            let (said, other) = if *declared_ca { ("--ca", "without --ca") } else { ("no --ca", "with --ca") };
+            let is = if *declared_ca { "is not a CA" } else { "is a CA" };
+            CliError::local(format!(
+                "{}: the certificate {is} (its basicConstraints), but the upload says {said}",
+                args.cert.display()
+            ))
+            .note(format!("hint: upload it {other}, or pass --force to upload it as it is"))
+        }
+        BuildError::KeyMismatch => {
+            let key = args.key.as_deref().unwrap_or(Path::new("--key"));
+            CliError::local(format!(
+                "{}: the private key does not belong to the certificate in {} (their public keys differ)",
+                key.display(),
+                args.cert.display()
+            ))
+        }
         BuildError::InvalidPrivateKey(reason) => {
             let path = args.key.as_deref().unwrap_or(Path::new("--key"));
             CliError::local(format!("{}: invalid private key: {reason}", path.display()))
@@ -110,7 +130,13 @@ mod tests {
     const KEY_PEM: &str = include_str!("../../tests/fixtures/openapi-example-key.pem");
 
     fn args(cert: &Path, key: Option<&Path>) -> UploadArgs {
-        UploadArgs { cert: cert.to_owned(), key: key.map(Path::to_owned), name: Some("n".into()), ca: true }
+        UploadArgs {
+            cert: cert.to_owned(),
+            key: key.map(Path::to_owned),
+            name: Some("n".into()),
+            ca: true,
+            force: false,
+        }
     }
 
     fn account() -> AccountId {
@@ -166,7 +192,7 @@ mod tests {
 
         let garbage = temp("garbage.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
         let err = prepare(account(), &args(&garbage, None), datetime!(2030-01-01 0:00 UTC)).unwrap_err();
-        assert!(err.message.contains("not a valid X.509"), "{}", err.message);
+        assert!(err.message.contains("is not an X.509 certificate"), "{}", err.message);
         assert_eq!(err.exit, crate::exit::Exit::Local);
     }
 }
