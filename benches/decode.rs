@@ -45,10 +45,10 @@ fn main() {
     }
 }
 
-/// The crate: `List::from_response`, as the client calls it.
+/// The crate: `List::parse_response`, as the client calls it.
 fn envelope_decode(body: &[u8]) -> Page<Certificate> {
     let response = http::Response::new(body);
-    List::new(AccountId::new(support::ACCOUNT).unwrap()).from_response(&response).unwrap_or_default()
+    List::new(AccountId::new(support::ACCOUNT).unwrap()).parse_response(&response).unwrap_or_default()
 }
 
 /// The floor: the bare array, straight into the same structs.
@@ -233,7 +233,7 @@ fn get_decode(bencher: Bencher) {
     let get = Get::new(AccountId::new(support::ACCOUNT).unwrap(), support::certificate_id(0));
     bencher
         .counter(BytesCount::of_slice(&body))
-        .bench(|| get.from_response(&http::Response::new(black_box(body.as_slice()))));
+        .bench(|| get.parse_response(&http::Response::new(black_box(body.as_slice()))));
 }
 
 /// The ratios, from interleaved runs on the same bytes.
@@ -256,7 +256,7 @@ fn ratios() {
         );
         let names = [
             "floor: bare array",
-            "envelope (List::from_response)",
+            "envelope (List::parse_response)",
             "minimal envelope struct",
             "floor, UTF-8 checked once (from_str)",
             "Value, fields cloned",

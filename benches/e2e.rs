@@ -63,7 +63,7 @@ impl Setup {
         let account = AccountId::new(support::ACCOUNT).unwrap();
         let mut api = FakeApi::new(support::TOKEN, account.clone());
         let fixture = support::list_envelope(1);
-        let page = List::new(account.clone()).from_response(&http::Response::new(&fixture.body[..])).unwrap();
+        let page = List::new(account.clone()).parse_response(&http::Response::new(&fixture.body[..])).unwrap();
         let id = page.items.into_iter().filter_map(|c| api.insert(c)).next().unwrap();
         let server = FakeServer::start(api).unwrap();
         server.set_latency(Duration::ZERO);

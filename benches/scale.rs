@@ -56,7 +56,7 @@ fn config(base_url: BaseUrl) -> Config {
 fn certificates(n: u64) -> Vec<cloudflare_mtls::Certificate> {
     let fixture = support::list_envelope(n);
     List::new(AccountId::new(support::ACCOUNT).unwrap())
-        .from_response(&http::Response::new(&fixture.body[..]))
+        .parse_response(&http::Response::new(&fixture.body[..]))
         .unwrap()
         .items
 }

@@ -86,9 +86,9 @@ impl<'a, E: Endpoint> Exchange<'a, E> {
         Next::Done(match outcome {
             Ok(response) => {
                 let decoded = if self.maybe_acted {
-                    self.endpoint.from_response_after_retry(&response)
+                    self.endpoint.parse_response_after_retry(&response)
                 } else {
-                    self.endpoint.from_response(&response)
+                    self.endpoint.parse_response(&response)
                 };
                 decoded.map_err(|source| Error::Response { call: E::CALL, source })
             }

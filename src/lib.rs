@@ -22,7 +22,7 @@
 //! let response = http::Response::builder()
 //!     .status(200)
 //!     .body(&br#"{"success":true,"errors":[],"messages":[],"result":[],"result_info":{"page":1,"per_page":50,"count":0,"total_count":0}}"#[..])?;
-//! let page = list.from_response(&response)?;
+//! let page = list.parse_response(&response)?;
 //! assert!(page.items.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -17,7 +17,7 @@ pub const DEFAULT_PER_PAGE: u32 = 50;
 /// let mut pager = Pager::new(List::new(account).with_per_page(2));
 /// let first = pager.next_call().expect("the first page is always fetched");
 /// assert_eq!(first.page, Some(1));
-/// // ... send first.to_request(&config), decode with first.from_response ...
+/// // ... send first.to_request(&config), decode with first.parse_response ...
 /// pager.on_page(&Page::new(vec![], Some(ResultInfo::for_page(1, 2, 0, 0))))?;
 /// assert!(pager.next_call().is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())

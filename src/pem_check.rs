@@ -135,7 +135,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Block>, String> {
         } else if at_top && line.contains(':') {
             // An RFC 1421 header, e.g. `Proc-Type: 4,ENCRYPTED`.
             block.headers = true;
-        } else if is_base64_line(line) && !(block.headers && !block.blank) {
+        } else if (block.blank || !block.headers) && is_base64_line(line) {
             block.base64.push_str(line);
         } else {
             return fail(format!("line {n} is not base64"));
@@ -160,7 +160,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         }))
     }
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     let padding = bytes.iter().rev().take_while(|b| **b == b'=').count();
@@ -304,7 +304,7 @@ mod tests {
             ("-----BEGIN CERTIF\nICATE-----\n", "PEM block 1: the BEGIN line at line 1 is cut or malformed"),
             ("-----BEGIN ODD-----\nZm9v\n", "PEM block 1 (an unknown label, line 1)"),
         ] {
-            assert_eq!(parse(text).unwrap_err().contains(says), true, "{text:?}: {:?}", parse(text));
+            assert!(parse(text).unwrap_err().contains(says), "{text:?}: {:?}", parse(text));
         }
     }
 }

@@ -97,24 +97,24 @@ fn assert_is_the_example(cert: &Certificate) {
 
 #[test]
 fn get_and_delete_decode_every_field_of_the_example() {
-    let cert = get().from_response(&response(200, GET)).unwrap();
+    let cert = get().parse_response(&response(200, GET)).unwrap();
     assert_is_the_example(&cert);
     assert_eq!(cert.updated_at, None, "updated_at comes with uploads only");
-    assert_eq!(delete().from_response(&response(200, GET)).unwrap(), Deleted::Returned(cert.clone()));
+    assert_eq!(delete().parse_response(&response(200, GET)).unwrap(), Deleted::Returned(cert.clone()));
     assert_eq!(cert.expires_before(datetime!(2122-10-29 16:59:48 UTC)), Some(true));
     assert_eq!(cert.expires_before(datetime!(2122-10-29 16:59:47 UTC)), Some(false));
 }
 
 #[test]
 fn upload_decodes_updated_at() {
-    let cert = upload().from_response(&response(200, UPLOAD)).unwrap();
+    let cert = upload().parse_response(&response(200, UPLOAD)).unwrap();
     assert_is_the_example(&cert);
     assert_eq!(cert.updated_at, Some(datetime!(2022-11-22 17:32:30.467938 UTC)));
 }
 
 #[test]
 fn list_decodes_certificates_and_result_info() {
-    let page = list().from_response(&response(200, LIST)).unwrap();
+    let page = list().parse_response(&response(200, LIST)).unwrap();
     assert_eq!(page.items.len(), 1);
     assert_is_the_example(&page.items[0]);
     assert_eq!(page.result_info, Some(ResultInfo::for_page(1, 50, 1, 1)));
@@ -126,7 +126,7 @@ fn list_decodes_certificates_and_result_info() {
 
 #[test]
 fn associations_decode_with_result_info_without_total_pages() {
-    let page = associations().from_response(&response(200, ASSOCIATIONS)).unwrap();
+    let page = associations().parse_response(&response(200, ASSOCIATIONS)).unwrap();
     assert_eq!(page.items, vec![Association::new("gateway", "pending_deployment")]);
     let info = page.result_info.unwrap();
     assert_eq!((info.page, info.per_page, info.count, info.total_count), (Some(1), Some(20), Some(1), Some(2000)));
@@ -171,33 +171,33 @@ fn null_errors_and_messages_are_empty() {
     // The same nulls in a failure: an API error with no detail, not a decode failure.
     let failure = br#"{"success":false,"errors":null,"messages":null,"result":null}"#;
     for status in [200, 403, 500] {
-        let api = api_error(get().from_response(&with_headers(status, &[], failure)));
+        let api = api_error(get().parse_response(&with_headers(status, &[], failure)));
         assert_eq!(api.status.as_u16(), status);
         assert!(api.errors.is_empty() && api.messages.is_empty());
         assert!(api.to_string().contains("no error detail"), "{api}");
     }
     // `errors: null` alone marks a non-2xx body as an envelope.
-    let api = api_error(get().from_response(&with_headers(404, &[], br#"{"errors":null}"#)));
+    let api = api_error(get().parse_response(&with_headers(404, &[], br#"{"errors":null}"#)));
     assert!(api.errors.is_empty());
 }
 
 #[test]
 fn a_200_with_success_false_is_an_api_error() {
-    let err = get().from_response(&response(200, SUCCESS_FALSE)).unwrap_err();
+    let err = get().parse_response(&response(200, SUCCESS_FALSE)).unwrap_err();
     assert_eq!(err.status(), StatusCode::OK);
     let api = err.api().unwrap();
     assert_eq!(api.errors.len(), 1);
     assert_eq!((api.errors[0].code, api.errors[0].message.as_str()), (7003, "No route for the URI"));
     // Even when `result` would not fit the model: the flag decides.
     let odd = br#"{"success":false,"errors":[{"code":7003,"message":"x"}],"result":"not a certificate"}"#;
-    assert_eq!(api_error(get().from_response(&with_headers(200, &[], odd))).errors[0].code, 7003);
+    assert_eq!(api_error(get().parse_response(&with_headers(200, &[], odd))).errors[0].code, 7003);
 }
 
 #[test]
 fn an_html_502_is_an_http_error_keeping_exact_bytes() {
     let headers = [("content-type", "text/html"), ("retry-after", "30")];
     for status in [502, 503, 504] {
-        match list().from_response(&with_headers(status, &headers, HTML_502)) {
+        match list().parse_response(&with_headers(status, &headers, HTML_502)) {
             Err(ResponseError::Http(e)) => {
                 assert_eq!(e.status.as_u16(), status);
                 assert_eq!(e.body, HTML_502);
@@ -208,19 +208,19 @@ fn an_html_502_is_an_http_error_keeping_exact_bytes() {
             other => panic!("{status}: {other:?}"),
         }
     }
-    let err = get().from_response(&with_headers(502, &[], HTML_502)).unwrap_err();
+    let err = get().parse_response(&with_headers(502, &[], HTML_502)).unwrap_err();
     assert_eq!(err.body(), Some(HTML_502));
     assert_eq!(err.retry_after(), None);
 }
 
 #[test]
 fn codes_wider_than_16_bits_and_near_i64_max() {
-    let api = api_error(get().from_response(&response(400, LARGE_CODES)));
+    let api = api_error(get().parse_response(&response(400, LARGE_CODES)));
     let codes: Vec<i64> = api.errors.iter().map(|e| e.code).collect();
     assert_eq!(codes, vec![1_000_001, i64::MAX - 1]);
     assert_eq!(api.messages[0].code, 65536);
     let at_max = format!(r#"{{"success":false,"errors":[{{"code":{},"message":"max"}}]}}"#, i64::MAX);
-    assert_eq!(api_error(get().from_response(&response(429, &at_max))).errors[0].code, i64::MAX);
+    assert_eq!(api_error(get().parse_response(&response(429, &at_max))).errors[0].code, i64::MAX);
 }
 
 #[test]
@@ -235,7 +235,7 @@ fn a_new_type_and_unknown_fields_at_every_level_are_tolerated() {
     assert_eq!(success.messages.len(), 1);
     assert_eq!(success.messages[0].code, 10500);
     // Unknown fields inside an error, and `error_chain: null`.
-    let api = api_error(delete().from_response(&response(400, UNKNOWN_ERROR_FIELDS)));
+    let api = api_error(delete().parse_response(&response(400, UNKNOWN_ERROR_FIELDS)));
     assert_eq!(api.errors.len(), 1);
     assert_eq!((api.errors[0].code, api.errors[0].message.as_str()), (1001, "certificate is in use"));
     assert!(api.errors[0].error_chain.is_empty());
@@ -244,7 +244,7 @@ fn a_new_type_and_unknown_fields_at_every_level_are_tolerated() {
 #[test]
 fn an_empty_body() {
     // 2xx: the body does not fit (no envelope); the (empty) bytes are kept.
-    match get().from_response(&with_headers(200, &[], b"")) {
+    match get().parse_response(&with_headers(200, &[], b"")) {
         Err(ResponseError::Decode(e)) => {
             assert_eq!(e.status, StatusCode::OK);
             assert!(e.body.is_empty());
@@ -253,7 +253,7 @@ fn an_empty_body() {
         other => panic!("{other:?}"),
     }
     // Non-2xx: an HTTP error with the status.
-    match delete().from_response(&with_headers(404, &[], b"")) {
+    match delete().parse_response(&with_headers(404, &[], b"")) {
         Err(ResponseError::Http(e)) => {
             assert_eq!(e.status, StatusCode::NOT_FOUND);
             assert!(e.body.is_empty());
@@ -262,7 +262,7 @@ fn an_empty_body() {
         other => panic!("{other:?}"),
     }
     // An envelope without `result` on a 2xx is a decode error naming `result`.
-    match get().from_response(&with_headers(200, &[], br#"{"success":true,"errors":[],"messages":[]}"#)) {
+    match get().parse_response(&with_headers(200, &[], br#"{"success":true,"errors":[],"messages":[]}"#)) {
         Err(ResponseError::Decode(e)) => assert_eq!(e.path, "result"),
         other => panic!("{other:?}"),
     }
@@ -272,23 +272,23 @@ fn an_empty_body() {
 fn a_json_array_is_not_an_envelope() {
     // Serde would read `[false]` as a struct `{success: false}`; the decoder must not.
     for body in [&b"[false]"[..], b" [true, null, null, {\"id\": \"abc\"}]", b"[]", b"\"text\"", b"null"] {
-        match get().from_response(&with_headers(200, &[], body)) {
+        match get().parse_response(&with_headers(200, &[], body)) {
             Err(ResponseError::Decode(e)) => assert_eq!((e.path.as_str(), e.body.as_slice()), (".", body)),
             other => panic!("{:?}: {other:?}", String::from_utf8_lossy(body)),
         }
-        match get().from_response(&with_headers(502, &[], body)) {
+        match get().parse_response(&with_headers(502, &[], body)) {
             Err(ResponseError::Http(e)) => assert_eq!(e.body, body),
             other => panic!("{:?}: {other:?}", String::from_utf8_lossy(body)),
         }
     }
     // Leading whitespace before the object is fine.
     let spaced = format!(" \r\n\t{GET}");
-    assert!(get().from_response(&response(200, &spaced)).is_ok());
+    assert!(get().parse_response(&response(200, &spaced)).is_ok());
 }
 
 #[test]
 fn a_result_that_does_not_fit_names_its_json_path_and_keeps_the_bytes() {
-    match list().from_response(&response(200, RESULT_MISMATCH)) {
+    match list().parse_response(&response(200, RESULT_MISMATCH)) {
         Err(ResponseError::Decode(e)) => {
             assert_eq!(e.status, StatusCode::OK);
             assert_eq!(e.path, "result[1].expires_on");
@@ -305,7 +305,7 @@ fn a_result_that_does_not_fit_names_its_json_path_and_keeps_the_bytes() {
         other => panic!("{other:?}"),
     }
     let bad_id = br#"{"success":true,"result":{"id":"../../etc"}}"#;
-    match get().from_response(&with_headers(201, &[], bad_id)) {
+    match get().parse_response(&with_headers(201, &[], bad_id)) {
         Err(ResponseError::Decode(e)) => {
             assert_eq!(e.status, StatusCode::CREATED);
             assert_eq!(e.path, "result.id");
@@ -318,20 +318,20 @@ fn a_result_that_does_not_fit_names_its_json_path_and_keeps_the_bytes() {
 #[test]
 fn retry_after_is_surfaced_on_api_and_http_errors() {
     let limited = br#"{"success":false,"errors":[{"code":971,"message":"Please wait and consider throttling your request speed"}],"messages":[],"result":null}"#;
-    let err = list().from_response(&with_headers(429, &[("retry-after", "17")], limited)).unwrap_err();
+    let err = list().parse_response(&with_headers(429, &[("retry-after", "17")], limited)).unwrap_err();
     assert!(matches!(err, ResponseError::Api(_)));
     assert_eq!(err.retry_after(), Some(Duration::from_secs(17)));
     assert!(err.is_rate_limited());
     assert!(err.to_string().contains("retry after 17s"), "{err}");
     // `retry-after-ms` and the HTTP-date form (measured from the response's own Date).
-    let ms = list().from_response(&with_headers(429, &[("retry-after-ms", "250")], limited)).unwrap_err();
+    let ms = list().parse_response(&with_headers(429, &[("retry-after-ms", "250")], limited)).unwrap_err();
     assert_eq!(ms.retry_after(), Some(Duration::from_millis(250)));
     let dated = [("retry-after", "Wed, 21 Oct 2015 07:28:45 GMT"), ("date", "Wed, 21 Oct 2015 07:28:00 GMT")];
-    let err = list().from_response(&with_headers(503, &dated, HTML_502)).unwrap_err();
+    let err = list().parse_response(&with_headers(503, &dated, HTML_502)).unwrap_err();
     assert!(matches!(err, ResponseError::Http(_)));
     assert_eq!(err.retry_after(), Some(Duration::from_secs(45)));
     // No header, no wait.
-    assert_eq!(list().from_response(&with_headers(429, &[], limited)).unwrap_err().retry_after(), None);
+    assert_eq!(list().parse_response(&with_headers(429, &[], limited)).unwrap_err().retry_after(), None);
 }
 
 #[test]
@@ -342,26 +342,26 @@ fn predicates() {
     let unauthorized = br#"{"success":false,"errors":[{"code":9109,"message":"Unauthorized to access requested resource"}],"messages":[],"result":null}"#;
     let rate = br#"{"success":false,"errors":[{"code":971,"message":"Please wait"}]}"#;
 
-    let e = get().from_response(&with_headers(404, &[], not_found)).unwrap_err();
+    let e = get().parse_response(&with_headers(404, &[], not_found)).unwrap_err();
     assert!(e.is_not_found() && !e.is_auth_error() && !e.is_rate_limited());
     // A 404 HTML page from the edge is still "not found".
-    assert!(get().from_response(&with_headers(404, &[], b"<h1>Not Found</h1>")).unwrap_err().is_not_found());
+    assert!(get().parse_response(&with_headers(404, &[], b"<h1>Not Found</h1>")).unwrap_err().is_not_found());
     // 7003 under 400 is a bad identifier, not a missing resource.
-    assert!(!get().from_response(&with_headers(400, &[], not_found)).unwrap_err().is_not_found());
+    assert!(!get().parse_response(&with_headers(400, &[], not_found)).unwrap_err().is_not_found());
 
-    let e = get().from_response(&with_headers(403, &[], auth)).unwrap_err();
+    let e = get().parse_response(&with_headers(403, &[], auth)).unwrap_err();
     assert!(e.is_auth_error() && !e.is_not_found() && !e.is_rate_limited());
-    assert!(get().from_response(&with_headers(401, &[], b"")).unwrap_err().is_auth_error());
+    assert!(get().parse_response(&with_headers(401, &[], b"")).unwrap_err().is_auth_error());
     // The code counts even when the status does not say so.
-    assert!(get().from_response(&with_headers(200, &[], unauthorized)).unwrap_err().is_auth_error());
+    assert!(get().parse_response(&with_headers(200, &[], unauthorized)).unwrap_err().is_auth_error());
 
     // Code 971 is rate limiting under any status; 429 is whatever the body.
-    let e = get().from_response(&with_headers(400, &[], rate)).unwrap_err();
+    let e = get().parse_response(&with_headers(400, &[], rate)).unwrap_err();
     assert!(e.is_rate_limited() && !e.is_auth_error());
-    assert!(get().from_response(&with_headers(429, &[], b"slow down")).unwrap_err().is_rate_limited());
+    assert!(get().parse_response(&with_headers(429, &[], b"slow down")).unwrap_err().is_rate_limited());
 
     // A plain server error is none of them.
-    let e = get().from_response(&with_headers(500, &[], HTML_502)).unwrap_err();
+    let e = get().parse_response(&with_headers(500, &[], HTML_502)).unwrap_err();
     assert!(!e.is_not_found() && !e.is_auth_error() && !e.is_rate_limited());
     assert_eq!(e.retry_after(), None);
 }

@@ -11,7 +11,7 @@ use cloudflare_mtls::time::OffsetDateTime;
 use cloudflare_mtls::time::macros::datetime;
 use cloudflare_mtls::{
     AccountId, ApiError, Association, Associations, BlockingClient, Certificate, CertificateId, CertificateType,
-    Config, Credentials, Delete, Endpoint, Get, List, PrivateKey, ResponseError, Upload,
+    Config, Credentials, Delete, Endpoint, Get, List, ResponseError, Upload,
 };
 use http::{HeaderValue, Request, Response, StatusCode};
 use proptest::prelude::*;
@@ -46,7 +46,7 @@ fn api() -> FakeApi {
 
 /// Builds `call`'s request with the core, has the fake answer it, decodes with the core.
 fn call<E: Endpoint>(api: &mut FakeApi, call: &E) -> Result<E::Output, ResponseError> {
-    call.from_response(&api.handle(&call.to_request(&config()).unwrap(), NOW))
+    call.parse_response(&api.handle(&call.to_request(&config()).unwrap(), NOW))
 }
 
 fn upload(api: &mut FakeApi, pem: &str, name: &str) -> Certificate {
@@ -63,7 +63,7 @@ fn upload_with_body(body: serde_json::Value) -> Request<Vec<u8>> {
 
 /// The API error of a response, asserting its status and its first code.
 fn api_error(response: &Response<Vec<u8>>, status: u16, code: i64) -> ApiError {
-    match Get::new(account(), CertificateId::new("any").unwrap()).from_response(response) {
+    match Get::new(account(), CertificateId::new("any").unwrap()).parse_response(response) {
         Err(ResponseError::Api(e)) => {
             assert_eq!(e.status.as_u16(), status, "{e}");
             assert_eq!(e.errors.first().map(|m| m.code), Some(code), "{e}");
@@ -152,7 +152,7 @@ fn an_identifier_that_is_no_identifier_gets_7003() {
 fn one_trailing_slash_is_forgiven() {
     let mut api = api();
     let uri = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates/");
-    let page = List::new(account()).from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
+    let page = List::new(account()).parse_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
     assert!(page.items.is_empty());
 }
 
@@ -192,7 +192,7 @@ fn a_wrong_token_gets_10000() {
     // The scheme is case-insensitive, the token is not.
     let mut request = list_request();
     request.headers_mut().insert("authorization", HeaderValue::from_str(&format!("bearer {TOKEN}")).unwrap());
-    assert!(List::new(account()).from_response(&api().handle(&request, NOW)).is_ok());
+    assert!(List::new(account()).parse_response(&api().handle(&request, NOW)).is_ok());
     request.headers_mut().insert("authorization", HeaderValue::from_str("Bearer FAKE-TOKEN_0123").unwrap());
     api_error(&api().handle(&request, NOW), 403, 10000);
 }
@@ -203,7 +203,7 @@ fn a_global_key_works_when_configured_and_is_checked_like_the_api() {
     let with = |email: &str, key: &str| Config::new(Credentials::global_key(email, key).unwrap());
     let list = List::new(account());
     let good = with("me@example.com", "0123456789abcdef0123456789abcdef01234");
-    assert!(List::new(account()).from_response(&api.handle(&list.to_request(&good).unwrap(), NOW)).is_ok());
+    assert!(List::new(account()).parse_response(&api.handle(&list.to_request(&good).unwrap(), NOW)).is_ok());
 
     let wrong_key = with("me@example.com", "fffff");
     let e = api_error(&api.handle(&list.to_request(&wrong_key).unwrap(), NOW), 403, 9103);
@@ -341,7 +341,7 @@ fn upload_takes_json_whatever_the_content_type() {
             Some(ct) => request.headers_mut().insert("content-type", HeaderValue::from_static(ct)),
             None => request.headers_mut().remove("content-type"),
         };
-        let cert = Upload::ca(account(), "").from_response(&api.handle(&request, NOW)).unwrap();
+        let cert = Upload::ca(account(), "").parse_response(&api.handle(&request, NOW)).unwrap();
         assert_eq!(cert.name.as_deref(), Some("ct"), "{content_type:?}");
     }
 }
@@ -426,10 +426,11 @@ fn private_key_is_optional_checked_and_never_returned() {
     let mut api = api();
     for (n, key) in [OPENAPI_KEY, CA_P256_KEY, LEAF_KEY, CA_RSA_KEY].into_iter().enumerate() {
         // Any well-formed key is taken, matching or not (the library checks that, not the API).
-        let body = serde_json::json!({"ca": false, "certificates": CA_P256, "name": format!("k{n}"), "private_key": key});
+        let body =
+            serde_json::json!({"ca": false, "certificates": CA_P256, "name": format!("k{n}"), "private_key": key});
         let response = api.handle(&upload_with_body(body), NOW);
         assert!(!String::from_utf8_lossy(response.body()).contains("PRIVATE KEY"));
-        Upload::ca(account(), "").from_response(&response).unwrap();
+        Upload::ca(account(), "").parse_response(&response).unwrap();
     }
     for (key, says) in [(CA_P256, "certificate, not a private key"), ("nonsense", "no -----BEGIN PRIVATE KEY-----")] {
         let before = api.certificates().len();
@@ -522,7 +523,7 @@ fn list_filters_by_type_repeated_or_comma_separated() {
     let uri = format!(
         "https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?type=access_managed,gateway_managed"
     );
-    let page = List::new(account()).from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
+    let page = List::new(account()).parse_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].kind, Some(CertificateType::GatewayManaged));
 }
@@ -538,7 +539,7 @@ fn list_filters_by_ca_and_name() {
     // A name with a space, written the way wrangler's URLSearchParams writes it.
     upload(&mut api, EXPIRED, "my cert");
     let uri = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?ca=true&name=my+cert");
-    assert_eq!(List::new(account()).from_response(&api.handle(&raw("GET", &uri), NOW)).unwrap().items.len(), 1);
+    assert_eq!(List::new(account()).parse_response(&api.handle(&raw("GET", &uri), NOW)).unwrap().items.len(), 1);
     assert_eq!(names(&mut api, List::new(account()).with_name("my cert")), ["my cert"]);
 }
 
@@ -689,7 +690,7 @@ fn scripted_faults_answer_the_next_calls_in_order_and_change_nothing() {
 
     let response = api.handle(&up.to_request(&config()).unwrap(), NOW);
     assert_eq!(response.headers()["content-type"], "text/html");
-    match Upload::ca(account(), "").from_response(&response) {
+    match Upload::ca(account(), "").parse_response(&response) {
         Err(ResponseError::Http(e)) => {
             assert_eq!(e.status, StatusCode::BAD_GATEWAY);
             assert!(String::from_utf8_lossy(&e.body).contains("502 Bad Gateway"));
@@ -712,11 +713,11 @@ fn the_rate_limit_answers_429_with_retry_after_past_n_calls_per_window() {
     api.rate_limit(3, Duration::from_secs(60));
     let t0 = NOW;
     for s in 0..3 {
-        assert!(List::new(account()).from_response(&api.handle(&list_request(), t0 + Duration::from_secs(s))).is_ok());
+        assert!(List::new(account()).parse_response(&api.handle(&list_request(), t0 + Duration::from_secs(s))).is_ok());
     }
     let response = api.handle(&list_request(), t0 + Duration::from_secs(20));
     assert_eq!(response.headers()["retry-after"], "40");
-    let e = List::new(account()).from_response(&response).unwrap_err();
+    let e = List::new(account()).parse_response(&response).unwrap_err();
     assert!(e.is_rate_limited());
     assert_eq!(e.retry_after(), Some(Duration::from_secs(40)));
     assert_eq!(e.api().unwrap().errors[0].code, 971);
@@ -725,10 +726,12 @@ fn the_rate_limit_answers_429_with_retry_after_past_n_calls_per_window() {
     assert_eq!(api.handle(&up, t0 + Duration::from_millis(59_500)).headers()["retry-after"], "1");
     assert!(api.certificates().is_empty());
     // The next window starts fresh.
-    assert!(List::new(account()).from_response(&api.handle(&list_request(), t0 + Duration::from_secs(60))).is_ok());
+    assert!(List::new(account()).parse_response(&api.handle(&list_request(), t0 + Duration::from_secs(60))).is_ok());
     api.clear_rate_limit();
     for _ in 0..10 {
-        assert!(List::new(account()).from_response(&api.handle(&list_request(), t0 + Duration::from_secs(61))).is_ok());
+        assert!(
+            List::new(account()).parse_response(&api.handle(&list_request(), t0 + Duration::from_secs(61))).is_ok()
+        );
     }
 }
 

@@ -332,7 +332,7 @@ proptest! {
         let body = serde_json::to_vec(&env).unwrap();
         check_all(status, &headers, &body);
         let get = Get::new(AccountId::new("a").unwrap(), CertificateId::new("c").unwrap());
-        match get.from_response(&to_response(status, &headers, body)) {
+        match get.parse_response(&to_response(status, &headers, body)) {
             Err(ResponseError::Api(e)) => {
                 prop_assert_eq!(e.errors, if errors_key { errors } else { Vec::new() });
                 prop_assert_eq!(e.messages, messages);
@@ -388,14 +388,14 @@ proptest! {
         let success = decode::<Vec<Certificate>>(status, &HeaderMap::new(), &body).unwrap();
         prop_assert_eq!(&success.result, &certs);
         prop_assert_eq!(success.result_info, info);
-        let page = List::new(AccountId::new("a").unwrap()).from_response(&to_response(status, &HeaderMap::new(), body)).unwrap();
+        let page = List::new(AccountId::new("a").unwrap()).parse_response(&to_response(status, &HeaderMap::new(), body)).unwrap();
         prop_assert_eq!(&page.items, &certs);
         for cert in certs {
             let body = serde_json::to_vec(&json!({"success": true, "result": cert})).unwrap();
             // The ID asked for is the one answered (a certificate without one is no answer to a get).
             let Some(id) = cert.id.clone() else { continue };
             let get = Get::new(AccountId::new("a").unwrap(), id);
-            prop_assert_eq!(get.from_response(&to_response(status, &HeaderMap::new(), body)).unwrap(), cert);
+            prop_assert_eq!(get.parse_response(&to_response(status, &HeaderMap::new(), body)).unwrap(), cert);
         }
     }
 }
@@ -478,7 +478,7 @@ proptest! {
             let (page, asked_per_page) = asked(request.uri().query().unwrap());
             prop_assert_eq!(asked_per_page, u64::from(per_page));
             let body = serve(&data, page, asked_per_page, info);
-            let page = call.from_response(&to_response(StatusCode::OK, &HeaderMap::new(), body)).unwrap();
+            let page = call.parse_response(&to_response(StatusCode::OK, &HeaderMap::new(), body)).unwrap();
             pager.on_page(&page).unwrap();
             got.extend(page.items.into_iter().map(|c| c.id.unwrap().into_string()));
         }

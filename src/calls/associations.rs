@@ -42,7 +42,7 @@ impl Endpoint for Associations {
         request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "/associations", ""), Vec::new())
     }
 
-    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Page<Association>, ResponseError> {
+    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Page<Association>, ResponseError> {
         decode_response(response).map(|s| Page::new(s.result, s.result_info))
     }
 }
@@ -68,7 +68,7 @@ mod tests {
     #[test]
     fn decodes_associations_and_result_info() {
         let body = br#"{"success":true,"errors":[],"messages":[],"result":[{"service":"gateway","status":"pending_deployment","new":1}],"result_info":{"page":1,"per_page":20,"count":1,"total_count":1}}"#;
-        let page = Associations::new(account(), cert()).from_response(&Response::new(&body[..])).unwrap();
+        let page = Associations::new(account(), cert()).parse_response(&Response::new(&body[..])).unwrap();
         assert_eq!(page.items, vec![Association::new("gateway", "pending_deployment")]);
         assert_eq!(page.result_info.unwrap().total_count, Some(1));
     }

@@ -89,13 +89,13 @@ impl Endpoint for Delete {
         request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
     }
 
-    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Deleted, ResponseError> {
+    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Deleted, ResponseError> {
         the_requested(&self.id, decode_response(response)?.result, response).map(Deleted::Returned)
     }
 
     /// A 404 after an attempt that may have deleted it: that attempt did.
-    fn from_response_after_retry<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Deleted, ResponseError> {
-        match self.from_response(response) {
+    fn parse_response_after_retry<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Deleted, ResponseError> {
+        match self.parse_response(response) {
             Err(e) if e.status() == StatusCode::NOT_FOUND => Ok(Deleted::GoneOnRetry(self.id.clone())),
             other => other,
         }
@@ -127,28 +127,28 @@ mod tests {
             .body(&br#"{"success":false,"errors":[{"code":1404,"message":"not found"}],"result":null}"#[..])
             .unwrap();
         let delete = Delete::new(account(), cert());
-        assert!(delete.from_response(&not_found).unwrap_err().is_not_found());
-        assert_eq!(delete.from_response_after_retry(&not_found).unwrap(), Deleted::GoneOnRetry(cert()));
+        assert!(delete.parse_response(&not_found).unwrap_err().is_not_found());
+        assert_eq!(delete.parse_response_after_retry(&not_found).unwrap(), Deleted::GoneOnRetry(cert()));
         let refused = Response::builder()
             .status(400)
             .body(&br#"{"success":false,"errors":[{"code":1005,"message":"in use"}],"result":null}"#[..])
             .unwrap();
-        assert!(delete.from_response_after_retry(&refused).is_err());
+        assert!(delete.parse_response_after_retry(&refused).is_err());
     }
 
     #[test]
     fn another_certificate_is_not_a_success() {
         let body = format!(r#"{{"success":true,"result":{{"id":"{CERT}"}}}}"#);
         let delete = Delete::new(account(), cert());
-        let deleted = delete.from_response(&Response::new(body.as_bytes())).unwrap();
+        let deleted = delete.parse_response(&Response::new(body.as_bytes())).unwrap();
         assert_eq!(deleted.id(), Some(&cert()));
         let other = Delete::new(account(), CertificateId::new("other").unwrap());
-        let Err(ResponseError::Decode(e)) = other.from_response(&Response::new(body.as_bytes())) else {
+        let Err(ResponseError::Decode(e)) = other.parse_response(&Response::new(body.as_bytes())) else {
             panic!("a decode error");
         };
         assert_eq!(e.path, "result.id");
         assert!(e.reason.contains("asked for certificate other"), "{}", e.reason);
         let no_id = Response::new(&br#"{"success":true,"result":{"name":"x"}}"#[..]);
-        assert!(matches!(delete.from_response(&no_id), Err(ResponseError::Decode(_))));
+        assert!(matches!(delete.parse_response(&no_id), Err(ResponseError::Decode(_))));
     }
 }

@@ -41,7 +41,7 @@ impl Endpoint for Get {
         request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
     }
 
-    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Certificate, ResponseError> {
+    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Certificate, ResponseError> {
         the_requested(&self.id, decode_response(response)?.result, response)
     }
 }

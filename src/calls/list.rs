@@ -103,7 +103,7 @@ impl Endpoint for List {
         request(config, Self::METHOD, url(config, &self.account, None, "", &self.query()?), Vec::new())
     }
 
-    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Page<Certificate>, ResponseError> {
+    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Page<Certificate>, ResponseError> {
         decode_response(response).map(|s| Page::new(s.result, s.result_info))
     }
 }

@@ -44,14 +44,17 @@ pub trait Endpoint {
 
     /// Classifies and decodes the response to this call's request. A success that is not an
     /// answer to this request (another certificate's ID) is a [`ResponseError::Decode`].
-    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Self::Output, ResponseError>;
+    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Self::Output, ResponseError>;
 
     /// Decodes the final response of a call that an earlier attempt may already have carried
     /// out: that attempt's answer was lost (a timeout, a reset connection, a 5xx), and this is
-    /// the retry's. The default is [`from_response`](Self::from_response); [`Delete`] takes a
+    /// the retry's. The default is [`parse_response`](Self::parse_response); [`Delete`] takes a
     /// 404 here as the earlier attempt's success.
-    fn from_response_after_retry<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Self::Output, ResponseError> {
-        self.from_response(response)
+    fn parse_response_after_retry<B: AsRef<[u8]>>(
+        &self,
+        response: &Response<B>,
+    ) -> Result<Self::Output, ResponseError> {
+        self.parse_response(response)
     }
 }
 

@@ -145,7 +145,7 @@ impl Endpoint for Upload {
         request(config, Self::METHOD, url(config, &self.account, None, "", ""), body)
     }
 
-    fn from_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Certificate, ResponseError> {
+    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Certificate, ResponseError> {
         decode_response(response).map(|s| s.result)
     }
 }

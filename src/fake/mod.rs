@@ -13,12 +13,12 @@
 //! let pem = include_str!("../../tests/fixtures/openapi-example-ca.pem");
 //! let upload = Upload::ca(account.clone(), pem).with_name("example_ca_cert");
 //! let response = api.handle(&upload.to_request(&config)?, now);
-//! let cert = upload.from_response(&response)?;
+//! let cert = upload.parse_response(&response)?;
 //! assert_eq!(cert.issuer.as_deref(), Some("O=Example Inc.,L=California,ST=San Francisco,C=US"));
 //! assert_eq!(cert.serial_number.as_deref(), Some("235217144297995885180570755458463043449861756659"));
 //!
 //! let list = List::new(account);
-//! let page = list.from_response(&api.handle(&list.to_request(&config)?, now))?;
+//! let page = list.parse_response(&api.handle(&list.to_request(&config)?, now))?;
 //! assert_eq!(page.items.len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

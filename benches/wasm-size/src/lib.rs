@@ -31,7 +31,7 @@ pub unsafe extern "C" fn get_certificate(body: *const u8, len: usize, status: u1
     let Ok(request) = request else { return -1 };
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-    match call.from_response(&response) {
+    match call.parse_response(&response) {
         Ok(cert) => (request.headers().len() + cert.name.map_or(0, |n| n.len())) as i32,
         Err(_) => -2,
     }
