@@ -13,7 +13,7 @@ use proptest::option;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-#[path = "../fuzz/invariants.rs"]
+#[path = "support/invariants.rs"]
 mod invariants;
 
 use invariants::check_all;

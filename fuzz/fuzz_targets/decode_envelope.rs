@@ -1,5 +1,5 @@
 //! Feeds arbitrary (status, headers, body) to the envelope decoder for every result type the
-//! calls use, and asserts the classification rules of `../invariants.rs`, not just "no panic".
+//! calls use, and asserts the classification rules of `tests/support/invariants.rs`, not just "no panic".
 //!
 //! Input layout: 2 bytes of status (100 + n % 900), 1 byte choosing the headers, the body.
 #![no_main]
@@ -7,7 +7,7 @@
 use cloudflare_mtls::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../invariants.rs"]
+#[path = "../../tests/support/invariants.rs"]
 mod invariants;
 
 /// Header sets that steer `Retry-After` handling: each bit of the selector adds one.

@@ -1,6 +1,5 @@
 //! Every exit code `cf-mtls` documents, each provoked for real, and `--dry-run`: the request
 //! shown exactly, secrets redacted, nothing sent.
-#![cfg(feature = "cli")]
 
 mod cli_support;
 

@@ -16,13 +16,13 @@ pub const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 pub const BIN: &str = env!("CARGO_BIN_EXE_cf-mtls");
 
 /// The example CA of Cloudflare's OpenAPI document (valid until 2122).
-pub const CA_PEM: &str = include_str!("../fixtures/openapi-example-ca.pem");
+pub const CA_PEM: &str = include_str!("../../../tests/fixtures/openapi-example-ca.pem");
 /// Its private key.
-pub const KEY_PEM: &str = include_str!("../fixtures/openapi-example-key.pem");
+pub const KEY_PEM: &str = include_str!("../../../tests/fixtures/openapi-example-key.pem");
 /// A leaf (client) certificate, `CA:FALSE`, made with openssl (`interop/make_fixtures.sh`).
-pub const LEAF_PEM: &str = include_str!("../fixtures/leaf-p256.pem");
+pub const LEAF_PEM: &str = include_str!("../../../tests/fixtures/leaf-p256.pem");
 /// Its private key (SEC1).
-pub const LEAF_KEY: &str = include_str!("../fixtures/leaf-p256-key.pem");
+pub const LEAF_KEY: &str = include_str!("../../../tests/fixtures/leaf-p256-key.pem");
 /// A self-signed CA, `CN=expired.example`, valid 2020-01-01 to 2021-01-01 (made with
 /// Python's `cryptography`).
 pub const EXPIRED_PEM: &str = "-----BEGIN CERTIFICATE-----

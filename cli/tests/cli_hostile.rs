@@ -1,10 +1,11 @@
 //! `cf-mtls` against hostile input: names and messages that try to drive the terminal,
 //! files that never end, servers whose pages never end or that answer a byte a second.
-#![cfg(feature = "cli")]
 
 mod cli_support;
+#[path = "../../tests/support/key_shapes.rs"]
+mod key_shapes;
 #[allow(dead_code)] // Shared with the e2e suites; this file uses a part.
-#[path = "support/raw.rs"]
+#[path = "../../tests/support/raw.rs"]
 mod raw;
 
 use std::time::{Duration, Instant};
@@ -125,4 +126,26 @@ fn timeout_and_retries_bound_a_dripping_server() {
     assert_eq!(server.requests().len(), 2, "one try and one retry");
     let run = run_against(server.base_url().as_str(), &["get", "abc", "--timeout", "soon"]);
     assert_eq!(run.code, 2, "{run:?}");
+}
+
+#[test]
+fn upload_never_shows_a_key_in_any_broken_shape() {
+    let fake = fake();
+    for (kind, key) in key_shapes::KEYS {
+        // Three shapes per key keep the run short; the library's test covers every one.
+        for (shape, text) in key_shapes::shapes(key).into_iter().step_by(17) {
+            let context = format!("{kind}, {shape}");
+            let path = file("cert.pem", &text);
+            for dry_run in [false, true] {
+                let mut args = vec!["upload", "--ca", "--cert", path.to_str().unwrap()];
+                if dry_run {
+                    args.push("--dry-run");
+                }
+                let run = cf(&fake, &args);
+                assert_eq!(run.code, 5, "{context}: {run:?}");
+                key_shapes::assert_no_key_material(&format!("{}{}", run.stdout, run.stderr), key, &context);
+            }
+        }
+    }
+    assert_eq!(fake.requests_served(), 0, "nothing was sent");
 }

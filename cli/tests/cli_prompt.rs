@@ -1,7 +1,6 @@
 //! The delete confirmation, driven as a user would: through a pipe (no terminal: refused
 //! without `--yes`) and through a pseudo-terminal made by util-linux `script`, answering
 //! "y" and "n". Also the table fitted to a terminal's width.
-#![cfg(feature = "cli")]
 
 mod cli_support;
 

@@ -1,6 +1,5 @@
 //! `cf-mtls` run end to end against the loopback fake: every command, text and `--json`,
 //! `--name`, filters, and the refusal of a delete while the certificate is in use.
-#![cfg(feature = "cli")]
 
 mod cli_support;
 

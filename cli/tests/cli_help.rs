@@ -1,6 +1,5 @@
 //! `--help` of the tool and of every command: it says what the exit codes mean, where the
 //! credentials come from, and every command and flag has a description.
-#![cfg(feature = "cli")]
 
 mod cli_support;
 
