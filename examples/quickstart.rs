@@ -5,11 +5,17 @@
 //! cargo run --example quickstart --features fake-server
 //! ```
 //!
-//! With no environment set it starts the built-in fake on loopback. With
-//! `CLOUDFLARE_API_TOKEN` (or `CLOUDFLARE_API_KEY` + `CLOUDFLARE_EMAIL`) and
-//! `CLOUDFLARE_ACCOUNT_ID` set it runs against the real API instead, says so first, and
-//! skips the steps only a fake can do (attaching a service to the certificate). Exits
-//! non-zero on any unexpected outcome.
+//! It runs against the built-in fake on loopback, whatever the environment holds: it never
+//! writes to a real account unless asked. With `-- --real` (and `CLOUDFLARE_API_TOKEN`, or
+//! `CLOUDFLARE_API_KEY` + `CLOUDFLARE_EMAIL`, and `CLOUDFLARE_ACCOUNT_ID`) it runs against the
+//! real API, says so first, and skips the steps only a fake can do (attaching a service to
+//! the certificate):
+//!
+//! ```sh
+//! cargo run --example quickstart --features fake-server -- --real
+//! ```
+//!
+//! Exits non-zero on any unexpected outcome.
 
 use std::error::Error;
 use std::process::ExitCode;
@@ -70,22 +76,30 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let real = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--real") => true,
+        Some(other) => return Err(unexpected(format!("unknown argument {other:?}; the only one is --real"))),
+    };
     let (target, config, account) = match env("CLOUDFLARE_ACCOUNT_ID") {
-        Some(account) => {
+        Some(account) if real => {
             let config = Config::from_lookup(env)?;
-            println!("CLOUDFLARE_ACCOUNT_ID is set: running against the REAL API at {}", config.base_url());
+            println!("--real: running against the REAL API at {}", config.base_url());
             println!("for account {account}. This uploads one CA certificate and deletes it at the end.");
             (Target::Real, config, AccountId::new(account)?)
         }
-        None => {
-            if env("CLOUDFLARE_API_TOKEN").is_some() {
-                println!("(CLOUDFLARE_API_TOKEN is set but CLOUDFLARE_ACCOUNT_ID is not: using the fake.)");
+        None if real => return Err(unexpected("--real needs CLOUDFLARE_ACCOUNT_ID (and CLOUDFLARE_API_TOKEN) set")),
+        _ => {
+            if env("CLOUDFLARE_ACCOUNT_ID").is_some() || env("CLOUDFLARE_API_TOKEN").is_some() {
+                println!("(Cloudflare credentials are set, but this runs against the fake unless given --real.)");
             }
             let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
             let server = FakeServer::start(FakeApi::new("quickstart-token", account.clone()))?;
             let config = Config::new(Credentials::api_token("quickstart-token")?).with_base_url(server.base_url());
-            println!("No Cloudflare account configured: using the built-in fake at {}", server.base_url());
-            println!("(set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID to run against the real API).");
+            println!("Using the built-in fake at {}", server.base_url());
+            println!(
+                "(with CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID set, `-- --real` runs it against the real API)."
+            );
             (Target::Fake(server), config, account)
         }
     };

@@ -42,6 +42,25 @@ pub struct Async;
 /// Cloning is cheap: clones share the transport (its connection pool), the configuration,
 /// the retry policy and the jitter counter, each behind an [`Arc`]. A client is `Send` and
 /// `Sync` when its transport and sleep are, so one can serve every task of a service.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloudflare_mtls::{BlockingClient, Config, Credentials, RetryPolicy};
+///
+/// let transport = |_: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, std::io::Error> {
+///     Err(std::io::Error::other("no network in this example"))
+/// };
+/// let client = BlockingClient::new(Config::new(Credentials::api_token("my-token")?), transport)
+///     .with_sleep(std::thread::sleep) // without a sleep, a client cannot wait, so it never retries
+///     .with_retry(RetryPolicy::default().with_max_retries(4))
+///     .with_seed(7) // jitter; the bundled transports draw a random seed
+///     .with_clock(|| Duration::ZERO); // the time, for traces; the bundled transports read a monotonic clock
+/// let shared = client.clone(); // cheap: the same transport, settings and counters
+/// assert_eq!(shared.retry_policy().max_retries, 4);
+/// assert_eq!(shared.config().base_url().as_str(), "https://api.cloudflare.com/client/v4");
+/// let _transport = shared.transport();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Client<T, S = NoSleep, M = Blocking> {
     transport: Arc<T>,
     sleep: Arc<S>,
@@ -189,32 +208,85 @@ impl<T, S, M> Client<T, S, M> {
     }
 }
 
+/// A doc example for a client method: `$body` in a program whose `client` answers every call
+/// from canned API responses (certificate `2458ce5a`, named `my-ca`), blocking or async.
+macro_rules! example {
+    (blocking, $body:literal) => {
+        concat!(
+            "```\n",
+            "# use cloudflare_mtls::*;\n",
+            "# fn main() -> Result<(), Box<dyn std::error::Error>> {\n",
+            "# let account = AccountId::new(\"023e105f4ecef8ad9ca31a8372d0c353\")?;\n",
+            "# let id = CertificateId::new(\"2458ce5a\")?;\n",
+            "# let answer = |r: http::Request<Vec<u8>>| Ok::<_, std::io::Error>(http::Response::new(match (r.method().as_str(), r.uri().path().rsplit('/').next()) {\n",
+            "#     (_, Some(\"associations\")) => r#\"{\"success\":true,\"result\":[{\"service\":\"gateway\",\"status\":\"active\"}]}\"#,\n",
+            "#     (\"GET\", Some(\"mtls_certificates\")) => r#\"{\"success\":true,\"result\":[{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}],\"result_info\":{\"page\":1,\"per_page\":50,\"count\":1,\"total_count\":1}}\"#,\n",
+            "#     _ => r#\"{\"success\":true,\"result\":{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}}\"#,\n",
+            "# }.as_bytes().to_vec()));\n",
+            "# let client = BlockingClient::new(Config::new(Credentials::api_token(\"t\")?), answer);\n",
+            "# let pem = include_str!(\"../tests/fixtures/ca-p256.pem\");\n",
+            $body,
+            "\n# Ok(())\n# }\n```"
+        )
+    };
+    (awaiting, $body:literal) => {
+        concat!(
+            "```\n",
+            "# use cloudflare_mtls::*;\n",
+            "# fn main() -> Result<(), Box<dyn std::error::Error>> { futures_executor::block_on(async {\n",
+            "# let account = AccountId::new(\"023e105f4ecef8ad9ca31a8372d0c353\")?;\n",
+            "# let id = CertificateId::new(\"2458ce5a\")?;\n",
+            "# let answer = |r: http::Request<Vec<u8>>| std::future::ready(Ok::<_, std::io::Error>(http::Response::new(match (r.method().as_str(), r.uri().path().rsplit('/').next()) {\n",
+            "#     (_, Some(\"associations\")) => r#\"{\"success\":true,\"result\":[{\"service\":\"gateway\",\"status\":\"active\"}]}\"#,\n",
+            "#     (\"GET\", Some(\"mtls_certificates\")) => r#\"{\"success\":true,\"result\":[{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}],\"result_info\":{\"page\":1,\"per_page\":50,\"count\":1,\"total_count\":1}}\"#,\n",
+            "#     _ => r#\"{\"success\":true,\"result\":{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}}\"#,\n",
+            "# }.as_bytes().to_vec())));\n",
+            "# let client = AsyncClient::new(Config::new(Credentials::api_token(\"t\")?), answer);\n",
+            "# let pem = include_str!(\"../tests/fixtures/ca-p256.pem\");\n",
+            $body,
+            "\n# Ok::<(), Box<dyn std::error::Error>>(())\n# }) }\n```"
+        )
+    };
+}
+
 /// The method set, once for both modes: `$($a)*` is `async` or nothing, `$($w)*` is
-/// `.await` or nothing.
+/// `.await` or nothing; the examples are the mode's own.
 macro_rules! methods {
-    ([$($a:tt)*] [$($w:tt)*] $err:ty) => {
-        /// Uploads a certificate (or chain); returns it as stored.
+    ($mode:ident [$($a:tt)*] [$($w:tt)*] $err:ty, $upload:literal, $list:literal, $get:literal, $delete:literal, $associations:literal) => {
+        /// Uploads a certificate (or chain); returns it as stored. The upload is checked
+        /// locally first ([`Upload::validate`]): nothing is sent if it fails.
+        ///
+        #[doc = example!($mode, $upload)]
         pub $($a)* fn upload(&self, upload: &Upload) -> Result<Certificate, $err> {
             self.execute(upload)$($w)*
         }
 
-        /// Lists one page of certificates.
+        /// Lists one page of certificates; see `list_all` for every page.
+        ///
+        #[doc = example!($mode, $list)]
         pub $($a)* fn list(&self, list: &List) -> Result<Page<Certificate>, $err> {
             self.execute(list)$($w)*
         }
 
-        /// Gets a certificate.
+        /// Gets a certificate. An answer for another certificate is a
+        /// [`ResponseError::Decode`](crate::ResponseError::Decode).
+        ///
+        #[doc = example!($mode, $get)]
         pub $($a)* fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, $err> {
             self.execute(&Get::new(account.clone(), id.clone()))$($w)*
         }
 
         /// Deletes a certificate; returns it as it was (or, when a retry found it already
         /// gone, its ID: see [`Deleted`]). Refused while a service uses it.
+        ///
+        #[doc = example!($mode, $delete)]
         pub $($a)* fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, $err> {
             self.execute(&Delete::new(account.clone(), id.clone()))$($w)*
         }
 
         /// Lists the Cloudflare services that use a certificate.
+        ///
+        #[doc = example!($mode, $associations)]
         pub $($a)* fn associations(&self, account: &AccountId, id: &CertificateId) -> Result<Page<Association>, $err> {
             self.execute(&Associations::new(account.clone(), id.clone()))$($w)*
         }
@@ -222,7 +294,9 @@ macro_rules! methods {
 }
 
 impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
-    /// Runs any call, with retries.
+    /// Runs any call, with retries: what the methods below do for their call.
+    ///
+    #[doc = example!(blocking, "let cert = client.execute(&Get::new(account, id))?;\nassert_eq!(cert.name.as_deref(), Some(\"my-ca\"));")]
     pub fn execute<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error<T::Error>> {
         let span = trace::call(endpoint);
         let _entered = span.enter();
@@ -237,7 +311,14 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
         }
     }
 
-    methods!([] [] Error<T::Error>);
+    methods!(
+        blocking [] [] Error<T::Error>,
+        "let stored = client.upload(&Upload::ca(account, pem).with_name(\"my-ca\"))?;\nprintln!(\"stored as {:?}\", stored.id);",
+        "let page = client.list(&List::new(account).with_ca(true).with_per_page(100))?;\nfor cert in &page.items {\n    println!(\"{:?} {:?}\", cert.id, cert.name);\n}",
+        "let cert = client.get(&account, &id)?;\nassert_eq!(cert.name.as_deref(), Some(\"my-ca\"));",
+        "match client.delete(&account, &id)? {\n    Deleted::Returned(cert) => println!(\"deleted {:?}\", cert.name),\n    other => println!(\"deleted {:?}\", other.id()),\n}",
+        "for association in client.associations(&account, &id)?.items {\n    println!(\"used by {:?} ({:?})\", association.service, association.status);\n}"
+    );
 
     /// Every certificate `list` matches, fetched a page at a time as the iterator advances.
     /// The iterator owns a clone of the client, so it can outlive this borrow (be returned,
@@ -259,7 +340,9 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
 }
 
 impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
-    /// Runs any call, with retries.
+    /// Runs any call, with retries: what the methods below do for their call.
+    ///
+    #[doc = example!(awaiting, "let cert = client.execute(&Get::new(account, id)).await?;\nassert_eq!(cert.name.as_deref(), Some(\"my-ca\"));")]
     pub async fn execute<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error<T::Error>> {
         trace::instrument(trace::call(endpoint), async {
             let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
@@ -275,7 +358,14 @@ impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
         .await
     }
 
-    methods!([async] [.await] Error<T::Error>);
+    methods!(
+        awaiting [async] [.await] Error<T::Error>,
+        "let stored = client.upload(&Upload::ca(account, pem).with_name(\"my-ca\")).await?;\nprintln!(\"stored as {:?}\", stored.id);",
+        "let page = client.list(&List::new(account).with_ca(true).with_per_page(100)).await?;\nfor cert in &page.items {\n    println!(\"{:?} {:?}\", cert.id, cert.name);\n}",
+        "let cert = client.get(&account, &id).await?;\nassert_eq!(cert.name.as_deref(), Some(\"my-ca\"));",
+        "match client.delete(&account, &id).await? {\n    Deleted::Returned(cert) => println!(\"deleted {:?}\", cert.name),\n    other => println!(\"deleted {:?}\", other.id()),\n}",
+        "for association in client.associations(&account, &id).await?.items {\n    println!(\"used by {:?} ({:?})\", association.service, association.status);\n}"
+    );
 
     /// Every certificate `list` matches, as a [`Stream`](futures_core::Stream) that fetches
     /// a page at a time. It owns a clone of the client (it borrows nothing, so it can be moved

@@ -5,7 +5,30 @@
 //! into typed results, and leaves sockets, clocks and sleeping to a transport. It compiles
 //! for `wasm32-unknown-unknown` and embeds in any runtime.
 //!
-//! # Three ways in
+//! # Ready-made clients
+//!
+//! A blocking client on ureq (the default feature) or an async one on hyper (feature
+//! `hyper`), configured from the environment as Cloudflare's own tools are
+//! (`CLOUDFLARE_API_TOKEN`, or `CLOUDFLARE_API_KEY` + `CLOUDFLARE_EMAIL`; `CLOUDFLARE_BASE_URL`):
+//!
+//! ```no_run
+//! # #[cfg(feature = "ureq")] {
+//! use cloudflare_mtls::{AccountId, List};
+//!
+//! let client = cloudflare_mtls::ureq::from_env()?;
+//! let account: AccountId = std::env::var("CLOUDFLARE_ACCOUNT_ID")?.parse()?;
+//! for cert in client.list_all(List::new(account)) {
+//!     println!("{:?}", cert?.name);
+//! }
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `cloudflare_mtls::hyper::from_env()` gives the async client: the same methods, awaited,
+//! and `list_all` as a `Stream`. See the `ureq` and `hyper` modules
+//! modules (each behind its feature) for their builders.
+//!
+//! # Or bring your own
 //!
 //! **Sans-IO, any runtime or WASM host.** Build a call, send its request however you like,
 //! decode the answer:

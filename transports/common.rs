@@ -146,12 +146,14 @@ pub(crate) fn random_seed() -> u64 {
 /// provides `build` and has `Client`, `TransportError` and the `DEFAULT_*`
 /// constants in scope (the doc links name them).
 macro_rules! builder {
-    () => {
+    ($module:ident) => {
         /// Configures a [`Client`]: timeouts, response-size limit and retry policy.
         ///
         /// The defaults: connect timeout [`DEFAULT_CONNECT_TIMEOUT`], whole-attempt timeout
         /// [`DEFAULT_TIMEOUT`], response bodies up to [`DEFAULT_MAX_BODY_SIZE`] bytes, and
         /// [`RetryPolicy::default`](crate::RetryPolicy::default).
+        ///
+        #[doc = $crate::transport_common::builder_example!($module, ".with_connect_timeout(Duration::from_secs(2))\n    .with_timeout(Duration::from_secs(20))\n    .with_max_body_size(1024 * 1024)\n    .with_retry(RetryPolicy::default().with_max_retries(4))")]
         #[derive(Debug, Clone)]
         #[must_use]
         pub struct Builder {
@@ -161,11 +163,15 @@ macro_rules! builder {
 
         impl Builder {
             /// A builder for a client with `config` and the default settings.
+            ///
+            #[doc = $crate::transport_common::builder_example!($module, "")]
             pub fn new(config: $crate::Config) -> Self {
                 Self { config, settings: $crate::transport_common::Settings::default() }
             }
 
             /// How long connecting (DNS, TCP, TLS) may take.
+            ///
+            #[doc = $crate::transport_common::builder_example!($module, ".with_connect_timeout(Duration::from_secs(2))")]
             pub fn with_connect_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.settings.connect_timeout = timeout;
                 self
@@ -173,6 +179,8 @@ macro_rules! builder {
 
             /// How long one attempt may take, from connecting to the last byte of the
             /// response. Each retry gets the full time again.
+            ///
+            #[doc = $crate::transport_common::builder_example!($module, ".with_timeout(Duration::from_secs(20))")]
             pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.settings.timeout = timeout;
                 self
@@ -180,12 +188,16 @@ macro_rules! builder {
 
             /// The largest response body to read, in bytes; a larger one fails with
             /// [`TransportError::BodyTooLarge`].
+            ///
+            #[doc = $crate::transport_common::builder_example!($module, ".with_max_body_size(1024 * 1024)")]
             pub fn with_max_body_size(mut self, bytes: u64) -> Self {
                 self.settings.max_body_size = bytes;
                 self
             }
 
             /// Retries by `policy` ([`RetryPolicy::never`](crate::RetryPolicy::never) for a single attempt per call).
+            ///
+            #[doc = $crate::transport_common::builder_example!($module, ".with_retry(RetryPolicy::never())")]
             pub fn with_retry(mut self, policy: $crate::RetryPolicy) -> Self {
                 self.settings.retry = policy;
                 self
@@ -194,4 +206,25 @@ macro_rules! builder {
     };
 }
 
+/// A doc example that builds a client of transport `$module` with the setters `$calls`.
+macro_rules! builder_example {
+    ($module:ident, $calls:literal) => {
+        concat!(
+            "```\n",
+            "use std::time::Duration;\n",
+            "use cloudflare_mtls::{Config, Credentials, RetryPolicy};\n\n",
+            "let config = Config::new(Credentials::api_token(\"my-token\")?);\n",
+            "let client = cloudflare_mtls::",
+            stringify!($module),
+            "::Builder::new(config)\n    ",
+            $calls,
+            "\n    .build();\n",
+            "# let _ = (client, Duration::ZERO, RetryPolicy::never());\n",
+            "# Ok::<(), Box<dyn std::error::Error>>(())\n",
+            "```"
+        )
+    };
+}
+
 pub(crate) use builder;
+pub(crate) use builder_example;

@@ -91,18 +91,33 @@ use crate::{AsyncClient, AsyncHttpClient, AsyncSleep, BuildError, Config};
 /// between retries.
 pub type Client = AsyncClient<HyperTransport, TokioSleep>;
 
-/// A client for `config` with the default settings (see [`Builder`]).
+/// A client for `config` with the default settings (see [`Builder`]). It needs no runtime to
+/// be built, only to be used.
+///
+/// ```
+/// use cloudflare_mtls::{Config, Credentials};
+/// let client = cloudflare_mtls::hyper::client(Config::new(Credentials::api_token("my-token")?));
+/// # let _ = client;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn client(config: Config) -> Client {
     Builder::new(config).build()
 }
 
 /// A client configured from the environment, as Cloudflare's own tools are: see
 /// [`Config::from_lookup`] for the variables.
+///
+/// ```no_run
+/// // CLOUDFLARE_API_TOKEN=... (or CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL)
+/// let client = cloudflare_mtls::hyper::from_env()?;
+/// # let _ = client;
+/// # Ok::<(), cloudflare_mtls::BuildError>(())
+/// ```
 pub fn from_env() -> Result<Client, BuildError> {
     Config::from_lookup(|name| std::env::var(name).ok()).map(client)
 }
 
-crate::transport_common::builder!();
+crate::transport_common::builder!(hyper);
 
 impl Builder {
     /// The client. It needs no runtime to be built, only to be used.

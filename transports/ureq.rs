@@ -72,17 +72,32 @@ use crate::{BlockingClient, BuildError, Config, HttpClient};
 pub type Client = BlockingClient<UreqTransport, fn(Duration)>;
 
 /// A client for `config` with the default settings (see [`Builder`]).
+///
+/// ```
+/// use cloudflare_mtls::{BaseUrl, Config, Credentials};
+/// let config = Config::new(Credentials::api_token("my-token")?).with_base_url(BaseUrl::new("http://127.0.0.1:8787/client/v4")?);
+/// let client = cloudflare_mtls::ureq::client(config);
+/// # let _ = client;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn client(config: Config) -> Client {
     Builder::new(config).build()
 }
 
 /// A client configured from the environment, as Cloudflare's own tools are: see
 /// [`Config::from_lookup`] for the variables.
+///
+/// ```no_run
+/// // CLOUDFLARE_API_TOKEN=... (or CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL)
+/// let client = cloudflare_mtls::ureq::from_env()?;
+/// # let _ = client;
+/// # Ok::<(), cloudflare_mtls::BuildError>(())
+/// ```
 pub fn from_env() -> Result<Client, BuildError> {
     Config::from_lookup(|name| std::env::var(name).ok()).map(client)
 }
 
-crate::transport_common::builder!();
+crate::transport_common::builder!(ureq);
 
 impl Builder {
     /// The client.
@@ -95,7 +110,7 @@ impl Builder {
     }
 }
 
-/// Sends requests with a shared [`ureq::Agent`]; clones share its
+/// Sends requests with a shared ureq [`Agent`](::ureq::Agent); clones share its
 /// connection pool.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {

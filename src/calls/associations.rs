@@ -9,6 +9,17 @@ use crate::model::{Association, Page};
 
 /// `GET /accounts/{account_id}/mtls_certificates/{id}/associations`: the Cloudflare
 /// services that use a certificate.
+///
+/// ```
+/// use cloudflare_mtls::{AccountId, Associations, CertificateId, Config, Credentials, Endpoint};
+///
+/// let call = Associations::new(AccountId::new("acc")?, CertificateId::new("2458ce5a")?);
+/// let request = call.to_request(&Config::new(Credentials::api_token("my-token")?))?;
+/// assert!(request.uri().path().ends_with("/mtls_certificates/2458ce5a/associations"));
+/// let answer = http::Response::new(&br#"{"success":true,"result":[{"service":"gateway","status":"active"}]}"#[..]);
+/// assert_eq!(call.parse_response(&answer)?.items[0].service.as_deref(), Some("gateway"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Associations {

@@ -12,6 +12,18 @@ use crate::model::Certificate;
 ///
 /// The API refuses while a Cloudflare service still uses the certificate; see
 /// [`Associations`](super::Associations). Sends no body, as the current official SDKs do.
+///
+/// ```
+/// use cloudflare_mtls::{AccountId, CertificateId, Config, Credentials, Deleted, Endpoint, Delete};
+///
+/// let delete = Delete::new(AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?, CertificateId::new("2458ce5a")?);
+/// let request = delete.to_request(&Config::new(Credentials::api_token("my-token")?))?;
+/// assert_eq!(request.method(), "DELETE");
+/// assert!(request.body().is_empty());
+/// let answer = http::Response::new(&br#"{"success":true,"result":{"id":"2458ce5a"}}"#[..]);
+/// assert!(matches!(delete.parse_response(&answer)?, Deleted::Returned(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Delete {

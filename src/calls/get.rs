@@ -8,6 +8,17 @@ use crate::id::{AccountId, CertificateId};
 use crate::model::Certificate;
 
 /// `GET /accounts/{account_id}/mtls_certificates/{id}`: one certificate.
+///
+/// ```
+/// use cloudflare_mtls::{AccountId, CertificateId, Config, Credentials, Endpoint, Get};
+///
+/// let get = Get::new(AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?, CertificateId::new("2458ce5a")?);
+/// let request = get.to_request(&Config::new(Credentials::api_token("my-token")?))?;
+/// assert_eq!(request.uri().path(), "/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/mtls_certificates/2458ce5a");
+/// let answer = http::Response::new(&br#"{"success":true,"result":{"id":"2458ce5a","name":"my-ca"}}"#[..]);
+/// assert_eq!(get.parse_response(&answer)?.name.as_deref(), Some("my-ca"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Get {

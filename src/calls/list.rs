@@ -12,6 +12,20 @@ use crate::model::{Certificate, CertificateType, Page};
 /// Filters are those of the API and Cloudflare's own tools: `type` (one or several, sent as
 /// the key repeated, as the official SDKs do), `ca` and `name` (as `wrangler` sends them),
 /// plus the v4 paging parameters. For every page, see [`Pager`](crate::Pager).
+///
+/// ```
+/// use cloudflare_mtls::{AccountId, CertificateType, Config, Credentials, Endpoint, List};
+///
+/// let list = List::new(AccountId::new("acc")?)
+///     .with_type(CertificateType::Custom)
+///     .with_ca(true)
+///     .with_name("my-ca")
+///     .with_page(2)
+///     .with_per_page(100);
+/// let request = list.to_request(&Config::new(Credentials::api_token("my-token")?))?;
+/// assert_eq!(request.uri().query(), Some("type=custom&ca=true&name=my-ca&page=2&per_page=100"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct List {

@@ -83,6 +83,41 @@ use crate::id::{AccountId, CertificateId};
 use crate::model::{Association, Certificate, CertificateType};
 
 /// The fake API: one account, the credentials that may use it, and its certificates.
+///
+/// Every knob, Sans-IO (the [server](crate::fake_server) has the same through `with_api`):
+///
+/// ```
+/// use std::time::Duration;
+/// use cloudflare_mtls::fake::{FakeApi, Fault};
+/// use cloudflare_mtls::{AccountId, Association, Certificate, Config, Credentials, Endpoint, List};
+///
+/// let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
+/// let mut api = FakeApi::new("my-token", account.clone()).with_global_key("me@example.com", "global-key");
+/// let now = time::macros::datetime!(2026-01-02 03:04:05 UTC);
+///
+/// // Seed a certificate (any fields, any type), and a service that uses it.
+/// let id = api.insert(Certificate::default()).expect("an ID");
+/// assert!(api.attach(&id, Association::new("gateway", "active")));
+/// assert_eq!(api.associations(&id).map(<[_]>::len), Some(1));
+/// assert!(api.detach(&id, "gateway"));
+///
+/// // Scripted faults, answered in order to the next calls.
+/// api.fail_next(Fault::Html(502));
+/// api.fail_next(Fault::Api(400, 1000, "scripted".into()));
+/// api.fail_next(Fault::AfterCall(Box::new(Fault::Disconnect))); // carried out, answer lost
+/// assert_eq!(api.pending_faults(), 3);
+///
+/// // A rate limit: 429 with Retry-After past 100 calls a minute.
+/// api.rate_limit(100, Duration::from_secs(60));
+/// api.clear_rate_limit();
+///
+/// let list = List::new(account);
+/// let request = list.to_request(&Config::new(Credentials::api_token("my-token")?))?;
+/// assert_eq!(api.handle(&request, now).status(), 502);
+/// assert_eq!(api.requests_handled(), 1);
+/// assert_eq!(api.certificates().len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct FakeApi {
     account: AccountId,
