@@ -22,6 +22,47 @@ use crate::retry::RetryPolicy;
 use crate::trace;
 use crate::transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
 
+/// A doc example for a client method: `$body` in a program whose `client` answers every call
+/// from canned API responses (certificate `2458ce5a`, named `my-ca`), blocking or async.
+macro_rules! example {
+    (blocking, $body:literal) => {
+        concat!(
+            "```\n",
+            "# use cloudflare_mtls::*;\n",
+            "# fn main() -> Result<(), Box<dyn std::error::Error>> {\n",
+            "# let account = AccountId::new(\"023e105f4ecef8ad9ca31a8372d0c353\")?;\n",
+            "# let id = CertificateId::new(\"2458ce5a\")?;\n",
+            "# let answer = |r: http::Request<Vec<u8>>| Ok::<_, std::io::Error>(http::Response::new(match (r.method().as_str(), r.uri().path().rsplit('/').next()) {\n",
+            "#     (_, Some(\"associations\")) => r#\"{\"success\":true,\"result\":[{\"service\":\"gateway\",\"status\":\"active\"}]}\"#,\n",
+            "#     (\"GET\", Some(\"mtls_certificates\")) => r#\"{\"success\":true,\"result\":[{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}],\"result_info\":{\"page\":1,\"per_page\":50,\"count\":1,\"total_count\":1}}\"#,\n",
+            "#     _ => r#\"{\"success\":true,\"result\":{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}}\"#,\n",
+            "# }.as_bytes().to_vec()));\n",
+            "# let client = BlockingClient::new(Config::new(Credentials::api_token(\"t\")?), answer);\n",
+            "# let pem = include_str!(\"../tests/fixtures/ca-p256.pem\");\n",
+            $body,
+            "\n# Ok(())\n# }\n```"
+        )
+    };
+    (awaiting, $body:literal) => {
+        concat!(
+            "```\n",
+            "# use cloudflare_mtls::*;\n",
+            "# fn main() -> Result<(), Box<dyn std::error::Error>> { futures_executor::block_on(async {\n",
+            "# let account = AccountId::new(\"023e105f4ecef8ad9ca31a8372d0c353\")?;\n",
+            "# let id = CertificateId::new(\"2458ce5a\")?;\n",
+            "# let answer = |r: http::Request<Vec<u8>>| std::future::ready(Ok::<_, std::io::Error>(http::Response::new(match (r.method().as_str(), r.uri().path().rsplit('/').next()) {\n",
+            "#     (_, Some(\"associations\")) => r#\"{\"success\":true,\"result\":[{\"service\":\"gateway\",\"status\":\"active\"}]}\"#,\n",
+            "#     (\"GET\", Some(\"mtls_certificates\")) => r#\"{\"success\":true,\"result\":[{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}],\"result_info\":{\"page\":1,\"per_page\":50,\"count\":1,\"total_count\":1}}\"#,\n",
+            "#     _ => r#\"{\"success\":true,\"result\":{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}}\"#,\n",
+            "# }.as_bytes().to_vec())));\n",
+            "# let client = AsyncClient::new(Config::new(Credentials::api_token(\"t\")?), answer);\n",
+            "# let pem = include_str!(\"../tests/fixtures/ca-p256.pem\");\n",
+            $body,
+            "\n# Ok::<(), Box<dyn std::error::Error>>(())\n# }) }\n```"
+        )
+    };
+}
+
 /// Marks a [`Client`] whose calls block.
 #[derive(Debug, Clone, Copy)]
 pub struct Blocking;
@@ -124,6 +165,14 @@ pub type AsyncClient<T, S = NoSleep> = Client<T, S, Async>;
 
 impl<T> Client<T, NoSleep, Blocking> {
     /// A blocking client over `transport`.
+    ///
+    /// ```
+    /// use cloudflare_mtls::{BlockingClient, Config, Credentials};
+    /// let transport = |_: http::Request<Vec<u8>>| Ok::<_, std::io::Error>(http::Response::new(Vec::<u8>::new()));
+    /// let client = BlockingClient::new(Config::new(Credentials::api_token("my-token")?), transport);
+    /// # let _ = client;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(config: Config, transport: T) -> Self {
         Self::with_mode(config, transport)
     }
@@ -131,6 +180,14 @@ impl<T> Client<T, NoSleep, Blocking> {
 
 impl<T> Client<T, NoSleep, Async> {
     /// An async client over `transport`.
+    ///
+    /// ```
+    /// use cloudflare_mtls::{AsyncClient, Config, Credentials};
+    /// let transport = |_: http::Request<Vec<u8>>| async { Ok::<_, std::io::Error>(http::Response::new(Vec::<u8>::new())) };
+    /// let client = AsyncClient::new(Config::new(Credentials::api_token("my-token")?), transport);
+    /// # let _ = client;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(config: Config, transport: T) -> Self {
         Self::with_mode(config, transport)
     }
@@ -152,11 +209,15 @@ impl<T, M> Client<T, NoSleep, M> {
 impl<T, S, M> Client<T, S, M> {
     /// Waits between retries with `sleep` (`std::thread::sleep`, `tokio::time::sleep`, a
     /// test's recorder...).
+    ///
+    #[doc = example!(blocking, "let client = client.with_sleep(std::thread::sleep);")]
     pub fn with_sleep<S2>(self, sleep: S2) -> Client<T, S2, M> {
         Client { transport: self.transport, sleep: Arc::new(sleep), settings: self.settings, mode: PhantomData }
     }
 
     /// Retries by `policy` instead of the default.
+    ///
+    #[doc = example!(blocking, "let client = client.with_retry(RetryPolicy::default().with_max_retries(5));\nassert_eq!(client.retry_policy().max_retries, 5);")]
     pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
         self.settings = self.settings.edit(|s| s.retry = policy);
         self
@@ -164,6 +225,8 @@ impl<T, S, M> Client<T, S, M> {
 
     /// Draws retry jitter from `seed`. Give each process its own (the bundled transports
     /// do), so that clients that fail together do not retry together.
+    ///
+    #[doc = example!(blocking, "let client = client.with_seed(std::process::id().into());")]
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.settings = self.settings.edit(|s| s.seed = seed);
         self
@@ -171,22 +234,30 @@ impl<T, S, M> Client<T, S, M> {
 
     /// Reads the time with `now` (monotonic, from any origin), so attempts are timed in
     /// traces. The core has no clock of its own; the bundled transports set one.
+    ///
+    #[doc = example!(blocking, "fn uptime() -> std::time::Duration {\n    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();\n    START.get_or_init(std::time::Instant::now).elapsed()\n}\nlet client = client.with_clock(uptime);")]
     pub fn with_clock(mut self, now: fn() -> Duration) -> Self {
         self.settings = self.settings.edit(|s| s.clock = Some(now));
         self
     }
 
     /// The configuration.
+    ///
+    #[doc = example!(blocking, "assert_eq!(client.config().base_url().as_str(), \"https://api.cloudflare.com/client/v4\");")]
     pub fn config(&self) -> &Config {
         &self.settings.config
     }
 
     /// The retry policy.
+    ///
+    #[doc = example!(blocking, "assert_eq!(client.retry_policy().max_retries, 2);")]
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.settings.retry
     }
 
     /// The transport.
+    ///
+    #[doc = example!(blocking, "let transport = client.transport();\n# let _ = transport;")]
     pub fn transport(&self) -> &T {
         &self.transport
     }
@@ -206,47 +277,6 @@ impl<T, S, M> Client<T, S, M> {
         let seed = settings.seed ^ settings.calls.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Exchange::new(endpoint, &settings.config, policy, seed)
     }
-}
-
-/// A doc example for a client method: `$body` in a program whose `client` answers every call
-/// from canned API responses (certificate `2458ce5a`, named `my-ca`), blocking or async.
-macro_rules! example {
-    (blocking, $body:literal) => {
-        concat!(
-            "```\n",
-            "# use cloudflare_mtls::*;\n",
-            "# fn main() -> Result<(), Box<dyn std::error::Error>> {\n",
-            "# let account = AccountId::new(\"023e105f4ecef8ad9ca31a8372d0c353\")?;\n",
-            "# let id = CertificateId::new(\"2458ce5a\")?;\n",
-            "# let answer = |r: http::Request<Vec<u8>>| Ok::<_, std::io::Error>(http::Response::new(match (r.method().as_str(), r.uri().path().rsplit('/').next()) {\n",
-            "#     (_, Some(\"associations\")) => r#\"{\"success\":true,\"result\":[{\"service\":\"gateway\",\"status\":\"active\"}]}\"#,\n",
-            "#     (\"GET\", Some(\"mtls_certificates\")) => r#\"{\"success\":true,\"result\":[{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}],\"result_info\":{\"page\":1,\"per_page\":50,\"count\":1,\"total_count\":1}}\"#,\n",
-            "#     _ => r#\"{\"success\":true,\"result\":{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}}\"#,\n",
-            "# }.as_bytes().to_vec()));\n",
-            "# let client = BlockingClient::new(Config::new(Credentials::api_token(\"t\")?), answer);\n",
-            "# let pem = include_str!(\"../tests/fixtures/ca-p256.pem\");\n",
-            $body,
-            "\n# Ok(())\n# }\n```"
-        )
-    };
-    (awaiting, $body:literal) => {
-        concat!(
-            "```\n",
-            "# use cloudflare_mtls::*;\n",
-            "# fn main() -> Result<(), Box<dyn std::error::Error>> { futures_executor::block_on(async {\n",
-            "# let account = AccountId::new(\"023e105f4ecef8ad9ca31a8372d0c353\")?;\n",
-            "# let id = CertificateId::new(\"2458ce5a\")?;\n",
-            "# let answer = |r: http::Request<Vec<u8>>| std::future::ready(Ok::<_, std::io::Error>(http::Response::new(match (r.method().as_str(), r.uri().path().rsplit('/').next()) {\n",
-            "#     (_, Some(\"associations\")) => r#\"{\"success\":true,\"result\":[{\"service\":\"gateway\",\"status\":\"active\"}]}\"#,\n",
-            "#     (\"GET\", Some(\"mtls_certificates\")) => r#\"{\"success\":true,\"result\":[{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}],\"result_info\":{\"page\":1,\"per_page\":50,\"count\":1,\"total_count\":1}}\"#,\n",
-            "#     _ => r#\"{\"success\":true,\"result\":{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}}\"#,\n",
-            "# }.as_bytes().to_vec())));\n",
-            "# let client = AsyncClient::new(Config::new(Credentials::api_token(\"t\")?), answer);\n",
-            "# let pem = include_str!(\"../tests/fixtures/ca-p256.pem\");\n",
-            $body,
-            "\n# Ok::<(), Box<dyn std::error::Error>>(())\n# }) }\n```"
-        )
-    };
 }
 
 /// The method set, once for both modes: `$($a)*` is `async` or nothing, `$($w)*` is

@@ -116,6 +116,35 @@ struct Shared {
 }
 
 /// A running fake server. Dropping it stops the server and closes its connections.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use cloudflare_mtls::fake::{FakeApi, Fault};
+/// use cloudflare_mtls::fake_server::FakeServer;
+/// use cloudflare_mtls::{AccountId, Config, Credentials, List};
+///
+/// let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
+/// let server = FakeServer::start(FakeApi::new("my-token", account.clone()))?;
+/// assert!(server.local_addr().ip().is_loopback());
+/// // Watch what a client does: method, path and status of every answer (never a header).
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = Arc::clone(&seen);
+/// server.log_requests(move |method, uri, status| log.lock().unwrap().push(format!("{method} {} {status}", uri.path())));
+/// server.set_latency(Duration::from_millis(5));
+/// server.with_api(|api| api.fail_next(Fault::Html(503))); // any knob of FakeApi
+///
+/// let config = Config::new(Credentials::api_token("my-token")?).with_base_url(server.base_url());
+/// # #[cfg(feature = "ureq")] {
+/// let client = cloudflare_mtls::ureq::client(config);
+/// client.list(&List::new(account))?; // a 503, retried, then the answer
+/// assert_eq!(server.requests_served(), 2);
+/// assert_eq!(server.connections_accepted(), 1);
+/// assert!(seen.lock().unwrap()[0].ends_with("mtls_certificates 503 Service Unavailable"));
+/// # }
+/// # let _ = config;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct FakeServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
