@@ -90,6 +90,10 @@ pub enum Command {
     /// Delete a certificate (asks first on a terminal; refused while a service uses it)
     #[command(after_help = crate::exit::help())]
     Delete(DeleteArgs),
+    /// Check for certificates that expire soon: exit 6 if any does (for cron, CI and
+    /// monitoring; `--format prometheus` for node_exporter's textfile collector)
+    #[command(after_help = crate::exit::help())]
+    Check(CheckArgs),
     /// Run a fake of the API on this machine, to try this tool (or wrangler, or an SDK)
     /// without an account
     #[command(after_help = crate::exit::help())]
@@ -168,6 +172,35 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation (needed when stdin is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The window: a certificate that expires within it (or has expired) makes the check
+    /// fail (e.g. 30d, 2w, 12h)
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
+    pub expiring_within: Duration,
+
+    /// Only certificates of this type: custom, gateway_managed, access_managed (repeat for
+    /// several)
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<CertificateType>,
+
+    /// How to print the report (`--json` is `--format json`)
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// `check`'s output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A sentence, and the certificates that expire within the window.
+    Text,
+    /// `{"checked", "expiring_within_seconds", "expiring": [...]}`.
+    Json,
+    /// Every certificate's expiry and days left as gauges, in Prometheus's text format.
+    Prometheus,
 }
 
 /// `serve-fake`.

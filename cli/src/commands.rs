@@ -67,6 +67,13 @@ pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Con
         Command::Get(_) | Command::Associations(_) | Command::Delete(_) => {
             return Err(CliError::usage("give a certificate ID or --name"));
         }
+        Command::Check(args) => {
+            let mut list = List::new(account);
+            for kind in &args.types {
+                list = list.with_type(kind.clone());
+            }
+            (first_page(list).to_request(config), Some("then every further page, and report".to_owned()))
+        }
         Command::ServeFake(_) => return Err(CliError::usage("serve-fake sends no request: --dry-run does not apply")),
     };
     let request = request?;
@@ -132,6 +139,7 @@ where
             Ok(output::print(&output::association_table(&models))?)
         }
         Command::Delete(args) => delete(api, args, ctx),
+        Command::Check(args) => crate::check::run(api, args, ctx),
         Command::ServeFake(_) => Err(CliError::new(Exit::Other, "serve-fake is not an API command")),
     }
 }

@@ -19,11 +19,14 @@ pub enum Exit {
     Network = 4,
     /// A local file is unreadable or not an acceptable certificate or key.
     Local = 5,
+    /// `check`: a certificate expires within the window, or has expired.
+    Expiring = 6,
 }
 
 impl Exit {
     /// All codes, in the order `--help` lists them.
-    pub const ALL: [Exit; 6] = [Exit::Ok, Exit::Usage, Exit::Api, Exit::Network, Exit::Local, Exit::Other];
+    pub const ALL: [Exit; 7] =
+        [Exit::Ok, Exit::Usage, Exit::Api, Exit::Network, Exit::Local, Exit::Expiring, Exit::Other];
 
     /// The number the process exits with.
     pub fn code(self) -> u8 {
@@ -37,6 +40,7 @@ impl Exit {
             Exit::Api => "the API answered with an error (not found, permission, in use...)",
             Exit::Network => "network or transport error: no answer from the API",
             Exit::Local => "local file error: unreadable, malformed, key in the certificate file, expired",
+            Exit::Expiring => "check: a certificate expires within the window (or has expired)",
             Exit::Other => "anything else (e.g. deletion declined at the prompt)",
         }
     }
@@ -158,7 +162,7 @@ mod tests {
         }
         let mut codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
         codes.sort_unstable();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod api;
 mod args;
+mod check;
 mod commands;
 mod confirm;
 mod exit;

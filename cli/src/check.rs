@@ -1,0 +1,168 @@
+//! `check`: which certificates expire within a window, for cron, CI and monitoring. The exit
+//! code says whether any does; the output lists them, as text, JSON, or Prometheus's text
+//! exposition format (for node_exporter's textfile collector).
+
+use cloudflare_mtls::{AccountId, Certificate, HttpClient, List};
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::api::Api;
+use crate::args::{CheckArgs, Format};
+use crate::commands::Context;
+use crate::exit::{CliError, Exit};
+use crate::output;
+
+/// What a check keeps of each certificate (pages are not kept whole).
+struct Seen {
+    id: String,
+    name: String,
+    kind: String,
+    ca: Option<bool>,
+    expires_on: OffsetDateTime,
+}
+
+impl Seen {
+    fn days_left(&self, now: OffsetDateTime) -> f64 {
+        (self.expires_on - now).as_seconds_f64() / 86_400.0
+    }
+}
+
+/// Runs the check; `Err(Exit::Expiring)` (with the output already printed) when a certificate
+/// expires within the window.
+pub fn run<T>(api: &Api<'_, T>, args: &CheckArgs, ctx: &Context) -> Result<(), CliError>
+where
+    T: HttpClient,
+    T::Error: std::fmt::Display,
+{
+    let window = time::Duration::try_from(args.expiring_within)
+        .map_err(|_| CliError::usage("--expiring-within: that is longer than any date"))?;
+    let deadline =
+        ctx.now.checked_add(window).ok_or_else(|| CliError::usage("--expiring-within: that is beyond any date"))?;
+    let mut seen = Vec::new();
+    let mut checked = 0usize;
+    let mut list = List::new(api.account().clone());
+    for kind in &args.types {
+        list = list.with_type(kind.clone());
+    }
+    api.pages(list, |page| {
+        checked += page.len();
+        seen.extend(page.into_iter().filter_map(|c| keep(&c.model)));
+        Ok(())
+    })?;
+    let expiring: Vec<&Seen> = seen.iter().filter(|s| s.expires_on <= deadline).collect();
+    let format = if ctx.json { Format::Json } else { args.format };
+    match format {
+        Format::Text => output::print(&text(&expiring, checked, args, ctx.now))?,
+        Format::Json => output::print_json(&json_report(&expiring, checked, args, ctx.now))?,
+        Format::Prometheus => output::print(&prometheus(&seen, api.account(), ctx.now))?,
+    }
+    if expiring.is_empty() {
+        Ok(())
+    } else {
+        // The report is printed; the code tells a script, and the message says why on stderr.
+        Err(CliError::new(
+            Exit::Expiring,
+            format!("{} of {checked} certificates expire within {}", expiring.len(), humanize(args)),
+        ))
+    }
+}
+
+fn keep(cert: &Certificate) -> Option<Seen> {
+    Some(Seen {
+        id: cert.id.as_ref().map(|id| id.to_string()).unwrap_or_default(),
+        name: cert.name.clone().unwrap_or_default(),
+        kind: cert.kind.as_ref().map(|k| k.to_string()).unwrap_or_default(),
+        ca: cert.ca,
+        expires_on: cert.expires_on?,
+    })
+}
+
+fn humanize(args: &CheckArgs) -> String {
+    humantime::format_duration(args.expiring_within).to_string()
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+fn text(expiring: &[&Seen], checked: usize, args: &CheckArgs, now: OffsetDateTime) -> String {
+    if expiring.is_empty() {
+        return format!("OK: none of {checked} certificates expires within {}.\n", humanize(args));
+    }
+    let mut out = format!("{} of {checked} certificates expire within {}:\n", expiring.len(), humanize(args));
+    for s in expiring {
+        let when = match s.days_left(now) {
+            d if d < 0.0 => "expired".to_string(),
+            d => format!("{} days left", d.floor()),
+        };
+        let name = if s.name.is_empty() { String::new() } else { format!(" \"{}\"", s.name) };
+        out.push_str(&format!("  {}{name}  {}  {}  ({when})\n", s.id, s.kind, rfc3339(s.expires_on)));
+    }
+    out
+}
+
+fn json_report(expiring: &[&Seen], checked: usize, args: &CheckArgs, now: OffsetDateTime) -> serde_json::Value {
+    json!({
+        "checked": checked,
+        "expiring_within_seconds": args.expiring_within.as_secs(),
+        "expiring": expiring.iter().map(|s| json!({
+            "id": s.id,
+            "name": s.name,
+            "type": s.kind,
+            "ca": s.ca,
+            "expires_on": rfc3339(s.expires_on),
+            "days_left": s.days_left(now).floor(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A label value in the exposition format: `\`, `"` and newlines escaped.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Two gauges per certificate: its expiry as a Unix time, and the seconds left (negative
+/// once expired), so an alert can be written either way. Every certificate is listed, not
+/// only those in the window: the window is the exit code's business.
+fn prometheus(seen: &[Seen], account: &AccountId, now: OffsetDateTime) -> String {
+    let labels = |s: &Seen| {
+        format!(
+            "account=\"{}\",id=\"{}\",name=\"{}\",type=\"{}\",ca=\"{}\"",
+            label(account.as_str()),
+            label(&s.id),
+            label(&s.name),
+            label(&s.kind),
+            s.ca.map_or("", |ca| if ca { "true" } else { "false" })
+        )
+    };
+    let mut out = String::from(
+        "# HELP cloudflare_mtls_certificate_expiry_timestamp_seconds When the certificate expires, as a Unix time.\n\
+         # TYPE cloudflare_mtls_certificate_expiry_timestamp_seconds gauge\n",
+    );
+    for s in seen {
+        out.push_str(&format!(
+            "cloudflare_mtls_certificate_expiry_timestamp_seconds{{{}}} {}\n",
+            labels(s),
+            s.expires_on.unix_timestamp()
+        ));
+    }
+    out.push_str(
+        "# HELP cloudflare_mtls_certificate_days_left Days until the certificate expires (negative once expired).\n\
+         # TYPE cloudflare_mtls_certificate_days_left gauge\n",
+    );
+    for s in seen {
+        out.push_str(&format!("cloudflare_mtls_certificate_days_left{{{}}} {:.3}\n", labels(s), s.days_left(now)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

@@ -1,0 +1,67 @@
+//! `cf-mtls check`: exit 0 when nothing expires within the window, 6 when something does
+//! (or has expired), the same in every format; text, JSON and Prometheus output.
+
+mod cli_support;
+
+use cli_support::*;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+fn at(days: i64) -> String {
+    (OffsetDateTime::now_utc() + Duration::days(days)).format(&Rfc3339).unwrap()
+}
+
+#[test]
+fn exit_codes_follow_the_window_in_every_format() {
+    let fake = fake();
+    let soon = insert(&fake, serde_json::json!({"name": "soon", "ca": true, "expires_on": at(10)}));
+    let later = insert(&fake, serde_json::json!({"name": "later \"quoted\"", "ca": false, "expires_on": at(100)}));
+    let gone = insert(&fake, serde_json::json!({"name": "gone", "type": "gateway_managed", "expires_on": at(-5)}));
+    insert(&fake, serde_json::json!({"name": "no date"}));
+
+    let run = cf(&fake, &["check", "--expiring-within", "30d"]).expect(6);
+    assert!(run.stdout.starts_with("2 of 4 certificates expire within 30days:"), "{run:?}");
+    assert!(run.stdout.contains(soon.as_str()) && run.stdout.contains(gone.as_str()), "{run:?}");
+    assert!(run.stdout.contains("(expired)") && run.stdout.contains("days left"), "{run:?}");
+    assert!(!run.stdout.contains(later.as_str()), "{run:?}");
+    assert!(run.stderr.contains("2 of 4 certificates expire within"), "{run:?}");
+
+    // Only the expired one is within a day; a window of a year takes all three dated ones.
+    let json = cf(&fake, &["check", "--expiring-within", "1d", "--json"]).expect(6).json();
+    assert_eq!(json["checked"], 4);
+    assert_eq!(json["expiring"].as_array().unwrap().len(), 1);
+    assert_eq!(json["expiring"][0]["id"], gone.as_str());
+    assert!(json["expiring"][0]["days_left"].as_f64().unwrap() < 0.0);
+    let json = cf(&fake, &["check", "--expiring-within", "365d", "--format", "json"]).expect(6).json();
+    assert_eq!(json["expiring"].as_array().unwrap().len(), 3);
+
+    // A type filter: the managed one alone.
+    cf(&fake, &["check", "--type", "custom", "--expiring-within", "1d"]).expect(0);
+
+    // Prometheus: every dated certificate, two gauges each, labels escaped; same exit code.
+    let run = cf(&fake, &["check", "--format", "prometheus"]).expect(6);
+    let samples: Vec<&str> = run.stdout.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(samples.len(), 6, "{}", run.stdout);
+    assert!(run.stdout.contains("# TYPE cloudflare_mtls_certificate_expiry_timestamp_seconds gauge"));
+    assert!(run.stdout.contains("# TYPE cloudflare_mtls_certificate_days_left gauge"));
+    assert!(run.stdout.contains(r#"name="later \"quoted\"""#), "{}", run.stdout);
+    for line in samples {
+        let (metric, value) = line.rsplit_once(' ').unwrap();
+        assert!(metric.starts_with("cloudflare_mtls_certificate_") && metric.ends_with('}'), "{line}");
+        value.parse::<f64>().unwrap_or_else(|_| panic!("{line}"));
+    }
+}
+
+#[test]
+fn nothing_in_the_window_is_exit_0() {
+    let fake = fake();
+    insert(&fake, serde_json::json!({"name": "later", "expires_on": at(100)}));
+    let run = cf(&fake, &["check", "--expiring-within", "30d"]).expect(0);
+    assert_eq!(run.stdout, "OK: none of 1 certificates expires within 30days.\n");
+    let json = cf(&fake, &["check", "--json"]).expect(0).json();
+    assert_eq!(json["expiring"], serde_json::json!([]));
+    cf(&fake, &["check", "--format", "prometheus"]).expect(0);
+    // Help names the code.
+    let help = cf(&fake, &["check", "--help"]).expect(0).stdout;
+    assert!(help.contains("6  check: a certificate expires within the window"), "{help}");
+}
