@@ -20,8 +20,15 @@ pub(crate) struct Span;
 
 #[cfg(not(feature = "tracing"))]
 impl Span {
-    pub(crate) fn enter(&self) {}
+    /// Enters the span until the guard is dropped (a no-op guard without the feature).
+    pub(crate) fn enter(&self) -> Entered {
+        Entered
+    }
 }
+
+/// What [`Span::enter`] returns without the feature.
+#[cfg(not(feature = "tracing"))]
+pub(crate) struct Entered;
 
 /// The span of one call of `endpoint`.
 pub(crate) fn call<E: Endpoint>(endpoint: &E) -> Span {
