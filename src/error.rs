@@ -141,7 +141,7 @@ pub struct ApiError {
 }
 
 /// A non-2xx response that is not an API envelope; its bytes are kept as they came.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub struct HttpError {
     /// The HTTP status.
@@ -153,7 +153,7 @@ pub struct HttpError {
 }
 
 /// A 2xx envelope whose `result` does not fit the model; says where, and keeps the bytes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("HTTP {status}: the response does not fit the model at `{path}`: {reason}")]
 #[non_exhaustive]
 pub struct DecodeError {
@@ -165,6 +165,37 @@ pub struct DecodeError {
     pub reason: String,
     /// The body, byte for byte.
     pub body: Vec<u8>,
+}
+
+/// A body in `Debug` output: as text (lossy), so a test failure or a log reads as the server
+/// wrote it rather than as a list of numbers.
+struct Body<'b>(&'b [u8]);
+
+impl std::fmt::Debug for Body<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&String::from_utf8_lossy(self.0), f)
+    }
+}
+
+impl std::fmt::Debug for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpError")
+            .field("status", &self.status)
+            .field("body", &Body(&self.body))
+            .field("retry_after", &self.retry_after)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("status", &self.status)
+            .field("path", &self.path)
+            .field("reason", &self.reason)
+            .field("body", &Body(&self.body))
+            .finish()
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -427,5 +458,19 @@ impl<E> Error<E> {
     /// See [`ResponseError::retry_after`].
     pub fn retry_after(&self) -> Option<Duration> {
         self.response().and_then(ResponseError::retry_after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_read_as_text_in_debug() {
+        let e =
+            DecodeError { status: StatusCode::OK, path: ".".into(), reason: "r".into(), body: b"{\"a\":1}".to_vec() };
+        assert_eq!(format!("{e:?}"), r#"DecodeError { status: 200, path: ".", reason: "r", body: "{\"a\":1}" }"#);
+        let e = HttpError { status: StatusCode::BAD_GATEWAY, body: b"<h1>\xff</h1>".to_vec(), retry_after: None };
+        assert_eq!(format!("{e:?}"), "HttpError { status: 502, body: \"<h1>\u{fffd}</h1>\", retry_after: None }");
     }
 }
