@@ -31,8 +31,13 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub enum TransportError {
     /// No connection could be made (refused, DNS failure, unreachable, connect timeout):
     /// the request was certainly not sent, so even an upload may be retried.
-    #[error("could not connect: {}", Chain(.0))]
-    Connect(Source),
+    #[error("could not connect to {to}: {}", Chain(error))]
+    Connect {
+        /// Where: `host:port` (never a credential).
+        to: String,
+        /// The library's error.
+        error: Source,
+    },
     /// The attempt took longer than the configured timeout; the server may have acted on it.
     #[error("no complete response within {}s", after.as_secs_f64())]
     Timeout {
@@ -83,7 +88,7 @@ impl TransportError {
     /// The underlying library's error, when there is one (for a downcast).
     pub fn get_ref(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         match self {
-            Self::Connect(e) | Self::Tls(e) | Self::Io(e) | Self::Other(e) => Some(e.as_ref()),
+            Self::Connect { error: e, .. } | Self::Tls(e) | Self::Io(e) | Self::Other(e) => Some(e.as_ref()),
             Self::Timeout { .. } | Self::BodyTooLarge { .. } => None,
         }
     }
@@ -91,7 +96,7 @@ impl TransportError {
     /// How far the failed request got: only a failed connection proves nothing was sent.
     pub(crate) fn failure(&self) -> Failure {
         match self {
-            Self::Connect(_) => Failure::NotSent,
+            Self::Connect { .. } => Failure::NotSent,
             _ => Failure::MaybeSent,
         }
     }
@@ -104,7 +109,7 @@ impl TransportError {
 
     /// Whether no connection could be made.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Self::Connect(_))
+        matches!(self, Self::Connect { .. })
     }
 }
 
@@ -126,6 +131,27 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn authority_names_host_and_port_and_never_a_credential() {
+        let at = |uri: &'static str| super::authority(&http::Uri::from_static(uri));
+        assert_eq!(at("https://api.cloudflare.com/client/v4"), "api.cloudflare.com:443");
+        assert_eq!(at("http://127.0.0.1:8799/client/v4"), "127.0.0.1:8799");
+        assert_eq!(at("http://localhost/x"), "localhost:80");
+        assert_eq!(at("http://[::1]:8787/x"), "[::1]:8787");
+        assert_eq!(at("https://user:secret@example.com/x"), "example.com:443");
+    }
+}
+
+/// `host:port` of `uri`, the port from the scheme when not written: where a connection
+/// goes, for messages. Never the user-info part, so never a credential.
+pub(crate) fn authority(uri: &http::Uri) -> String {
+    let host = uri.host().unwrap_or("?");
+    let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+    if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
 }
 
 /// Monotonic time since the first call of this function: the clock the bundled clients time

@@ -84,7 +84,7 @@ use http::{Request, Response};
 
 use crate::retry::Failure;
 pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
-use crate::transport_common::{Settings, monotonic, random_seed};
+use crate::transport_common::{Settings, authority, monotonic, random_seed};
 use crate::{AsyncClient, AsyncHttpClient, AsyncSleep, BuildError, Config};
 
 /// The async client: [`AsyncClient`] over [`HyperTransport`], waiting on Tokio's timer
@@ -174,7 +174,9 @@ impl HyperTransport {
     }
 
     async fn exchange(&self, pool: &Pool, request: Request<Vec<u8>>) -> Result<Response<Bytes>, TransportError> {
-        let response = pool.request(request.map(|body| Full::new(Bytes::from(body)))).await.map_err(request_error)?;
+        let uri = request.uri().clone();
+        let response =
+            pool.request(request.map(|body| Full::new(Bytes::from(body)))).await.map_err(|e| request_error(e, &uri))?;
         let (parts, body) = response.into_parts();
         let limit = usize::try_from(self.max_body_size).unwrap_or(usize::MAX);
         let body = Limited::new(body, limit).collect().await.map_err(|e| self.body_error(e))?;
@@ -204,12 +206,12 @@ fn tls_builder() -> Result<HttpsConnectorBuilder<::hyper_rustls::builderstates::
     builder.map_err(|e| TlsSetupError(Arc::new(e)))
 }
 
-fn request_error(error: ::hyper_util::client::legacy::Error) -> TransportError {
+fn request_error(error: ::hyper_util::client::legacy::Error, uri: &http::Uri) -> TransportError {
     if error.is_connect() {
         return if has_tls_error(&error) {
             TransportError::Tls(Box::new(error))
         } else {
-            TransportError::Connect(Box::new(error))
+            TransportError::Connect { to: authority(uri), error: Box::new(error) }
         };
     }
     let hyper = error.source().and_then(|e| e.downcast_ref::<::hyper::Error>());

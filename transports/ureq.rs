@@ -64,7 +64,7 @@ use http::{Request, Response};
 
 use crate::retry::Failure;
 pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
-use crate::transport_common::{Settings, monotonic, random_seed};
+use crate::transport_common::{Settings, authority, monotonic, random_seed};
 use crate::{BlockingClient, BuildError, Config, HttpClient};
 
 /// The blocking client: [`BlockingClient`] over [`UreqTransport`], sleeping the thread
@@ -147,15 +147,15 @@ impl UreqTransport {
         Self { agent, timeout: settings.timeout, max_body_size: settings.max_body_size }
     }
 
-    fn error(&self, error: ::ureq::Error) -> TransportError {
+    /// The shared error for ureq's `error` on a request to `uri`.
+    fn error(&self, error: ::ureq::Error, uri: &http::Uri) -> TransportError {
         use ::ureq::{Error as E, Timeout as T};
+        let connect = |error| TransportError::Connect { to: authority(uri), error: Box::new(error) };
         match error {
             E::BodyExceedsLimit(limit) => TransportError::BodyTooLarge { limit },
-            E::Timeout(T::Connect | T::Resolve) | E::HostNotFound | E::ConnectionFailed => {
-                TransportError::Connect(Box::new(error))
-            }
+            E::Timeout(T::Connect | T::Resolve) | E::HostNotFound | E::ConnectionFailed => connect(error),
             E::Timeout(_) => TransportError::Timeout { after: self.timeout },
-            E::Io(ref io) if is_connect_failure(io.kind()) => TransportError::Connect(Box::new(error)),
+            E::Io(ref io) if is_connect_failure(io.kind()) => connect(error),
             E::Io(ref io) if io.kind() == ErrorKind::TimedOut => TransportError::Timeout { after: self.timeout },
             E::Io(_) => TransportError::Io(Box::new(error)),
             E::Tls(_) | E::Pem(_) | E::Rustls(_) | E::TlsRequired => TransportError::Tls(Box::new(error)),
@@ -182,14 +182,15 @@ impl HttpClient for UreqTransport {
 
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let (parts, body) = request.into_parts();
+        let uri = parts.uri.clone();
         // An empty `Vec` would be sent with `content-length: 0`; `()` sends no body headers.
         let response = if body.is_empty() {
             self.agent.run(Request::from_parts(parts, ()))
         } else {
             self.agent.run(Request::from_parts(parts, body))
         };
-        let (parts, body) = response.map_err(|e| self.error(e))?.into_parts();
-        let bytes = body.into_with_config().limit(self.max_body_size).read_to_vec().map_err(|e| self.error(e))?;
+        let (parts, body) = response.map_err(|e| self.error(e, &uri))?.into_parts();
+        let bytes = body.into_with_config().limit(self.max_body_size).read_to_vec().map_err(|e| self.error(e, &uri))?;
         Ok(Response::from_parts(parts, bytes))
     }
 
@@ -215,12 +216,13 @@ mod tests {
     #[test]
     fn only_connect_failures_are_not_sent() {
         let t = UreqTransport::default();
-        let refused = t.error(::ureq::Error::Io(std::io::Error::from(ErrorKind::ConnectionRefused)));
+        let uri = http::Uri::from_static("https://api.cloudflare.com/client/v4");
+        let refused = t.error(::ureq::Error::Io(std::io::Error::from(ErrorKind::ConnectionRefused)), &uri);
         assert!(refused.is_connect());
         assert_eq!(UreqTransport::failure(&refused), Failure::NotSent);
-        let dns = t.error(::ureq::Error::HostNotFound);
+        let dns = t.error(::ureq::Error::HostNotFound, &uri);
         assert_eq!(UreqTransport::failure(&dns), Failure::NotSent);
-        let connect_timeout = t.error(::ureq::Error::Timeout(::ureq::Timeout::Connect));
+        let connect_timeout = t.error(::ureq::Error::Timeout(::ureq::Timeout::Connect), &uri);
         assert_eq!(UreqTransport::failure(&connect_timeout), Failure::NotSent);
         for maybe in [
             ::ureq::Error::Io(std::io::Error::from(ErrorKind::ConnectionReset)),
@@ -229,13 +231,13 @@ mod tests {
             ::ureq::Error::Tls("bad"),
             ::ureq::Error::BodyExceedsLimit(3),
         ] {
-            let e = t.error(maybe);
+            let e = t.error(maybe, &uri);
             assert_eq!(UreqTransport::failure(&e), Failure::MaybeSent, "{e}");
         }
-        let too_large = t.error(::ureq::Error::BodyExceedsLimit(3));
+        let too_large = t.error(::ureq::Error::BodyExceedsLimit(3), &uri);
         assert!(matches!(too_large, TransportError::BodyTooLarge { limit: 3 }));
         assert_eq!(too_large.to_string(), "the response body is larger than the limit of 3 bytes");
-        let timeout = t.error(::ureq::Error::Timeout(::ureq::Timeout::Global));
+        let timeout = t.error(::ureq::Error::Timeout(::ureq::Timeout::Global), &uri);
         assert!(timeout.is_timeout());
         assert_eq!(timeout.to_string(), "no complete response within 60s");
     }

@@ -75,7 +75,8 @@ fn network_errors_exit_4() {
     let mut cmd = command(&format!("http://127.0.0.1:{port}/client/v4"));
     cmd.arg("list");
     let run = Run::from(cmd.output().unwrap()).expect(4);
-    assert!(run.stderr.starts_with("error: list certificates: transport error"), "{run:?}");
+    let expected = format!("error: list certificates: transport error: could not connect to 127.0.0.1:{port}: ");
+    assert!(run.stderr.starts_with(&expected), "{run:?}");
     assert!(run.stderr.contains("hint: check the base URL"), "{run:?}");
 }
 

@@ -208,12 +208,17 @@ pub fn an_answer_for_another_certificate_is_refused<A: Adapter>() {
 
 /// Nothing listens: a connect error, quickly (the retries back off for milliseconds).
 pub fn connection_refused<A: Adapter>() {
-    let client = A::build(config(refused_base_url()), &Knobs::default());
+    let base = refused_base_url();
+    let to = base.as_str().trim_start_matches("http://").trim_end_matches("/client/v4").to_owned();
+    let client = A::build(config(base), &Knobs::default());
     let started = Instant::now();
     let error = client.get(&account(), &cert_id()).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_no_secret(&error);
-    assert!(error.to_string().starts_with("get certificate: transport error: could not connect"), "{error}");
+    // Where, and why: "could not connect to 127.0.0.1:PORT: ... refused ...".
+    let shown = error.to_string();
+    assert!(shown.starts_with(&format!("get certificate: transport error: could not connect to {to}: ")), "{shown}");
+    assert!(shown.to_lowercase().contains("refused"), "{shown}");
     assert!(transport_error(Err::<(), _>(error)).is_connect());
     // A refused upload was certainly not sent, and fails the same way.
     assert!(transport_error(client.upload(&upload())).is_connect());
