@@ -133,19 +133,6 @@ impl Default for Settings {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn authority_names_host_and_port_and_never_a_credential() {
-        let at = |uri: &'static str| super::authority(&http::Uri::from_static(uri));
-        assert_eq!(at("https://api.cloudflare.com/client/v4"), "api.cloudflare.com:443");
-        assert_eq!(at("http://127.0.0.1:8799/client/v4"), "127.0.0.1:8799");
-        assert_eq!(at("http://localhost/x"), "localhost:80");
-        assert_eq!(at("http://[::1]:8787/x"), "[::1]:8787");
-        assert_eq!(at("https://user:secret@example.com/x"), "example.com:443");
-    }
-}
-
 /// `host:port` of `uri`, the port from the scheme when not written: where a connection
 /// goes, for messages. Never the user-info part, so never a credential.
 pub(crate) fn authority(uri: &http::Uri) -> String {
@@ -254,3 +241,16 @@ macro_rules! builder_example {
 
 pub(crate) use builder;
 pub(crate) use builder_example;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn authority_names_host_and_port_and_never_a_credential() {
+        let at = |uri: &'static str| super::authority(&http::Uri::from_static(uri));
+        assert_eq!(at("https://api.cloudflare.com/client/v4"), "api.cloudflare.com:443");
+        assert_eq!(at("http://127.0.0.1:8799/client/v4"), "127.0.0.1:8799");
+        assert_eq!(at("http://localhost/x"), "localhost:80");
+        assert_eq!(at("http://[::1]:8787/x"), "[::1]:8787");
+        assert_eq!(at("https://user:secret@example.com/x"), "example.com:443");
+    }
+}
