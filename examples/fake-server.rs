@@ -114,7 +114,9 @@ fn main() -> ExitCode {
     }
     println!();
     println!("Ctrl-C stops it. Requests:");
-    server.log_requests(|method, uri, status| println!("  {method} {uri} -> {}", status.as_u16()));
+    server.log_requests(|method, uri, status, took| {
+        println!("  {method} {uri} -> {} ({:.1} ms)", status.as_u16(), took.as_secs_f64() * 1000.0)
+    });
     // The server runs on its own thread; this one waits until the process is interrupted.
     loop {
         std::thread::park();

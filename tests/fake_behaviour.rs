@@ -735,6 +735,29 @@ fn the_rate_limit_answers_429_with_retry_after_past_n_calls_per_window() {
     }
 }
 
+#[test]
+fn every_answer_carries_ratelimit_fields_when_a_limit_is_set() {
+    let mut api = api();
+    let fields = |r: &Response<Vec<u8>>| {
+        let text = |name: &str| r.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        (text("ratelimit"), text("ratelimit-policy"))
+    };
+    assert_eq!(fields(&api.handle(&list_request(), NOW)), (None, None), "no limit, no fields");
+    api.rate_limit(3, Duration::from_secs(10));
+    let policy = Some("\"default\";q=3;w=10".to_owned());
+    let at = |s: u64| NOW + Duration::from_millis(s);
+    assert_eq!(fields(&api.handle(&list_request(), at(0))), (Some("\"default\";r=2;t=10".into()), policy.clone()));
+    assert_eq!(fields(&api.handle(&list_request(), at(2_500))), (Some("\"default\";r=1;t=8".into()), policy.clone()));
+    // Errors carry them too: a 404 counts, and so does the refusal past the budget.
+    let missing = Get::new(account(), CertificateId::new("ffff").unwrap()).to_request(&config()).unwrap();
+    let r = api.handle(&missing, at(3_000));
+    assert_eq!((r.status().as_u16(), fields(&r)), (404, (Some("\"default\";r=0;t=7".into()), policy.clone())));
+    let r = api.handle(&list_request(), at(4_000));
+    assert_eq!((r.status().as_u16(), fields(&r)), (429, (Some("\"default\";r=0;t=6".into()), policy.clone())));
+    // The next window starts fresh.
+    assert_eq!(fields(&api.handle(&list_request(), at(10_000))).0, Some("\"default\";r=2;t=10".into()));
+}
+
 // ---- the model property --------------------------------------------------------------------
 
 #[derive(Debug, Clone)]

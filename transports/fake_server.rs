@@ -100,8 +100,9 @@ impl Builder {
     }
 }
 
-/// A callback told of every answered request: method, URI (path and query) and status.
-type RequestLog = dyn Fn(&::http::Method, &::http::Uri, ::http::StatusCode) + Send + Sync;
+/// A callback told of every answered request: method, URI (path and query), status, and how
+/// long the answer took (latency included).
+type RequestLog = dyn Fn(&::http::Method, &::http::Uri, ::http::StatusCode, Duration) + Send + Sync;
 
 /// What the server thread and its connections share with the handle.
 struct Shared {
@@ -130,7 +131,7 @@ struct Shared {
 /// // Watch what a client does: method, path and status of every answer (never a header).
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let log = Arc::clone(&seen);
-/// server.log_requests(move |method, uri, status| log.lock().unwrap().push(format!("{method} {} {status}", uri.path())));
+/// server.log_requests(move |method, uri, status, _took| log.lock().unwrap().push(format!("{method} {} {status}", uri.path())));
 /// server.set_latency(Duration::from_millis(5));
 /// server.with_api(|api| api.fail_next(Fault::Html(503))); // any knob of FakeApi
 ///
@@ -239,11 +240,12 @@ impl FakeServer {
         self.shared.latency_nanos.store(nanos, Ordering::Relaxed);
     }
 
-    /// Calls `log` after each answer with the request's method and URI and the status (a
-    /// dropped connection shows as `502`). Never given headers or bodies, so no secret.
+    /// Calls `log` after each answer with the request's method and URI, the status (a
+    /// dropped connection shows as `502`) and how long the answer took, latency included.
+    /// Never given headers or bodies, so no secret.
     pub fn log_requests(
         &self,
-        log: impl Fn(&::http::Method, &::http::Uri, ::http::StatusCode) + Send + Sync + 'static,
+        log: impl Fn(&::http::Method, &::http::Uri, ::http::StatusCode, Duration) + Send + Sync + 'static,
     ) {
         *self.shared.log.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(log));
     }
@@ -322,6 +324,7 @@ async fn answer(
     shared: Arc<Shared>,
     request: ::hyper::Request<Incoming>,
 ) -> Result<::hyper::Response<Full<Bytes>>, Dropped> {
+    let started = std::time::Instant::now();
     let (parts, body) = request.into_parts();
     let refuse = |status: ::hyper::StatusCode, body: &'static [u8]| {
         shared.requests.fetch_add(1, Ordering::Relaxed);
@@ -357,13 +360,13 @@ async fn answer(
         api.handle(&request, time::OffsetDateTime::now_utc())
     };
     shared.requests.fetch_add(1, Ordering::Relaxed);
-    let log = shared.log.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    if let Some(log) = log {
-        log(request.method(), request.uri(), response.status());
-    }
     let latency = Duration::from_nanos(shared.latency_nanos.load(Ordering::Relaxed));
     if !latency.is_zero() {
         ::tokio::time::sleep(latency).await;
+    }
+    let log = shared.log.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    if let Some(log) = log {
+        log(request.method(), request.uri(), response.status(), started.elapsed());
     }
     if response.extensions().get::<Disconnect>().is_some() {
         return Err(Dropped);

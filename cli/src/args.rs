@@ -217,6 +217,27 @@ pub struct ServeArgs {
     /// The account ID the fake serves
     #[arg(long, value_name = "ID", default_value = "023e105f4ecef8ad9ca31a8372d0c353")]
     pub account: AccountId,
+
+    /// A rate limit, as Cloudflare's: past N calls in the window, 429 with Retry-After until
+    /// the window ends; every answer carries Ratelimit and Ratelimit-Policy (e.g. 20/10s,
+    /// 1200/5m)
+    #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate)]
+    pub rate_limit: Option<(u32, Duration)>,
+
+    /// Do not print a line per request on stderr (method, path, status, milliseconds)
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `20/10s`: at most 20 calls in 10 seconds.
+fn parse_rate(text: &str) -> Result<(u32, Duration), String> {
+    let (calls, window) = text.split_once('/').ok_or("expected N/WINDOW, e.g. 20/10s")?;
+    let calls: u32 = calls.trim().parse().map_err(|_| format!("{calls:?} is not a number of calls (e.g. 20/10s)"))?;
+    let window = parse_duration(window.trim())?;
+    if window.is_zero() {
+        return Err("the window must be longer than zero".into());
+    }
+    Ok((calls, window))
 }
 
 /// `30d`, `12h`, `2w`, `1w 3d`: humantime's syntax.
@@ -232,6 +253,15 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("20/10s"), Ok((20, Duration::from_secs(10))));
+        assert_eq!(parse_rate("1200/5m"), Ok((1200, Duration::from_secs(300))));
+        assert!(parse_rate("20").is_err());
+        assert!(parse_rate("x/10s").is_err());
+        assert!(parse_rate("20/0s").is_err());
     }
 
     #[test]

@@ -17,11 +17,20 @@ pub fn serve(args: &ServeArgs, json: bool) -> Result<(), CliError> {
             args.listen
         )));
     }
-    let api = FakeApi::new(&args.token, args.account.clone());
+    let mut api = FakeApi::new(&args.token, args.account.clone());
+    if let Some((calls, window)) = args.rate_limit {
+        api.rate_limit(calls, window);
+    }
     let server = FakeServer::bind(args.listen, api).map_err(|e| {
         CliError::usage(format!("cannot listen on {}: {e}", args.listen))
             .note("hint: pass --listen 127.0.0.1:0 to take any free port")
     })?;
+    if !args.quiet {
+        // On stderr, so stdout keeps only the lines to export (or the one JSON line).
+        server.log_requests(|method, uri, status, took| {
+            eprintln!("{method} {} {} {:.1}ms", output::safe(uri.path()), status.as_u16(), took.as_secs_f64() * 1000.0);
+        });
+    }
     let url = server.base_url().to_string();
     let (token, account) = (args.token.as_str(), args.account.as_str());
     if json {

@@ -294,3 +294,41 @@ fn list_walks_every_page() {
     assert_eq!(fake.requests_served() - served, 3, "pages of 50");
     assert_eq!(cf(&fake, &["list"]).expect(0).stdout.lines().count(), 121);
 }
+
+#[test]
+fn serve_fake_rate_limits_and_logs_every_request() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .args(["serve-fake", "--listen", "127.0.0.1:0", "--token", "tok", "--account", "acc123", "--json"])
+        .args(["--rate-limit", "3/30s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let info: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let url = info["base_url"].as_str().unwrap().to_owned();
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.env_clear().env("CLOUDFLARE_BASE_URL", &url).env("CLOUDFLARE_API_TOKEN", "tok");
+        cmd.env("CLOUDFLARE_ACCOUNT_ID", "acc123");
+        Run::from(cmd.args(args).output().unwrap())
+    };
+    for _ in 0..3 {
+        run(&["list", "--retries", "0"]).expect(0);
+    }
+    let limited = run(&["list", "--retries", "0"]).expect(3);
+    assert!(limited.stderr.contains("rate limited; try again in"), "{limited:?}");
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 4, "{log}");
+    for (i, line) in lines.iter().enumerate() {
+        let status = if i < 3 { "200" } else { "429" };
+        assert!(line.starts_with(&format!("GET /client/v4/accounts/acc123/mtls_certificates {status} ")), "{log}");
+        assert!(line.ends_with("ms"), "{log}");
+    }
+}

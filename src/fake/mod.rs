@@ -205,11 +205,14 @@ impl FakeApi {
         if let Some(fault) = fault.as_ref().filter(|f| !f.carries_out_the_call()) {
             return fault.response();
         }
-        if let Some(refusal) = self.count_call(now) {
+        if let Some(mut refusal) = self.count_call(now) {
+            self.rate_headers(now, &mut refusal);
             return refusal;
         }
         let answer = routes::route(self, request, now);
-        fault.map_or(answer, |fault| fault.response())
+        let mut answer = fault.map_or(answer, |fault| fault.response());
+        self.rate_headers(now, &mut answer);
+        answer
     }
 
     /// How many requests [`handle`](Self::handle) has answered, faults and refusals included.
@@ -218,8 +221,12 @@ impl FakeApi {
     }
 
     /// Answers `429` with `Retry-After` to every call past `max_calls` in a window of
-    /// `window`, measured with the `now` given to [`handle`](Self::handle). A window starts
-    /// at the first call after the previous one ended. Replaces any earlier limit.
+    /// `window`, measured with the `now` given to [`handle`](Self::handle): past the budget,
+    /// the credentials are locked out for the rest of the window, as Cloudflare's are. A
+    /// window starts at the first call after the previous one ended. Every answer then
+    /// carries the API's `Ratelimit` (`"default";r=LEFT;t=RESET_SECONDS`) and
+    /// `Ratelimit-Policy` (`"default";q=BUDGET;w=WINDOW_SECONDS`) fields. Replaces any
+    /// earlier limit.
     pub fn rate_limit(&mut self, max_calls: u32, window: Duration) {
         self.rate = Some(RateLimit { max_calls, window, current: None });
     }
@@ -298,6 +305,29 @@ impl FakeApi {
         let low = crate::retry::splitmix64(n);
         // Hex digits always make a valid identifier.
         CertificateId::new(format!("{high:016x}{low:016x}")).ok()
+    }
+
+    /// The API's `Ratelimit` and `Ratelimit-Policy` fields (IETF RateLimit headers draft) for
+    /// the rate limit set: the calls left in the window and the seconds until it resets;
+    /// the budget and the window.
+    fn rate_headers(&self, now: OffsetDateTime, response: &mut Response<Vec<u8>>) {
+        let Some(rate) = &self.rate else { return };
+        let (left, reset) = match rate.current {
+            Some((start, calls)) if now < start + rate.window => {
+                let reset = (start + rate.window - now).as_seconds_f64().ceil();
+                (rate.max_calls.saturating_sub(calls), if reset.is_finite() { reset as u64 } else { 0 })
+            }
+            _ => (rate.max_calls, rate.window.as_secs()),
+        };
+        let fields = [
+            ("ratelimit", format!("\"default\";r={left};t={reset}")),
+            ("ratelimit-policy", format!("\"default\";q={};w={}", rate.max_calls, rate.window.as_secs())),
+        ];
+        for (name, value) in fields {
+            if let Ok(value) = http::HeaderValue::try_from(value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
     }
 
     /// Counts a call against the rate limit; the refusal if it is over.
