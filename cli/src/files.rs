@@ -1,6 +1,7 @@
-//! What `upload` checks on this machine before anything is sent, beyond the core's PEM
-//! structure check (`Upload::validate`): that the files can be read, and that every
-//! certificate parses as X.509 and has not expired.
+//! What `upload` checks on this machine before anything is sent, beyond the library's
+//! checks (`Upload::validate`: PEM framing, X.509, the `ca` flag, the key): that the files
+//! can be read, are text and not too large, and that no certificate has expired (the
+//! library has no clock, so expiry is checked here).
 
 use std::path::Path;
 
