@@ -153,7 +153,7 @@ mod ureq_client {
     #[divan::bench]
     fn bundled(bencher: Bencher) {
         let setup = Setup::new();
-        let client = cloudflare_mtls::ureq::client(setup.config.clone());
+        let client = support::unpaced_ureq(setup.config.clone());
         bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
             (0..BATCH).for_each(|_| drop(divan::black_box(client.get(&setup.account, &setup.id).unwrap())))
         });
@@ -166,7 +166,7 @@ mod ureq_client {
         let (parts, _) = setup.request().into_parts();
         let (plain, timed) = (agent(false), agent(true));
         let core = core_over(agent(false), setup.config.clone());
-        let bundled = cloudflare_mtls::ureq::client(setup.config.clone());
+        let bundled = support::unpaced_ureq(setup.config.clone());
         let times = support::interleave(
             ROUNDS,
             BATCH,
@@ -270,7 +270,7 @@ mod hyper_client {
     fn bundled(bencher: Bencher) {
         let setup = Setup::new();
         let rt = runtime();
-        let client = rt.block_on(async { cloudflare_mtls::hyper::client(setup.config.clone()) });
+        let client = rt.block_on(async { support::unpaced_hyper(setup.config.clone()) });
         bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
             rt.block_on(async {
                 for _ in 0..BATCH {
@@ -310,7 +310,7 @@ mod hyper_client {
     fn bundled_64_in_flight(bencher: Bencher) {
         let setup = Arc::new(Setup::new());
         let rt = runtime();
-        let client = Arc::new(rt.block_on(async { cloudflare_mtls::hyper::client(setup.config.clone()) }));
+        let client = Arc::new(rt.block_on(async { support::unpaced_hyper(setup.config.clone()) }));
         bencher.counter(ItemsCount::new(IN_FLIGHT * PER_TASK)).bench_local(|| {
             rt.block_on(async {
                 let mut tasks = tokio::task::JoinSet::new();
@@ -334,7 +334,7 @@ mod hyper_client {
         let request = setup.request();
         let rt = runtime();
         let (plain, core, bundled) = rt.block_on(async {
-            (pool(), core_over(pool(), setup.config.clone()), cloudflare_mtls::hyper::client(setup.config.clone()))
+            (pool(), core_over(pool(), setup.config.clone()), support::unpaced_hyper(setup.config.clone()))
         });
         // One `block_on` per batch, as in the divan benches.
         let times = support::interleave(

@@ -82,7 +82,7 @@ fn list() -> List {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn list_all_fake_server(bencher: Bencher, n: u64) {
     let server = fake_server(n);
-    let client = cloudflare_mtls::ureq::client(config(server.base_url()));
+    let client = support::unpaced_ureq(config(server.base_url()));
     bencher.counter(ItemsCount::new(n)).bench_local(|| {
         let count = client.list_all(list()).map(|cert| cert.map(drop).unwrap()).count();
         assert_eq!(count as u64, n);
@@ -141,7 +141,7 @@ fn vm_hwm_kib() -> Option<u64> {
 
 /// The child: walk every page, keeping a count (or, for the control, every certificate).
 fn child(url: &str, keep: bool) {
-    let client = cloudflare_mtls::ureq::client(config(BaseUrl::new(url).unwrap()));
+    let client = support::unpaced_ureq(config(BaseUrl::new(url).unwrap()));
     // The first page warms up the agent, TLS provider and allocator before the baseline.
     let first = client.list(&list().with_page(1)).unwrap();
     drop(first);

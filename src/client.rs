@@ -4,8 +4,8 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use crate::error::{Call, Error};
 use crate::exchange::{Exchange, Next};
 use crate::id::{AccountId, CertificateId};
 use crate::model::{Association, Certificate, Page};
+use crate::pacing::{Pace, Pacer, Pacing, Ticket};
 use crate::pager::Pager;
 use crate::retry::RetryPolicy;
 use crate::trace;
@@ -81,12 +82,17 @@ pub struct Async;
 /// cannot wait, so it does not retry.
 ///
 /// Cloning is cheap: clones share the transport (its connection pool), the configuration,
-/// the retry policy and the jitter counter, each behind an [`Arc`]. A client is `Send` and
-/// `Sync` when its transport and sleep are, so one can serve every task of a service.
+/// the retry policy, the jitter counter and the [rate-limit pacer](crate::pacing), each
+/// behind an [`Arc`]. A client is `Send` and `Sync` when its transport and sleep are, so one
+/// can serve every task of a service, and all of them stay within one rate limit.
+///
+/// A client with a sleep and a clock paces its calls ([`with_pacing`](Self::with_pacing)):
+/// it waits rather than cross the API's rate limit (1,200 calls per 5 minutes, then 5
+/// minutes of 429s).
 ///
 /// ```
 /// use std::time::Duration;
-/// use cloudflare_mtls::{BlockingClient, Config, Credentials, RetryPolicy};
+/// use cloudflare_mtls::{BlockingClient, Config, Credentials, Pacing, RetryPolicy};
 ///
 /// let transport = |_: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, std::io::Error> {
 ///     Err(std::io::Error::other("no network in this example"))
@@ -95,7 +101,8 @@ pub struct Async;
 ///     .with_sleep(std::thread::sleep) // without a sleep, a client cannot wait, so it never retries
 ///     .with_retry(RetryPolicy::default().with_max_retries(4))
 ///     .with_seed(7) // jitter; the bundled transports draw a random seed
-///     .with_clock(|| Duration::ZERO); // the time, for traces; the bundled transports read a monotonic clock
+///     .with_clock(|| Duration::ZERO) // the time, for pacing and traces; the bundled transports read a monotonic clock
+///     .with_pacing(Pacing::off()); // no rate-limit pacing (on by default: 1,200 calls per 300 s)
 /// let shared = client.clone(); // cheap: the same transport, settings and counters
 /// assert_eq!(shared.retry_policy().max_retries, 4);
 /// assert_eq!(shared.config().base_url().as_str(), "https://api.cloudflare.com/client/v4");
@@ -106,6 +113,7 @@ pub struct Client<T, S = NoSleep, M = Blocking> {
     transport: Arc<T>,
     sleep: Arc<S>,
     settings: Arc<Settings>,
+    pacer: Arc<Mutex<Pacer>>,
     mode: PhantomData<fn() -> M>,
 }
 
@@ -119,6 +127,7 @@ struct Settings {
     calls: AtomicU64,
     /// Monotonic time from any origin, if the client was given a clock.
     clock: Option<fn() -> Duration>,
+    pacing: Pacing,
 }
 
 impl Settings {
@@ -130,6 +139,7 @@ impl Settings {
             seed: self.seed,
             calls: AtomicU64::new(self.calls.load(Ordering::Relaxed)),
             clock: self.clock,
+            pacing: self.pacing,
         };
         change(&mut copy);
         Arc::new(copy)
@@ -142,6 +152,7 @@ impl<T, S, M> Clone for Client<T, S, M> {
             transport: Arc::clone(&self.transport),
             sleep: Arc::clone(&self.sleep),
             settings: Arc::clone(&self.settings),
+            pacer: Arc::clone(&self.pacer),
             mode: PhantomData,
         }
     }
@@ -153,6 +164,7 @@ impl<T: std::fmt::Debug, S, M> std::fmt::Debug for Client<T, S, M> {
             .field("transport", &self.transport)
             .field("config", &self.settings.config)
             .field("retry", &self.settings.retry)
+            .field("pacing", &self.settings.pacing)
             .finish_non_exhaustive()
     }
 }
@@ -195,12 +207,14 @@ impl<T> Client<T, NoSleep, Async> {
 
 impl<T, M> Client<T, NoSleep, M> {
     fn with_mode(config: Config, transport: T) -> Self {
+        let pacing = Pacing::default();
         let settings =
-            Settings { config, retry: RetryPolicy::default(), seed: 0, calls: AtomicU64::new(0), clock: None };
+            Settings { config, retry: RetryPolicy::default(), seed: 0, calls: AtomicU64::new(0), clock: None, pacing };
         Self {
             transport: Arc::new(transport),
             sleep: Arc::new(NoSleep),
             settings: Arc::new(settings),
+            pacer: Arc::new(Mutex::new(Pacer::new(&pacing))),
             mode: PhantomData,
         }
     }
@@ -212,7 +226,13 @@ impl<T, S, M> Client<T, S, M> {
     ///
     #[doc = example!(blocking, "let client = client.with_sleep(std::thread::sleep);")]
     pub fn with_sleep<S2>(self, sleep: S2) -> Client<T, S2, M> {
-        Client { transport: self.transport, sleep: Arc::new(sleep), settings: self.settings, mode: PhantomData }
+        Client {
+            transport: self.transport,
+            sleep: Arc::new(sleep),
+            settings: self.settings,
+            pacer: self.pacer,
+            mode: PhantomData,
+        }
     }
 
     /// Retries by `policy` instead of the default.
@@ -232,13 +252,32 @@ impl<T, S, M> Client<T, S, M> {
         self
     }
 
-    /// Reads the time with `now` (monotonic, from any origin), so attempts are timed in
-    /// traces. The core has no clock of its own; the bundled transports set one.
+    /// Reads the time with `now` (monotonic, from any origin), for pacing and to time
+    /// attempts in traces. The core has no clock of its own; the bundled transports set one.
+    /// Without a clock (or a sleep), a client does not pace its calls.
     ///
     #[doc = example!(blocking, "fn uptime() -> std::time::Duration {\n    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();\n    START.get_or_init(std::time::Instant::now).elapsed()\n}\nlet client = client.with_clock(uptime);")]
     pub fn with_clock(mut self, now: fn() -> Duration) -> Self {
         self.settings = self.settings.edit(|s| s.clock = Some(now));
         self
+    }
+
+    /// Paces calls by `pacing` instead of the default (within 1,200 calls per 300 s and what
+    /// the server's `Ratelimit` fields say; see [`pacing`](crate::pacing)). This client gets
+    /// a new pacer, which its later clones share.
+    ///
+    #[doc = example!(blocking, "use cloudflare_mtls::pacing::Budget;\nlet budget = Budget::new(600, std::time::Duration::from_secs(300))?; // half: leave room for other tools\nlet client = client.with_pacing(Pacing::within(budget));\nassert_eq!(client.pacing().budget(), Some(budget));\nlet unpaced = client.with_pacing(Pacing::off());\n# let _ = unpaced;")]
+    pub fn with_pacing(mut self, pacing: Pacing) -> Self {
+        self.settings = self.settings.edit(|s| s.pacing = pacing);
+        self.pacer = Arc::new(Mutex::new(Pacer::new(&pacing)));
+        self
+    }
+
+    /// How calls are paced.
+    ///
+    #[doc = example!(blocking, "assert_eq!(client.pacing(), Pacing::default());")]
+    pub fn pacing(&self) -> Pacing {
+        self.settings.pacing
     }
 
     /// The configuration.
@@ -268,6 +307,21 @@ impl<T, S, M> Client<T, S, M> {
 
     fn since(&self, started: Option<Duration>) -> Option<Duration> {
         Some(self.now()?.saturating_sub(started?))
+    }
+
+    /// A slot to send a request in, or how long to wait for one. Without a clock or a way to
+    /// wait, calls are not paced.
+    fn pace(&self, can_sleep: bool) -> Result<Slot<'_>, Duration> {
+        let (Some(clock), true) = (self.settings.clock, can_sleep) else {
+            return Ok(Slot { pacer: &self.pacer, ticket: None, clock: || Duration::ZERO });
+        };
+        match self.pacer.lock().unwrap_or_else(PoisonError::into_inner).before_send(clock()) {
+            Pace::Send(ticket) => Ok(Slot { pacer: &self.pacer, ticket: Some(ticket), clock }),
+            Pace::Wait(wait) => {
+                trace::paced(wait);
+                Err(wait)
+            }
+        }
     }
 
     fn exchange<'a, E: Endpoint, TE>(&'a self, endpoint: &'a E, can_sleep: bool) -> Result<Exchange<'a, E>, Error<TE>> {
@@ -332,8 +386,16 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
         let _entered = span.enter();
         let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
         loop {
+            let slot = match self.pace(S::CAN_SLEEP) {
+                Ok(slot) => slot,
+                Err(wait) => {
+                    self.sleep.sleep(wait);
+                    continue;
+                }
+            };
             let started = self.now();
             let outcome = self.transport.send(exchange.request());
+            slot.answered(&outcome);
             match exchange.on_outcome(outcome, T::failure, self.since(started)) {
                 Next::Done(result) => return result,
                 Next::Retry(wait) => self.sleep.sleep(wait),
@@ -377,8 +439,16 @@ impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
         trace::instrument(trace::call(endpoint), async {
             let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
             loop {
+                let slot = match self.pace(S::CAN_SLEEP) {
+                    Ok(slot) => slot,
+                    Err(wait) => {
+                        self.sleep.sleep(wait).await;
+                        continue;
+                    }
+                };
                 let started = self.now();
                 let outcome = self.transport.send(exchange.request()).await;
+                slot.answered(&outcome);
                 match exchange.on_outcome(outcome, T::failure, self.since(started)) {
                     Next::Done(result) => return result,
                     Next::Retry(wait) => self.sleep.sleep(wait).await,
@@ -422,6 +492,31 @@ impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
             walk: Walk::new(list),
             pending: None,
             fetch: |client: Self, call: List| async move { client.list(&call).await },
+        }
+    }
+}
+
+/// A request's place in the pacer's count, handed back when the answer comes, or, if the
+/// call is dropped mid-way (a cancelled future), when the slot is dropped.
+struct Slot<'a> {
+    pacer: &'a Mutex<Pacer>,
+    ticket: Option<Ticket>,
+    clock: fn() -> Duration,
+}
+
+impl Slot<'_> {
+    fn answered<B, TE>(mut self, outcome: &Result<http::Response<B>, TE>) {
+        if let Some(ticket) = self.ticket.take() {
+            let answer = outcome.as_ref().ok().map(|r| (r.status(), r.headers()));
+            self.pacer.lock().unwrap_or_else(PoisonError::into_inner).on_answer(ticket, (self.clock)(), answer);
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.pacer.lock().unwrap_or_else(PoisonError::into_inner).on_answer(ticket, (self.clock)(), None);
         }
     }
 }

@@ -303,6 +303,18 @@ impl ResponseError {
     }
 }
 
+/// A [`Budget`](crate::pacing::Budget) that allows nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a rate budget needs at least one call in a window longer than zero (given {calls} per {window:?}); use Pacing::off() for no pacing"
+)]
+pub struct BudgetError {
+    /// The calls given.
+    pub calls: u32,
+    /// The window given.
+    pub window: std::time::Duration,
+}
+
 /// Why the pager stopped before the server said it was done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

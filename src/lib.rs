@@ -88,6 +88,7 @@ mod exchange;
 mod id;
 mod message;
 mod model;
+pub mod pacing;
 mod pager;
 mod pem_check;
 pub mod retry;
@@ -101,11 +102,14 @@ pub use client::{Async, AsyncClient, Blocking, BlockingClient, Client, Pages};
 pub use config::{BaseUrl, Config, DEFAULT_BASE_URL};
 pub use credentials::Credentials;
 pub use envelope::{Success, decode, decode_response};
-pub use error::{ApiError, BuildError, Call, DecodeError, Error, HttpError, IdError, PagerError, ResponseError};
+pub use error::{
+    ApiError, BudgetError, BuildError, Call, DecodeError, Error, HttpError, IdError, PagerError, ResponseError,
+};
 pub use exchange::{Exchange, Next};
 pub use id::{AccountId, CertificateId};
 pub use message::{ApiMessage, ErrorSource};
 pub use model::{Association, Certificate, CertificateType, Page, ResultInfo};
+pub use pacing::Pacing;
 pub use pager::{DEFAULT_PER_PAGE, Pager};
 pub use retry::RetryPolicy;
 

@@ -89,3 +89,11 @@ pub(crate) fn attempt(number: u32, outcome: &Attempt<'_>, elapsed: Option<Durati
         let _ = (number, outcome, elapsed, decision, Failure::NotSent);
     }
 }
+
+/// A call waits for the rate limit before an attempt.
+pub(crate) fn paced(wait: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(wait_ms = wait.as_secs_f64() * 1000.0, "pacing: waiting for the rate limit");
+    #[cfg(not(feature = "tracing"))]
+    let _ = wait;
+}

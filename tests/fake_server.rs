@@ -35,9 +35,12 @@ fn client(server: &FakeServer) -> cloudflare_mtls::ureq::Client {
     cloudflare_mtls::ureq::client(config(server, TOKEN))
 }
 
-/// A client that never retries, to see each answer as it came.
+/// A client that never retries nor paces itself, to see each answer as it came.
 fn once(server: &FakeServer) -> cloudflare_mtls::ureq::Client {
-    cloudflare_mtls::ureq::Builder::new(config(server, TOKEN)).with_retry(RetryPolicy::never()).build()
+    cloudflare_mtls::ureq::Builder::new(config(server, TOKEN))
+        .with_retry(RetryPolicy::never())
+        .with_pacing(cloudflare_mtls::Pacing::off())
+        .build()
 }
 
 /// A bare agent: status codes come back as responses.

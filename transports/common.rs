@@ -120,6 +120,7 @@ pub(crate) struct Settings {
     pub(crate) timeout: Duration,
     pub(crate) max_body_size: u64,
     pub(crate) retry: RetryPolicy,
+    pub(crate) pacing: crate::Pacing,
 }
 
 impl Default for Settings {
@@ -129,6 +130,7 @@ impl Default for Settings {
             timeout: DEFAULT_TIMEOUT,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             retry: RetryPolicy::default(),
+            pacing: crate::Pacing::default(),
         }
     }
 }
@@ -160,11 +162,12 @@ pub(crate) fn random_seed() -> u64 {
 /// constants in scope (the doc links name them).
 macro_rules! builder {
     ($module:ident) => {
-        /// Configures a [`Client`]: timeouts, response-size limit and retry policy.
+        /// Configures a [`Client`]: timeouts, response-size limit, retry policy and pacing.
         ///
         /// The defaults: connect timeout [`DEFAULT_CONNECT_TIMEOUT`], whole-attempt timeout
-        /// [`DEFAULT_TIMEOUT`], response bodies up to [`DEFAULT_MAX_BODY_SIZE`] bytes, and
-        /// [`RetryPolicy::default`](crate::RetryPolicy::default).
+        /// [`DEFAULT_TIMEOUT`], response bodies up to [`DEFAULT_MAX_BODY_SIZE`] bytes,
+        /// [`RetryPolicy::default`](crate::RetryPolicy::default) and
+        /// [`Pacing::default`](crate::Pacing::default).
         ///
         #[doc = $crate::transport_common::builder_example!($module, ".with_connect_timeout(Duration::from_secs(2))\n    .with_timeout(Duration::from_secs(20))\n    .with_max_body_size(1024 * 1024)\n    .with_retry(RetryPolicy::default().with_max_retries(4))")]
         #[derive(Debug, Clone)]
@@ -215,6 +218,15 @@ macro_rules! builder {
                 self.settings.retry = policy;
                 self
             }
+
+            /// Paces calls by `pacing` ([`Pacing::off`](crate::Pacing::off) for none); see
+            /// [`pacing`](crate::pacing).
+            ///
+            #[doc = $crate::transport_common::builder_example!($module, ".with_pacing(Pacing::off())")]
+            pub fn with_pacing(mut self, pacing: $crate::Pacing) -> Self {
+                self.settings.pacing = pacing;
+                self
+            }
         }
     };
 }
@@ -225,14 +237,14 @@ macro_rules! builder_example {
         concat!(
             "```\n",
             "use std::time::Duration;\n",
-            "use cloudflare_mtls::{Config, Credentials, RetryPolicy};\n\n",
+            "use cloudflare_mtls::{Config, Credentials, Pacing, RetryPolicy};\n\n",
             "let config = Config::new(Credentials::api_token(\"my-token\")?);\n",
             "let client = cloudflare_mtls::",
             stringify!($module),
             "::Builder::new(config)\n    ",
             $calls,
             "\n    .build();\n",
-            "# let _ = (client, Duration::ZERO, RetryPolicy::never());\n",
+            "# let _ = (client, Duration::ZERO, RetryPolicy::never(), Pacing::off());\n",
             "# Ok::<(), Box<dyn std::error::Error>>(())\n",
             "```"
         )

@@ -125,6 +125,7 @@ impl Builder {
         AsyncClient::new(self.config, HyperTransport::new(&self.settings))
             .with_sleep(TokioSleep)
             .with_retry(self.settings.retry)
+            .with_pacing(self.settings.pacing)
             .with_seed(random_seed())
             .with_clock(monotonic)
     }

@@ -105,6 +105,7 @@ impl Builder {
         BlockingClient::new(self.config, UreqTransport::new(&self.settings))
             .with_sleep(std::thread::sleep as fn(Duration))
             .with_retry(self.settings.retry)
+            .with_pacing(self.settings.pacing)
             .with_seed(random_seed())
             .with_clock(monotonic)
     }

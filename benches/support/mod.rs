@@ -180,3 +180,16 @@ pub fn summarise(title: &str, reps: usize, names: &[&str], times: &[Vec<Duration
         eprintln!("  {name:<38} {per_call:10.2} µs/call {:10.0} calls/s {ratio:6.3}x {}", 1e6 / per_call, names[0]);
     }
 }
+
+/// The bundled blocking client without rate-limit pacing: a throughput bench makes more
+/// calls than the API's budget allows in five minutes, against a fake with no limit.
+#[cfg(feature = "ureq")]
+pub fn unpaced_ureq(config: cloudflare_mtls::Config) -> cloudflare_mtls::ureq::Client {
+    cloudflare_mtls::ureq::Builder::new(config).with_pacing(cloudflare_mtls::Pacing::off()).build()
+}
+
+/// The bundled async client without rate-limit pacing (see [`unpaced_ureq`]).
+#[cfg(feature = "hyper")]
+pub fn unpaced_hyper(config: cloudflare_mtls::Config) -> cloudflare_mtls::hyper::Client {
+    cloudflare_mtls::hyper::Builder::new(config).with_pacing(cloudflare_mtls::Pacing::off()).build()
+}

@@ -13,7 +13,7 @@ use cloudflare_mtls::retry::Failure;
 use cloudflare_mtls::{
     AccountId, Association, BlockingClient, Certificate, CertificateId, Config, Deleted, HttpClient,
 };
-use cloudflare_mtls::{Call, Error, List, Pager, RetryPolicy, Upload};
+use cloudflare_mtls::{Call, Error, List, Pacing, Pager, RetryPolicy, Upload};
 use serde_json::Value;
 
 use crate::exit::{CliError, Exit};
@@ -41,6 +41,12 @@ impl<T: HttpClient> HttpClient for Recording<'_, T> {
     }
 }
 
+/// Monotonic time since the first call: the clock pacing reads.
+fn uptime() -> Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
+}
+
 /// A typed model and its JSON object as the API sent it.
 pub struct Raw<M> {
     /// The decoded model.
@@ -60,11 +66,24 @@ where
     T: HttpClient,
     T::Error: std::fmt::Display,
 {
-    /// Calls `account`'s API over `transport`, retrying by `retry` (jitter drawn from `seed`).
-    pub fn new(config: Config, transport: &'t T, retry: RetryPolicy, seed: u64, account: AccountId) -> Self {
+    /// Calls `account`'s API over `transport`, retrying by `retry` (jitter drawn from `seed`)
+    /// and paced by `pacing`.
+    pub fn new(
+        config: Config,
+        transport: &'t T,
+        retry: RetryPolicy,
+        pacing: Pacing,
+        seed: u64,
+        account: AccountId,
+    ) -> Self {
         let recording = Recording { inner: transport, bodies: RefCell::new(Vec::new()) };
         let sleep: fn(Duration) = std::thread::sleep;
-        let client = BlockingClient::new(config, recording).with_sleep(sleep).with_retry(retry).with_seed(seed);
+        let client = BlockingClient::new(config, recording)
+            .with_sleep(sleep)
+            .with_retry(retry)
+            .with_seed(seed)
+            .with_clock(uptime)
+            .with_pacing(pacing);
         Self { client, account }
     }
 

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use cloudflare_mtls::{AccountId, BaseUrl, CertificateId, CertificateType};
+use cloudflare_mtls::pacing::Budget;
+use cloudflare_mtls::{AccountId, BaseUrl, CertificateId, CertificateType, Pacing};
 
 const ABOUT: &str = "Manage Cloudflare mTLS certificates: upload, list, get, associations, delete.";
 
@@ -70,6 +71,12 @@ pub struct Global {
     /// it was certainly not received)
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "N", default_value_t = 2)]
     pub retries: u32,
+
+    /// Stay within N calls per WINDOW, and within what the API's Ratelimit headers say:
+    /// wait rather than be locked out by 429s (the API's limit is 1200/5m per token, all
+    /// tools together); `off` sends at once
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "N/WINDOW|off", default_value = "1200/5m", value_parser = parse_pacing)]
+    pub pace: Pacing,
 }
 
 /// The commands.
@@ -240,6 +247,15 @@ fn parse_rate(text: &str) -> Result<(u32, Duration), String> {
     Ok((calls, window))
 }
 
+/// `1200/5m`, or `off`.
+fn parse_pacing(text: &str) -> Result<Pacing, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(Pacing::off());
+    }
+    let (calls, window) = parse_rate(text)?;
+    Budget::new(calls, window).map(Pacing::within).map_err(|e| e.to_string())
+}
+
 /// `30d`, `12h`, `2w`, `1w 3d`: humantime's syntax.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 30d, 12h, 2w)"))
@@ -262,6 +278,9 @@ mod tests {
         assert!(parse_rate("20").is_err());
         assert!(parse_rate("x/10s").is_err());
         assert!(parse_rate("20/0s").is_err());
+        assert_eq!(parse_pacing("OFF"), Ok(Pacing::off()));
+        assert_eq!(parse_pacing("1200/5m"), Ok(Pacing::default()));
+        assert!(parse_pacing("0/5m").unwrap_err().contains("at least one call"));
     }
 
     #[test]

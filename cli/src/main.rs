@@ -54,8 +54,10 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         .with_timeout(cli.global.timeout)
         .with_connect_timeout(connect_timeout)
         .with_retry(RetryPolicy::default().with_max_retries(cli.global.retries))
+        .with_pacing(cli.global.pace)
         .build();
-    let api = api::Api::new(config, client.transport(), client.retry_policy().clone(), seed(), account);
+    let api =
+        api::Api::new(config, client.transport(), client.retry_policy().clone(), client.pacing(), seed(), account);
     commands::run(&cli.command, &api, &ctx)
 }
 

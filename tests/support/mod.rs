@@ -8,7 +8,7 @@ pub mod scenarios;
 use std::time::Duration;
 
 use cloudflare_mtls::{
-    AccountId, Association, Certificate, CertificateId, Config, Deleted, Error, List, Page, RetryPolicy, Upload,
+    AccountId, Association, Certificate, CertificateId, Config, Deleted, Error, List, Pacing, Page, RetryPolicy, Upload,
 };
 
 #[cfg(not(feature = "ureq"))]
@@ -28,6 +28,8 @@ pub struct Knobs {
     pub max_body_size: Option<u64>,
     /// The retry policy.
     pub retry: RetryPolicy,
+    /// Rate-limit pacing.
+    pub pacing: Pacing,
 }
 
 impl Default for Knobs {
@@ -37,7 +39,7 @@ impl Default for Knobs {
         let retry = RetryPolicy::default()
             .with_initial_backoff(Duration::from_millis(10))
             .with_max_backoff(Duration::from_millis(50));
-        Self { timeout: None, max_body_size: None, retry }
+        Self { timeout: None, max_body_size: None, retry, pacing: Pacing::default() }
     }
 }
 
@@ -64,7 +66,7 @@ pub trait Adapter: Sized {
 macro_rules! configure {
     ($builder:expr, $knobs:expr) => {{
         let knobs: &$crate::support::Knobs = $knobs;
-        let mut builder = $builder.with_retry(knobs.retry.clone());
+        let mut builder = $builder.with_retry(knobs.retry.clone()).with_pacing(knobs.pacing);
         if let Some(timeout) = knobs.timeout {
             builder = builder.with_timeout(timeout);
         }
@@ -106,6 +108,7 @@ macro_rules! e2e_suite {
             all_calls_and_list_all,
             connection_reuse,
             retry_after_429_is_honoured,
+            pacing_keeps_under_the_rate_limit,
             html_502_then_success_on_get,
             upload_502_is_not_retried,
             upload_stored_then_502_should_retry_is_sent_once,

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use cloudflare_mtls::fake::{FakeApi, Fault};
 use cloudflare_mtls::fake_server::FakeServer;
 use cloudflare_mtls::{
-    AccountId, Association, BaseUrl, CertificateId, Config, Credentials, Error, List, ResponseError, RetryPolicy,
-    Upload,
+    AccountId, Association, BaseUrl, CertificateId, Config, Credentials, Error, List, Pacing, ResponseError,
+    RetryPolicy, Upload,
 };
 
 use super::raw::{Recorded, Reply, Scripted, ok_json, refused_base_url, response};
@@ -110,18 +110,42 @@ pub fn connection_reuse<A: Adapter>() {
     assert!((1..=10).contains(&connections), "{connections} connections for 50 calls");
 }
 
-/// Past the fake's rate limit (one call a second) a 429 with `Retry-After: 1` comes, and
-/// the client waits that second before it tries again.
+/// Unpaced, past the fake's rate limit (one call a second) a 429 with `Retry-After: 1`
+/// comes, and the client waits that second before it tries again.
 pub fn retry_after_429_is_honoured<A: Adapter>() {
     let server = fake();
     server.with_api(|api| api.rate_limit(1, Duration::from_secs(1)));
-    let client = A::build(config(server.base_url()), &Knobs::default());
+    let client = A::build(config(server.base_url()), &Knobs { pacing: Pacing::off(), ..Knobs::default() });
     client.list(&List::new(account())).unwrap();
     let started = Instant::now();
     client.list(&List::new(account())).unwrap();
     let elapsed = started.elapsed();
     assert_eq!(server.requests_served(), 3, "the limited call, its 429, its retry");
     assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5), "waited {elapsed:?}");
+}
+
+/// Paced (the default), more calls than the fake's budget (4 per second) get no 429: the
+/// client reads the fake's `Ratelimit` fields and waits for the window to reset instead.
+pub fn pacing_keeps_under_the_rate_limit<A: Adapter>() {
+    let server = fake();
+    server.with_api(|api| api.rate_limit(4, Duration::from_secs(1)));
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = std::sync::Arc::clone(&refused);
+    server.log_requests(move |_, _, status, _| {
+        if status == http::StatusCode::TOO_MANY_REQUESTS {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let client = A::build(config(server.base_url()), &Knobs::default());
+    let started = Instant::now();
+    for _ in 0..10 {
+        client.list(&List::new(account())).unwrap();
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(refused.load(std::sync::atomic::Ordering::Relaxed), 0, "429s from the fake");
+    assert_eq!(server.requests_served(), 10);
+    // 10 calls at 4 per second take two windows' waits at least.
+    assert!(elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_secs(8), "took {elapsed:?}");
 }
 
 /// An HTML 502 from the edge, then the answer: a GET is retried.

@@ -1,0 +1,554 @@
+//! Rate-limit pacing: before each request, how long to wait so that the rate limit is never
+//! crossed. A state machine fed the time by its driver; it reads no clock.
+//!
+//! Cloudflare allows 1,200 requests per 5 minutes per token, all tools together, and past
+//! that answers 429 to *every* call for the next 5 minutes: a retry after the 429 is too late.
+//! So a [`Pacer`] keeps two counts and waits for the stricter:
+//!
+//! - **Its own budget** ([`Pacing`], 1,200 per 300 s unless set), plus any budget the server
+//!   states in `Ratelimit-Policy` (`"default";q=1200;w=300`). It is a sliding window over the
+//!   calls made through it (every clone of a client shares one pacer). A call is counted
+//!   from the moment its answer came back, not from when it was sent: the server's window
+//!   starts somewhere in between, and only the later end never undercounts.
+//! - **What the server says** in every answer: `Ratelimit: "default";r=50;t=30` (50 calls
+//!   left, counting every tool that uses the token, until the window resets in 30 s), less
+//!   the calls of ours still in flight; and `Retry-After` on a 429, which holds every call
+//!   until it passes.
+//!
+//! Before the first answer, one call at a time is sent: a burst of concurrent calls could
+//! cross a limit the pacer has not yet been told. A server's wait is believed up to an hour
+//! ([`MAX_SERVER_WAIT`]). Both fields are read as structured-field lists (RFC 9651, with the
+//! `sfv` crate); an item or a field that does not parse is ignored.
+//!
+//! ```
+//! use std::time::Duration;
+//! use cloudflare_mtls::pacing::{Budget, Pace, Pacer, Pacing};
+//!
+//! let mut pacer = Pacer::new(&Pacing::within(Budget::new(2, Duration::from_secs(10))?));
+//! let second = Duration::from_secs(1);
+//! let Pace::Send(first) = pacer.before_send(Duration::ZERO) else { unreachable!() };
+//! // The server's answer at t = 1 s: 5 calls left in a window that resets in 30 s.
+//! let mut headers = http::HeaderMap::new();
+//! headers.insert("ratelimit", http::HeaderValue::from_static("\"default\";r=5;t=30"));
+//! pacer.on_answer(first, second, Some((http::StatusCode::OK, &headers)));
+//! let Pace::Send(next) = pacer.before_send(second) else { unreachable!() };
+//! pacer.on_answer(next, second, None);
+//! // Two calls answered at t = 1 s use the budget of 2 per 10 s until t = 11 s.
+//! assert_eq!(pacer.before_send(second * 2), Pace::Wait(second * 9));
+//! # Ok::<(), cloudflare_mtls::BudgetError>(())
+//! ```
+
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+use sfv::visitor::{EntryVisitor, Ignored, InnerListVisitor, ItemVisitor, ListVisitor, ParameterVisitor};
+use sfv::{BareItemFromInput, KeyRef};
+
+use crate::error::BudgetError;
+
+/// The longest wait a server's `Ratelimit` or `Retry-After` is believed for.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+
+/// How often to look again while every slot of the budget is taken by calls still in flight.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(20);
+
+/// A call whose answer never came (its driver dropped the [`Ticket`]) stops counting after
+/// this many windows.
+const LOST_CALL_WINDOWS: u32 = 2;
+
+/// At most this many limits and policies are kept from a server's fields.
+const MAX_SERVER_ITEMS: usize = 4;
+
+/// At most `calls` calls in any `window`.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloudflare_mtls::pacing::Budget;
+///
+/// let budget = Budget::new(20, Duration::from_secs(10))?;
+/// assert_eq!(budget.least_time(100), Duration::from_secs(40)); // 5 windows' worth
+/// assert!(Budget::new(0, Duration::from_secs(10)).is_err());
+/// # Ok::<(), cloudflare_mtls::BudgetError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    calls: u32,
+    window: Duration,
+}
+
+impl Budget {
+    /// Cloudflare's limit for one token: 1,200 calls per 300 s.
+    pub const CLOUDFLARE: Self = Self { calls: 1200, window: Duration::from_secs(300) };
+
+    /// At most `calls` calls in any `window`: at least one call, in a window longer than
+    /// zero.
+    pub fn new(calls: u32, window: Duration) -> Result<Self, BudgetError> {
+        match calls > 0 && !window.is_zero() {
+            true => Ok(Self { calls, window }),
+            false => Err(BudgetError { calls, window }),
+        }
+    }
+
+    /// The calls allowed in a window.
+    pub fn calls(&self) -> u32 {
+        self.calls
+    }
+
+    /// The window.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// The least time `calls` calls can take within this budget: a full budget at once,
+    /// then a window's wait before each further one.
+    pub fn least_time(&self, calls: u64) -> Duration {
+        let windows = calls.div_ceil(u64::from(self.calls)).saturating_sub(1);
+        self.window.saturating_mul(u32::try_from(windows).unwrap_or(u32::MAX))
+    }
+}
+
+/// Whether and within what budget a client paces its calls: by default within
+/// [`Budget::CLOUDFLARE`] and whatever the server says.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloudflare_mtls::pacing::{Budget, Pacing};
+///
+/// assert_eq!(Pacing::default().budget(), Some(Budget::CLOUDFLARE));
+/// let tight = Pacing::within(Budget::new(600, Duration::from_secs(300))?); // leave room for other tools
+/// assert!(Pacing::off().is_off() && !tight.is_off());
+/// # Ok::<(), cloudflare_mtls::BudgetError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing(Option<Budget>);
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Self(Some(Budget::CLOUDFLARE))
+    }
+}
+
+impl Pacing {
+    /// Paces within `budget` and whatever the server says.
+    pub fn within(budget: Budget) -> Self {
+        Self(Some(budget))
+    }
+
+    /// No pacing: calls are sent at once, and a 429 is left to the retry policy.
+    pub fn off() -> Self {
+        Self(None)
+    }
+
+    /// The client's own budget (`None` when off).
+    pub fn budget(&self) -> Option<Budget> {
+        self.0
+    }
+
+    /// Whether pacing is off.
+    pub fn is_off(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+/// A call counted by the pacer: hand it back to [`Pacer::on_answer`] when the call is over.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a call's ticket goes back to the pacer when its answer comes"]
+pub struct Ticket(u64);
+
+/// The pacer's answer before a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pace {
+    /// Send now; the call is counted.
+    Send(Ticket),
+    /// Wait this long, then ask again (nothing was counted).
+    Wait(Duration),
+}
+
+/// One call made through the pacer.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    ticket: u64,
+    /// When it was sent, and then when its answer came.
+    at: Duration,
+    answered: bool,
+}
+
+/// A limit the server stated in `Ratelimit`.
+#[derive(Debug, Clone)]
+struct ServerLimit {
+    name: String,
+    left: u64,
+    until: Duration,
+}
+
+/// The pacing state of a client and its clones. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    own: Option<Budget>,
+    /// Budgets from the server's `Ratelimit-Policy`.
+    stated: Vec<Budget>,
+    sent: Vec<Sent>,
+    next_ticket: u64,
+    limits: Vec<ServerLimit>,
+    /// No call is sent before this (a 429's `Retry-After`).
+    held_until: Duration,
+    answered_once: bool,
+}
+
+impl Pacer {
+    /// A pacer for `pacing`.
+    pub fn new(pacing: &Pacing) -> Self {
+        Self {
+            own: pacing.budget(),
+            stated: Vec::new(),
+            sent: Vec::new(),
+            next_ticket: 0,
+            limits: Vec::new(),
+            held_until: Duration::ZERO,
+            answered_once: false,
+        }
+    }
+
+    /// Whether this pacer lets every call through at once.
+    pub fn is_off(&self) -> bool {
+        self.own.is_none()
+    }
+
+    /// Before sending a request at `now` (monotonic, any origin): send (the call is counted),
+    /// or wait and ask again.
+    pub fn before_send(&mut self, now: Duration) -> Pace {
+        if self.is_off() {
+            return Pace::Send(Ticket(u64::MAX));
+        }
+        self.forget_old(now);
+        let in_flight = self.sent.iter().any(|s| !s.answered);
+        let mut wait = self.held_until.saturating_sub(now);
+        if !self.answered_once && in_flight {
+            wait = wait.max(IN_FLIGHT_POLL);
+        }
+        for limit in self.limits.iter().filter(|l| l.left == 0) {
+            wait = wait.max(limit.until.saturating_sub(now));
+        }
+        for budget in self.own.iter().chain(&self.stated) {
+            wait = wait.max(self.wait_for_budget(budget, now));
+        }
+        if !wait.is_zero() {
+            return Pace::Wait(wait);
+        }
+        for limit in &mut self.limits {
+            limit.left = limit.left.saturating_sub(1);
+        }
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.sent.push(Sent { ticket, at: now, answered: false });
+        Pace::Send(Ticket(ticket))
+    }
+
+    /// The call of `ticket` is over at `now`: with the answer's status and headers, or
+    /// `None` when no answer came (a transport error, a cancelled call).
+    pub fn on_answer(&mut self, ticket: Ticket, now: Duration, answer: Option<(StatusCode, &HeaderMap)>) {
+        if self.is_off() {
+            return;
+        }
+        let index = self.sent.binary_search_by_key(&ticket.0, |s| s.ticket);
+        if let Some(sent) = index.ok().and_then(|i| self.sent.get_mut(i)) {
+            *sent = Sent { at: now, answered: true, ..*sent };
+        }
+        let Some((status, headers)) = answer else { return };
+        self.answered_once = true;
+        let others_in_flight = self.sent.iter().filter(|s| !s.answered).count() as u64;
+        let field = |name| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+        for item in items(&field("ratelimit")) {
+            let (Some(left), Some(reset)) = (item.param(b'r'), item.param(b't')) else { continue };
+            let until = now + Duration::from_secs(reset).min(MAX_SERVER_WAIT);
+            // Our calls in flight may not be in the server's count yet.
+            self.learn_limit(item.name, left.saturating_sub(others_in_flight), until, now);
+        }
+        let stated: Vec<Budget> = items(&field("ratelimit-policy"))
+            .iter()
+            .filter_map(|item| {
+                let calls = u32::try_from(item.param(b'q')?).ok()?;
+                let window = Duration::from_secs(item.param(b'w')?);
+                Budget::new(calls, window).ok().filter(|b| b.window <= MAX_SERVER_WAIT)
+            })
+            .take(MAX_SERVER_ITEMS)
+            .collect();
+        if !stated.is_empty() {
+            self.stated = stated;
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = crate::retry::retry_after(headers).unwrap_or(Duration::from_secs(1));
+            self.held_until = self.held_until.max(now + wait.min(MAX_SERVER_WAIT));
+        }
+    }
+
+    /// How long until one more call fits in `budget`.
+    fn wait_for_budget(&self, budget: &Budget, now: Duration) -> Duration {
+        let counts = |s: &&Sent| !s.answered || s.at + budget.window > now;
+        let counted = self.sent.iter().filter(counts).count();
+        // Over budget by `excess`: the `excess` earliest to leave the window must leave
+        // first; calls in flight leave only once answered.
+        let excess = (counted + 1).saturating_sub(budget.calls as usize);
+        if excess == 0 {
+            return Duration::ZERO;
+        }
+        let mut leave: Vec<Duration> =
+            self.sent.iter().filter(counts).filter(|s| s.answered).map(|s| s.at + budget.window).collect();
+        leave.sort_unstable();
+        match leave.get(excess - 1) {
+            Some(at) => at.saturating_sub(now),
+            None => IN_FLIGHT_POLL,
+        }
+    }
+
+    /// Takes a server's `Ratelimit` item: within the window it knows of, the lower count and
+    /// the later reset; after it, the new one.
+    fn learn_limit(&mut self, name: String, left: u64, until: Duration, now: Duration) {
+        let room = self.limits.len() < MAX_SERVER_ITEMS;
+        match self.limits.iter_mut().find(|l| l.name == name) {
+            Some(known) if known.until > now => {
+                known.left = known.left.min(left);
+                known.until = known.until.max(until);
+            }
+            Some(known) => *known = ServerLimit { name, left, until },
+            None if room => self.limits.push(ServerLimit { name, left, until }),
+            None => {}
+        }
+    }
+
+    /// Drops the calls no budget counts any more, and the server limits that have reset.
+    fn forget_old(&mut self, now: Duration) {
+        let longest = self.own.iter().chain(&self.stated).map(|b| b.window).max().unwrap_or_default();
+        let lost = longest.saturating_mul(LOST_CALL_WINDOWS);
+        self.sent.retain(|s| match s.answered {
+            true => s.at + longest > now,
+            false => s.at + lost > now,
+        });
+        self.limits.retain(|l| l.until > now);
+    }
+}
+
+/// One item of a structured-field list: its name (a string or a token) and its integer
+/// parameters of one letter.
+#[derive(Debug, Default)]
+struct Item {
+    name: String,
+    params: Vec<(u8, u64)>,
+}
+
+impl Item {
+    fn param(&self, key: u8) -> Option<u64> {
+        self.params.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+/// The items of a structured-field list; nothing if it does not parse.
+fn items(field: &str) -> Vec<Item> {
+    if field.is_empty() {
+        return Vec::new();
+    }
+    sfv::Parser::new(field).parse_list_with_visitor(Items::default()).unwrap_or_default()
+}
+
+/// Collects a list's items (inner lists are skipped).
+#[derive(Default)]
+struct Items(Vec<Item>);
+
+impl<'de> ListVisitor<'de> for Items {
+    type Out = Vec<Item>;
+    type Error = std::convert::Infallible;
+
+    fn entry(&mut self) -> Result<impl EntryVisitor<'de>, Self::Error> {
+        Ok(Entry(&mut self.0))
+    }
+
+    fn finish(self) -> Result<Self::Out, Self::Error> {
+        Ok(self.0)
+    }
+}
+
+struct Entry<'a>(&'a mut Vec<Item>);
+
+impl<'de> EntryVisitor<'de> for Entry<'_> {
+    type Error = std::convert::Infallible;
+
+    fn item(self) -> Result<impl ItemVisitor<'de>, Self::Error> {
+        Ok(self)
+    }
+
+    fn inner_list(self) -> Result<impl InnerListVisitor<'de>, Self::Error> {
+        Ok(Ignored)
+    }
+}
+
+impl<'de> ItemVisitor<'de> for Entry<'_> {
+    type Out = ();
+    type Error = std::convert::Infallible;
+
+    fn bare_item(self, bare_item: BareItemFromInput<'de>) -> Result<impl ParameterVisitor<'de, Out = ()>, Self::Error> {
+        let name = match (bare_item.as_string(), bare_item.as_token()) {
+            (Some(s), _) => s.as_str().to_owned(),
+            (_, Some(t)) => t.as_str().to_owned(),
+            _ => String::new(),
+        };
+        self.0.push(Item { name, params: Vec::new() });
+        Ok(Params(self.0.last_mut()))
+    }
+}
+
+struct Params<'a>(Option<&'a mut Item>);
+
+impl<'de> ParameterVisitor<'de> for Params<'_> {
+    type Out = ();
+    type Error = std::convert::Infallible;
+
+    fn parameter(&mut self, key: &'de KeyRef, value: BareItemFromInput<'de>) -> Result<(), Self::Error> {
+        let integer = value.as_integer().and_then(|i| u64::try_from(i64::from(i)).ok());
+        if let (Some(item), [letter], Some(n)) = (self.0.as_deref_mut(), key.as_str().as_bytes(), integer) {
+            item.params.push((*letter, n));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Self::Out, Self::Error> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    fn budget(calls: u32, secs: u64) -> Pacer {
+        Pacer::new(&Pacing::within(Budget::new(calls, Duration::from_secs(secs)).unwrap()))
+    }
+
+    fn headers(fields: &[(&'static str, &'static str)]) -> HeaderMap {
+        fields.iter().map(|(k, v)| (http::HeaderName::from_static(k), http::HeaderValue::from_static(v))).collect()
+    }
+
+    /// Sends at `now` and answers at once with `fields`; panics if the pacer says wait.
+    fn call(pacer: &mut Pacer, now: Duration, fields: &[(&'static str, &'static str)]) {
+        let Pace::Send(ticket) = pacer.before_send(now) else { panic!("asked to wait at {now:?}") };
+        pacer.on_answer(ticket, now, Some((StatusCode::OK, &headers(fields))));
+    }
+
+    #[test]
+    fn own_budget_is_a_sliding_window_from_the_answers() {
+        let mut pacer = budget(3, 10);
+        call(&mut pacer, Duration::ZERO, &[]);
+        call(&mut pacer, 2 * S, &[]);
+        call(&mut pacer, 4 * S, &[]);
+        assert_eq!(pacer.before_send(5 * S), Pace::Wait(5 * S));
+        call(&mut pacer, 10 * S, &[]);
+        assert_eq!(pacer.before_send(10 * S), Pace::Wait(2 * S));
+    }
+
+    #[test]
+    fn a_call_counts_from_its_answer() {
+        let mut pacer = budget(1, 10);
+        let Pace::Send(t) = pacer.before_send(Duration::ZERO) else { panic!() };
+        assert_eq!(pacer.before_send(S), Pace::Wait(IN_FLIGHT_POLL));
+        pacer.on_answer(t, 3 * S, None);
+        assert_eq!(pacer.before_send(4 * S), Pace::Wait(9 * S));
+    }
+
+    #[test]
+    fn server_limit_holds_calls_until_its_reset() {
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[("ratelimit", "\"default\";r=1;t=30")]);
+        call(&mut pacer, S, &[]);
+        assert_eq!(pacer.before_send(2 * S), Pace::Wait(28 * S));
+        call(&mut pacer, 30 * S, &[]);
+    }
+
+    #[test]
+    fn server_limit_counts_our_calls_in_flight() {
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[]);
+        let Pace::Send(a) = pacer.before_send(S) else { panic!() };
+        let Pace::Send(b) = pacer.before_send(S) else { panic!() };
+        // `b` may not be in the server's count of 1 left.
+        pacer.on_answer(a, S, Some((StatusCode::OK, &headers(&[("ratelimit", "\"default\";r=1;t=10")]))));
+        assert_eq!(pacer.before_send(S), Pace::Wait(10 * S));
+        pacer.on_answer(b, S, None);
+    }
+
+    #[test]
+    fn one_call_at_a_time_until_the_first_answer() {
+        let mut pacer = budget(1200, 300);
+        let Pace::Send(first) = pacer.before_send(Duration::ZERO) else { panic!() };
+        assert_eq!(pacer.before_send(Duration::ZERO), Pace::Wait(IN_FLIGHT_POLL));
+        pacer.on_answer(first, S, Some((StatusCode::OK, &HeaderMap::new())));
+        assert!(matches!(pacer.before_send(S), Pace::Send(_)));
+        assert!(matches!(pacer.before_send(S), Pace::Send(_)));
+    }
+
+    #[test]
+    fn a_stated_policy_joins_the_budget() {
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[("ratelimit-policy", "\"default\";q=2;w=10, \"burst\";q=100;w=1")]);
+        call(&mut pacer, S, &[]);
+        assert_eq!(pacer.before_send(S), Pace::Wait(9 * S));
+    }
+
+    #[test]
+    fn a_429_holds_every_call_for_its_retry_after() {
+        let mut pacer = budget(1200, 300);
+        let Pace::Send(t) = pacer.before_send(Duration::ZERO) else { panic!() };
+        pacer.on_answer(t, Duration::ZERO, Some((StatusCode::TOO_MANY_REQUESTS, &headers(&[("retry-after", "120")]))));
+        assert_eq!(pacer.before_send(S), Pace::Wait(119 * S));
+    }
+
+    #[test]
+    fn server_waits_are_capped() {
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[("ratelimit", "\"default\";r=0;t=99999999999")]);
+        assert_eq!(pacer.before_send(Duration::ZERO), Pace::Wait(MAX_SERVER_WAIT));
+    }
+
+    #[test]
+    fn fields_that_do_not_parse_are_ignored() {
+        for junk in
+            ["r=0;t=30", "\"default\";r=-1;t=30", "\"default\";r=0", "(\"a\");r=0;t=9", "\"x\";r=0.5;t=9", "\u{1}"]
+        {
+            let mut pacer = budget(1200, 300);
+            let value = http::HeaderValue::from_str(junk).unwrap_or(http::HeaderValue::from_static("?"));
+            let mut map = HeaderMap::new();
+            map.insert("ratelimit", value.clone());
+            map.insert("ratelimit-policy", value);
+            let Pace::Send(t) = pacer.before_send(Duration::ZERO) else { panic!() };
+            pacer.on_answer(t, Duration::ZERO, Some((StatusCode::OK, &map)));
+            assert!(matches!(pacer.before_send(Duration::ZERO), Pace::Send(_)), "{junk}");
+        }
+    }
+
+    #[test]
+    fn a_lost_ticket_stops_counting() {
+        let mut pacer = budget(1, 10);
+        let Pace::Send(_lost) = pacer.before_send(Duration::ZERO) else { panic!() };
+        assert_eq!(pacer.before_send(19 * S), Pace::Wait(IN_FLIGHT_POLL));
+        assert!(matches!(pacer.before_send(20 * S), Pace::Send(_)));
+    }
+
+    #[test]
+    fn off_lets_everything_through() {
+        let mut pacer = Pacer::new(&Pacing::off());
+        for _ in 0..10_000 {
+            let Pace::Send(t) = pacer.before_send(Duration::ZERO) else { panic!() };
+            pacer.on_answer(t, Duration::ZERO, Some((StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new())));
+        }
+        assert!(pacer.sent.is_empty());
+    }
+
+    #[test]
+    fn least_time() {
+        let b = Budget::new(20, 10 * S).unwrap();
+        assert_eq!(
+            (b.least_time(0), b.least_time(20), b.least_time(21), b.least_time(100)),
+            (Duration::ZERO, Duration::ZERO, 10 * S, 40 * S)
+        );
+    }
+}
