@@ -25,8 +25,8 @@
 //! ```
 //!
 //! `cloudflare_mtls::hyper::from_env()` gives the async client: the same methods, awaited,
-//! and `list_all` as a `Stream`. See the `ureq` and `hyper` modules
-//! modules (each behind its feature) for their builders.
+//! and `list_all` as a `Stream`. See the `ureq` and `hyper` modules (each behind its
+//! feature) for their builders.
 //!
 //! # Or bring your own
 //!
@@ -70,6 +70,14 @@
 //!
 //! An async transport works the same way with [`AsyncClient`]: the same methods, awaited.
 //!
+//! # Beyond the five calls
+//!
+//! - [`pacing`]: a client waits rather than cross the API's rate limit (1,200 calls per 5
+//!   minutes, then 5 minutes of 429s), reading its `Ratelimit` fields; on by default in
+//!   clients with a clock and a sleep.
+//! - [`plan`]: certificates as code: the steps from an account's certificates to a desired
+//!   set, compared by DER bytes (what `cf-mtls apply` runs).
+//!
 //! # Errors
 //!
 //! Every call fails in one of three ways, kept apart in [`Error`]: the request could not be
@@ -91,6 +99,7 @@ mod model;
 pub mod pacing;
 mod pager;
 mod pem_check;
+pub mod plan;
 pub mod retry;
 mod trace;
 mod transport;
@@ -153,4 +162,6 @@ mod test_fixtures {
     pub const CA_PEM: &str = include_str!("../tests/fixtures/openapi-example-ca.pem");
     /// The example private key of Cloudflare's OpenAPI document.
     pub const KEY_PEM: &str = include_str!("../tests/fixtures/openapi-example-key.pem");
+    /// A leaf certificate made with openssl (another certificate than [`CA_PEM`]).
+    pub const LEAF_PEM: &str = include_str!("../tests/fixtures/leaf-p256.pem");
 }

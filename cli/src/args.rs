@@ -97,6 +97,15 @@ pub enum Command {
     /// Delete a certificate (asks first on a terminal; refused while a service uses it)
     #[command(after_help = crate::exit::help())]
     Delete(DeleteArgs),
+    /// Make the account's custom certificates match a folder: each NAME.pem is the
+    /// certificate (or chain) named NAME, with NAME.key as its key if present; a second run
+    /// changes nothing. With --dry-run, only shows the plan (as `plan` does)
+    #[command(after_help = apply_help())]
+    Apply(ApplyArgs),
+    /// Show what `apply` would do, changing nothing: exit 0 when there is nothing to do, 7
+    /// when there are changes, 8 when the plan is blocked
+    #[command(after_help = apply_help())]
+    Plan(ApplyArgs),
     /// Check for certificates that expire soon: exit 6 if any does (for cron, CI and
     /// monitoring; `--format prometheus` for node_exporter's textfile collector)
     #[command(after_help = crate::exit::help())]
@@ -179,6 +188,38 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation (needed when stdin is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+/// `apply` and `plan`.
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// The folder: NAME.pem is a certificate or chain (a CA or a leaf by its first
+    /// certificate's basicConstraints), NAME.key its private key (optional); other files
+    /// are not read
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Also delete the account's custom certificates that have no NAME.pem in the folder
+    /// (unnamed ones included)
+    #[arg(long)]
+    pub prune: bool,
+}
+
+/// How `apply` decides, then the exit codes: after the help of `apply` and `plan`.
+fn apply_help() -> String {
+    let how = "\
+How it decides:
+  Certificates are matched by name and compared by their DER bytes and CA flag, never by
+  their PEM text (the API rewrites PEM; that is not a change). Every file is checked first
+  (PEM, X.509, the key against the certificate, expiry): one bad file and nothing is sent.
+  A certificate cannot be updated: a change is a replace (delete, then upload), made only
+  when no service uses the old one. Only custom certificates are replaced or deleted.
+  A replace or delete of a certificate in use, or a name that several certificates on the
+  account share, blocks the whole plan (exit 8): nothing is changed. If a call fails
+  midway, apply stops: run it again to finish. Calls are paced (--pace), so a large folder
+  does not run into the rate limit.
+";
+    format!("{how}\n{}", crate::exit::help())
 }
 
 /// `check`.

@@ -21,12 +21,26 @@ pub enum Exit {
     Local = 5,
     /// `check`: a certificate expires within the window, or has expired.
     Expiring = 6,
+    /// `plan` (`apply --dry-run`): there are changes to make.
+    Changes = 7,
+    /// `plan`, `apply`: the plan cannot be carried out (an ambiguous name, a certificate to
+    /// replace or delete that a service uses); `apply` changed nothing.
+    Blocked = 8,
 }
 
 impl Exit {
     /// All codes, in the order `--help` lists them.
-    pub const ALL: [Exit; 7] =
-        [Exit::Ok, Exit::Usage, Exit::Api, Exit::Network, Exit::Local, Exit::Expiring, Exit::Other];
+    pub const ALL: [Exit; 9] = [
+        Exit::Ok,
+        Exit::Usage,
+        Exit::Api,
+        Exit::Network,
+        Exit::Local,
+        Exit::Expiring,
+        Exit::Changes,
+        Exit::Blocked,
+        Exit::Other,
+    ];
 
     /// The number the process exits with.
     pub fn code(self) -> u8 {
@@ -41,6 +55,10 @@ impl Exit {
             Exit::Network => "network or transport error: no answer from the API",
             Exit::Local => "local file error: unreadable, malformed, key in the certificate file, expired",
             Exit::Expiring => "check: a certificate expires within the window (or has expired)",
+            Exit::Changes => "plan (apply --dry-run): there are changes to make",
+            Exit::Blocked => {
+                "plan, apply: the plan cannot be carried out (ambiguous name, certificate in use); nothing was changed"
+            }
             Exit::Other => "anything else (e.g. deletion declined at the prompt)",
         }
     }
@@ -162,7 +180,7 @@ mod tests {
         }
         let mut codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
         codes.sort_unstable();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::exit::CliError;
 const MAX_FILE: u64 = 1024 * 1024;
 
 /// Reads `path` as UTF-8 text, at most [`MAX_FILE`] bytes; `what` names it in the message.
-fn read(path: &Path, what: &str) -> Result<String, CliError> {
+pub fn read(path: &Path, what: &str) -> Result<String, CliError> {
     use std::io::Read;
     let cannot = |e: std::io::Error| CliError::local(format!("cannot read the {what} file {}: {e}", path.display()));
     let mut bytes = Vec::new();
@@ -61,38 +61,39 @@ pub fn prepare(account: AccountId, args: &UploadArgs, now: OffsetDateTime) -> Re
     if args.force {
         upload = upload.without_ca_check();
     }
-    upload.validate().map_err(|e| explain(e, args))?;
+    upload.validate().map_err(|e| explain(e, &args.cert, args.key.as_deref()))?;
     check_expiry(&upload.certificates, &args.cert, now)?;
     Ok(upload)
 }
 
-/// The core's message, named after the file, with advice in the tool's own terms.
-fn explain(error: BuildError, args: &UploadArgs) -> CliError {
+/// The core's message, named after the file (`cert`, and `key` if given), with advice in the
+/// tool's own terms.
+pub fn explain(error: BuildError, cert: &Path, key: Option<&Path>) -> CliError {
     match &error {
         BuildError::InvalidCertificates(reason) => {
-            CliError::local(format!("{}: invalid certificates: {reason}", args.cert.display()))
+            CliError::local(format!("{}: invalid certificates: {reason}", cert.display()))
         }
-        BuildError::PrivateKeyInCertificates { .. } => CliError::local(format!("{}: {error}", args.cert.display()))
-            .note("hint: put the key in a file of its own and pass it with --key FILE"),
+        BuildError::PrivateKeyInCertificates { .. } => CliError::local(format!("{}: {error}", cert.display()))
+            .note("hint: put the key in a file of its own (--key FILE; NAME.key for apply)"),
         BuildError::CaMismatch { declared_ca } => {
             let (said, other) = if *declared_ca { ("--ca", "without --ca") } else { ("no --ca", "with --ca") };
             let is = if *declared_ca { "is not a CA" } else { "is a CA" };
             CliError::local(format!(
                 "{}: the certificate {is} (its basicConstraints), but the upload says {said}",
-                args.cert.display()
+                cert.display()
             ))
             .note(format!("hint: upload it {other}, or pass --force to upload it as it is"))
         }
         BuildError::KeyMismatch => {
-            let key = args.key.as_deref().unwrap_or(Path::new("--key"));
+            let key = key.unwrap_or(Path::new("--key"));
             CliError::local(format!(
                 "{}: the private key does not belong to the certificate in {} (their public keys differ)",
                 key.display(),
-                args.cert.display()
+                cert.display()
             ))
         }
         BuildError::InvalidPrivateKey(reason) => {
-            let path = args.key.as_deref().unwrap_or(Path::new("--key"));
+            let path = key.unwrap_or(Path::new("--key"));
             CliError::local(format!("{}: invalid private key: {reason}", path.display()))
         }
         _ => CliError::from(error),
@@ -100,7 +101,7 @@ fn explain(error: BuildError, args: &UploadArgs) -> CliError {
 }
 
 /// Every certificate must be X.509 that the API can parse, and still valid at `now`.
-fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<(), CliError> {
+pub fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<(), CliError> {
     // `validate` has accepted the PEM, so this parse succeeds; its error is still reported.
     // Neither parser's own error is shown: it may quote the file, and the file may hold a key.
     let blocks = pem::parse_many(pem_text)
@@ -120,6 +121,14 @@ fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Whether the first certificate of `pem_text` is a CA by its basicConstraints (`None`: it
+/// does not parse, which the upload's own checks then report).
+pub fn is_ca(pem_text: &str) -> Option<bool> {
+    let first = pem::parse_many(pem_text).ok()?.into_iter().next()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(first.contents()).ok()?;
+    Some(cert.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `cf-mtls`: Cloudflare's mTLS certificates from the shell. See `cf-mtls --help`.
 
 mod api;
+mod apply;
 mod args;
 mod check;
 mod commands;
@@ -46,9 +47,12 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     let config = config(&cli.global)?;
     let account = account(&cli.global)?;
     let ctx = commands::Context { json: cli.global.json, now: time::OffsetDateTime::now_utc() };
-    if cli.global.dry_run {
-        return commands::dry_run(&cli.command, &config, account, &ctx);
-    }
+    // `apply --dry-run` is `plan`: it reads the account (to compare) and changes nothing.
+    let command = match &cli.command {
+        Command::Apply(args) if cli.global.dry_run => &Command::Plan(args.clone()),
+        command if cli.global.dry_run => return commands::dry_run(command, &config, account, &ctx),
+        command => command,
+    };
     let connect_timeout = cloudflare_mtls::ureq::DEFAULT_CONNECT_TIMEOUT.min(cli.global.timeout);
     let client = cloudflare_mtls::ureq::Builder::new(config.clone())
         .with_timeout(cli.global.timeout)
@@ -58,7 +62,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         .build();
     let api =
         api::Api::new(config, client.transport(), client.retry_policy().clone(), client.pacing(), seed(), account);
-    commands::run(&cli.command, &api, &ctx)
+    commands::run(command, &api, &ctx)
 }
 
 /// The core reads the environment (the same names as Cloudflare's tools); flags win.

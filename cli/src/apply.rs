@@ -1,0 +1,288 @@
+//! `apply` and `plan`: the account's custom certificates from a folder. The decisions are the
+//! library's (`cloudflare_mtls::plan`); this reads the folder, fetches what the plan needs,
+//! prints it and carries it out.
+
+use std::path::{Path, PathBuf};
+
+use cloudflare_mtls::plan::{Change, Plan, Step};
+use cloudflare_mtls::{AccountId, Association, HttpClient, List, PrivateKey, Upload};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::api::Api;
+use crate::args::ApplyArgs;
+use crate::commands::Context;
+use crate::exit::{CliError, Exit};
+use crate::table::{self, Column};
+use crate::{files, output};
+
+/// A certificate the folder wants, and where it came from.
+struct Wanted {
+    upload: Upload,
+    cert: PathBuf,
+}
+
+/// Reads and checks every `NAME.pem` (and `NAME.key`) in `dir`. Every file is checked, and
+/// every problem reported at once; none of them means nothing is sent.
+fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<Vec<Wanted>, CliError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CliError::local(format!("cannot read the folder {}: {e}", dir.display())))?;
+    let mut pems = Vec::new();
+    let mut keys = Vec::new();
+    let mut problems = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| CliError::local(format!("cannot read the folder {}: {e}", dir.display())))?.path();
+        let (Some(stem), Some(ext)) = (path.file_stem(), path.extension()) else { continue };
+        let list = match ext.to_str() {
+            Some("pem") => &mut pems,
+            Some("key") => &mut keys,
+            _ => continue,
+        };
+        match stem.to_str() {
+            Some(name) if !name.starts_with('.') => list.push((name.to_owned(), path.clone())),
+            Some(_) => {}
+            None => problems.push(format!("{}: the file name is not UTF-8, so it cannot be a name", path.display())),
+        }
+    }
+    pems.sort();
+    for (name, key) in &keys {
+        if !pems.iter().any(|(n, _)| n == name) {
+            problems.push(format!("{}: a key without its certificate ({name}.pem)", key.display()));
+        }
+    }
+    if pems.is_empty() && problems.is_empty() {
+        return Err(CliError::usage(format!("{} has no NAME.pem files", dir.display()))
+            .note("hint: nothing to compare with; an empty folder with --prune would delete every custom certificate, so it is refused"));
+    }
+    let mut wanted = Vec::new();
+    for (name, cert) in pems {
+        let key = keys.iter().find(|(n, _)| *n == name).map(|(_, path)| path.clone());
+        match read_one(&name, &cert, key.as_deref(), account, now) {
+            Ok(upload) => wanted.push(Wanted { upload, cert }),
+            Err(e) => problems.push(std::iter::once(e.message).chain(e.notes).collect::<Vec<_>>().join("\n  ")),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(wanted);
+    }
+    let count = problems.len();
+    let mut err = CliError::local(format!(
+        "{count} problem{} in {}; nothing was sent",
+        if count == 1 { "" } else { "s" },
+        dir.display()
+    ));
+    for problem in problems {
+        err = err.note(format!("- {problem}"));
+    }
+    Err(err)
+}
+
+/// One certificate file (and its key), checked as `upload` checks them, CA or leaf by its
+/// basicConstraints.
+fn read_one(
+    name: &str,
+    cert: &Path,
+    key: Option<&Path>,
+    account: &AccountId,
+    now: OffsetDateTime,
+) -> Result<Upload, CliError> {
+    let pem = files::read(cert, "certificate")?;
+    let key_pem = key.map(|path| files::read(path, "private key")).transpose()?;
+    let ca = files::is_ca(&pem).unwrap_or(false);
+    let mut upload = if ca { Upload::ca(account.clone(), pem) } else { Upload::leaf(account.clone(), pem) };
+    upload = upload.with_name(name);
+    if let Some(key_pem) = key_pem {
+        upload = upload.with_private_key(PrivateKey::new(key_pem));
+    }
+    upload.validate().map_err(|e| files::explain(e, cert, key))?;
+    files::check_expiry(&upload.certificates, cert, now)?;
+    Ok(upload)
+}
+
+/// `plan`, or `apply` (with `carry_out`): the folder is read and checked first, then the
+/// account's certificates listed, then the associations of what would be replaced or
+/// deleted fetched.
+pub fn run<T>(api: &Api<'_, T>, args: &ApplyArgs, carry_out: bool, ctx: &Context) -> Result<(), CliError>
+where
+    T: HttpClient,
+    T::Error: std::fmt::Display,
+{
+    let wanted = read_folder(&args.dir, api.account(), ctx.now)?;
+    let uploads: Vec<Upload> = wanted.iter().map(|w| w.upload.clone()).collect();
+    let current: Vec<_> = api.list(List::new(api.account().clone()))?.into_iter().map(|c| c.model).collect();
+    let mut plan = Plan::new(&uploads, &current, args.prune);
+    let removals: Vec<_> = plan.removals().cloned().collect();
+    for id in removals {
+        let associations = api.associations(&id)?.into_iter().map(|a| a.model).collect();
+        plan.set_in_use(&id, associations);
+    }
+    let changes = plan.steps().iter().filter(|s| s.is_change()).count();
+    if !plan.is_ready() {
+        show(&plan, &wanted, ctx)?;
+        let problems = plan.problems().len() + plan.blocked().count();
+        return Err(CliError::new(
+            Exit::Blocked,
+            format!("the plan is blocked ({problems} to resolve); nothing was changed"),
+        ));
+    }
+    if !carry_out {
+        show(&plan, &wanted, ctx)?;
+        return match changes {
+            0 => Ok(()),
+            n => Err(CliError::new(Exit::Changes, format!("{n} change{} to make", if n == 1 { "" } else { "s" }))),
+        };
+    }
+    carry(api, &plan, changes, ctx)
+}
+
+/// Carries the plan out, step by step, saying what each did as it is done.
+fn carry<T>(api: &Api<'_, T>, plan: &Plan, changes: usize, ctx: &Context) -> Result<(), CliError>
+where
+    T: HttpClient,
+    T::Error: std::fmt::Display,
+{
+    let mut done = Vec::new();
+    for step in plan.steps().iter().filter(|s| s.is_change()) {
+        let result = match step {
+            Step::Create { upload } => api.upload(upload).map(|stored| ("created", None, stored.model.id)),
+            Step::Replace { upload, old, .. } => api
+                .delete(old)
+                .and_then(|_| api.upload(upload))
+                .map(|stored| ("replaced", Some(old.clone()), stored.model.id)),
+            Step::Delete { id, .. } => api.delete(id).map(|_| ("deleted", Some(id.clone()), None)),
+            _ => continue,
+        };
+        let (action, old, new) = result.map_err(|e| {
+            let left = changes - done.len();
+            e.note(format!(
+                "{} of {changes} changes were made before this; run apply again to make the other {left}",
+                done.len()
+            ))
+        })?;
+        let name = step.name().unwrap_or("(unnamed)").to_owned();
+        if !ctx.json {
+            let ids = match (&old, &new) {
+                (Some(old), Some(new)) => format!(" ({old} -> {new})"),
+                (None, Some(id)) | (Some(id), None) => format!(" ({id})"),
+                (None, None) => String::new(),
+            };
+            output::print(&format!("{action} {name:?}{ids}\n"))?;
+        }
+        done.push(json!({"action": action, "name": step.name(), "old_id": old.map(|i| i.to_string()), "id": new.map(|i| i.to_string())}));
+    }
+    let unchanged = plan.steps().len() - changes;
+    if ctx.json {
+        return Ok(output::print_json(&json!({"done": done, "unchanged": unchanged}))?);
+    }
+    let summary = match changes {
+        0 => format!("No changes: the account's {unchanged} certificates match the folder.\n"),
+        n => format!("Applied {n} change{}; {unchanged} unchanged.\n", if n == 1 { "" } else { "s" }),
+    };
+    Ok(output::print(&summary)?)
+}
+
+/// Prints the plan: a table, or JSON.
+fn show(plan: &Plan, wanted: &[Wanted], ctx: &Context) -> Result<(), CliError> {
+    let file = |name: Option<&str>| {
+        wanted.iter().find(|w| w.upload.name.as_deref() == name).map(|w| w.cert.display().to_string())
+    };
+    if ctx.json {
+        let steps: Vec<Value> = plan
+            .steps()
+            .iter()
+            .map(|step| {
+                let (action, id, ca, change) = describe(step);
+                json!({
+                    "action": action,
+                    "name": step.name(),
+                    "id": id,
+                    "ca": ca,
+                    "change": change,
+                    "file": file(step.name()),
+                    "in_use": step.in_use().iter().map(association).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let problems: Vec<String> = plan.problems().iter().map(ToString::to_string).collect();
+        let changes = plan.steps().iter().filter(|s| s.is_change()).count();
+        return Ok(output::print_json(&json!({
+            "steps": steps,
+            "problems": problems,
+            "changes": changes,
+            "ready": plan.is_ready(),
+        }))?);
+    }
+    let rows: Vec<Vec<String>> = plan
+        .steps()
+        .iter()
+        .map(|step| {
+            let (action, id, ca, change) = describe(step);
+            let kind = match ca {
+                Some(true) => "CA",
+                Some(false) => "leaf",
+                None => "",
+            };
+            let mut detail = change.unwrap_or_default().to_owned();
+            if !step.in_use().is_empty() {
+                let users: Vec<String> = step.in_use().iter().map(association).collect();
+                detail = format!("BLOCKED: in use by {}", users.join(", "));
+            }
+            let action = if step.in_use().is_empty() { action } else { "blocked" };
+            vec![
+                action.to_owned(),
+                step.name().unwrap_or("(unnamed)").to_owned(),
+                id.unwrap_or_default(),
+                kind.to_owned(),
+                detail,
+            ]
+        })
+        .collect();
+    let columns = [
+        Column::fixed("ACTION"),
+        Column::shrink("NAME", 12),
+        Column::fixed("ID"),
+        Column::fixed("TYPE"),
+        Column::shrink("DETAIL", 16),
+    ];
+    let mut text =
+        if rows.is_empty() { String::new() } else { table::render(&columns, &rows, output::terminal_width()) };
+    for problem in plan.problems() {
+        text.push_str(&format!("problem: {problem}\n"));
+    }
+    let count = |kind: &str| plan.steps().iter().filter(|s| describe(s).0 == kind).count();
+    text.push_str(&format!(
+        "Plan: {} to create, {} to replace, {} to delete, {} unchanged.\n",
+        count("create"),
+        count("replace"),
+        count("delete"),
+        count("unchanged")
+    ));
+    Ok(output::print(&text)?)
+}
+
+/// A step's action, the ID it concerns, whether it is a CA, and what changed.
+fn describe(step: &Step) -> (&'static str, Option<String>, Option<bool>, Option<&'static str>) {
+    match step {
+        Step::Create { upload } => ("create", None, Some(upload.ca), None),
+        Step::Unchanged { id, .. } => ("unchanged", Some(id.to_string()), None, None),
+        Step::Replace { upload, old, change, .. } => {
+            let why = match change {
+                Change::Certificates => "the certificates differ",
+                Change::CaFlag => "the CA flag differs",
+                _ => "the stored PEM cannot be compared",
+            };
+            ("replace", Some(old.to_string()), Some(upload.ca), Some(why))
+        }
+        Step::Delete { id, .. } => ("delete", Some(id.to_string()), None, Some("not in the folder (--prune)")),
+        _ => ("other", None, None, None),
+    }
+}
+
+/// `service (status)`.
+fn association(a: &Association) -> String {
+    match (&a.service, &a.status) {
+        (Some(service), Some(status)) => format!("{service} ({status})"),
+        (Some(service), None) => service.clone(),
+        _ => "a service".to_owned(),
+    }
+}
