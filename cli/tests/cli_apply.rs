@@ -5,7 +5,6 @@
 mod cli_support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,23 +21,6 @@ fn folder(files: &[(&str, &str)]) -> PathBuf {
         std::fs::write(dir.join(name), text).unwrap();
     }
     dir
-}
-
-/// `DIR/NAME.pem`: a new self-signed P-256 certificate, a CA or not, made by openssl; with
-/// `key`, its key as `DIR/NAME.key`.
-fn openssl_cert(dir: &Path, name: &str, ca: bool, key: bool) {
-    let key_path = if key { dir.join(format!("{name}.key")) } else { dir.join(format!(".{name}.discarded-key")) };
-    let constraints = if ca { "basicConstraints=critical,CA:TRUE" } else { "basicConstraints=critical,CA:FALSE" };
-    let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "90"])
-        .args(["-subj", &format!("/CN={name}"), "-addext", constraints])
-        .arg("-keyout")
-        .arg(&key_path)
-        .arg("-out")
-        .arg(dir.join(format!("{name}.pem")))
-        .output()
-        .expect("openssl (apt-get install -y openssl)");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
 }
 
 /// Every request the fake answers, as `METHOD path status`.
@@ -64,9 +46,9 @@ fn more_certificates_than_the_rate_limit_then_no_changes() {
     let log = record(&fake);
     let dir = folder(&[]);
     for n in 0..11 {
-        openssl_cert(&dir, &format!("ca-{n:02}"), true, false);
+        openssl_cert(&dir, &format!("ca-{n:02}"), true, false, 90);
     }
-    openssl_cert(&dir, "client", false, true);
+    openssl_cert(&dir, "client", false, true, 90);
     std::fs::write(dir.join("README.md"), "not read").unwrap();
 
     let plan = run_in(&fake, &["plan", "--json"], &dir).expect(7);

@@ -65,3 +65,21 @@ fn nothing_in_the_window_is_exit_0() {
     let help = cf(&fake, &["check", "--help"]).expect(0).stdout;
     assert!(help.contains("6  check: a certificate expires within the window"), "{help}");
 }
+
+#[test]
+fn certificates_made_to_expire_inside_and_outside_the_window() {
+    let fake = fake();
+    let dir = file("placeholder", "").parent().unwrap().to_path_buf();
+    for (name, days) in [("ten-days", 10), ("hundred-days", 100)] {
+        let cert = openssl_cert(&dir, name, true, false, days);
+        cf(&fake, &["upload", "--ca", "--name", name, "--cert", cert.to_str().unwrap()]).expect(0);
+    }
+    // The fake reads each expiry from the X.509 certificate, as the API does.
+    let json = cf(&fake, &["check", "--expiring-within", "30d", "--json"]).expect(6).json();
+    let expiring: Vec<&str> =
+        json["expiring"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(expiring, ["ten-days"]);
+    cf(&fake, &["check", "--expiring-within", "5d"]).expect(0);
+    let json = cf(&fake, &["check", "--expiring-within", "101d", "--json"]).expect(6).json();
+    assert_eq!(json["expiring"].as_array().unwrap().len(), 2);
+}

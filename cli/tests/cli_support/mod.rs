@@ -125,6 +125,25 @@ pub fn file(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// `DIR/NAME.pem`: a new self-signed P-256 certificate valid for `days`, a CA or not, made
+/// by openssl; with `key`, its key as `DIR/NAME.key`.
+pub fn openssl_cert(dir: &std::path::Path, name: &str, ca: bool, key: bool, days: u32) -> PathBuf {
+    let key_path = if key { dir.join(format!("{name}.key")) } else { dir.join(format!(".{name}.discarded-key")) };
+    let constraints = if ca { "basicConstraints=critical,CA:TRUE" } else { "basicConstraints=critical,CA:FALSE" };
+    let cert = dir.join(format!("{name}.pem"));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"])
+        .args(["-days", &days.to_string(), "-subj", &format!("/CN={name}"), "-addext", constraints])
+        .arg("-keyout")
+        .arg(&key_path)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (apt-get install -y openssl)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    cert
+}
+
 /// Uploads the example CA as `name`; returns its ID.
 pub fn upload_ca(fake: &FakeServer, name: &str) -> String {
     let cert = file("ca.pem", CA_PEM);
