@@ -198,13 +198,24 @@ mod hyper_client {
     }
 
     /// The pool `cloudflare_mtls::hyper` builds: hyper-util's legacy client over
-    /// hyper-rustls (ring, webpki roots) allowing plain http, with a pool timer.
+    /// hyper-rustls (ring, webpki roots, h2 and http/1.1 by ALPN) allowing plain http, with a
+    /// pool timer.
     fn pool() -> Pool {
         let provider = Arc::new(::rustls::crypto::ring::default_provider());
-        let tls = HttpsConnectorBuilder::new().with_provider_and_webpki_roots(provider).unwrap();
+        let mut roots = ::rustls::RootCertStore::empty();
+        roots.extend(::webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let tls = ::rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
-        let connector = tls.https_or_http().enable_http1().wrap_connector(http);
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(http);
         ::hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .build(connector)

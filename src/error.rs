@@ -86,6 +86,12 @@ pub enum BuildError {
     /// The `private_key` of an upload is not a PEM private key.
     #[error("invalid private key: {0}")]
     InvalidPrivateKey(String),
+    /// Root certificates given to a client are not usable (not PEM certificates, or none).
+    #[error("invalid root certificates: {0}")]
+    InvalidRoots(String),
+    /// A proxy URL is not usable.
+    #[error("invalid proxy {0}")]
+    InvalidProxy(String),
     /// A list parameter out of range (e.g. `per_page` of zero).
     #[error("invalid parameter {name}: {reason}")]
     InvalidParameter {

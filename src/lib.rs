@@ -131,9 +131,21 @@ pub mod fake;
 #[path = "../transports/fake_server.rs"]
 pub mod fake_server;
 
+#[cfg(feature = "fake-server")]
+#[path = "../transports/fake_tls.rs"]
+mod fake_tls;
+
 #[cfg(any(feature = "ureq", feature = "hyper"))]
 #[path = "../transports/common.rs"]
 mod transport_common;
+
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+#[path = "../transports/tls.rs"]
+mod transport_tls;
+
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+#[path = "../transports/proxy.rs"]
+mod transport_proxy;
 
 #[cfg(feature = "ureq")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]

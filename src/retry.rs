@@ -12,6 +12,7 @@
 //! | what happened to the attempt | GET, DELETE (idempotent) | POST (upload) |
 //! |---|---|---|
 //! | no connection was made ([`Failure::NotSent`]) | retry | retry |
+//! | the server's certificate does not verify, the proxy refuses ([`Failure::Permanent`]) | not retried | not retried |
 //! | 429 | retry | retry: the server refused before acting |
 //! | the request may have been sent, no answer ([`Failure::MaybeSent`]: timeout, reset) | retry | **not retried** |
 //! | 408, 409, 5xx | retry | **not retried**: the server may have stored it |
@@ -49,6 +50,9 @@ pub enum Failure {
     NotSent,
     /// The request may have reached the server (a timeout, a connection lost mid-way).
     MaybeSent,
+    /// The request did not reach the server, and would fail the same way again: a server
+    /// certificate that does not verify, a proxy that refuses. Never retried.
+    Permanent,
 }
 
 /// The policy's answer.
@@ -144,6 +148,7 @@ impl RetryPolicy {
         let idempotent = is_idempotent(method);
         let server_wait = match outcome {
             Attempt::Failed(Failure::NotSent) => None,
+            Attempt::Failed(Failure::Permanent) => return Decision::Done,
             Attempt::Failed(Failure::MaybeSent) if idempotent => None,
             Attempt::Failed(Failure::MaybeSent) => return Decision::Done,
             Attempt::Answered { status, .. }
@@ -323,6 +328,8 @@ mod tests {
             (&delete, 1, ans(503, &none), RetryAfter(ms(500))),
             (&get, 1, Attempt::Failed(NotSent), RetryAfter(ms(500))),
             (&get, 1, Attempt::Failed(MaybeSent), RetryAfter(ms(500))),
+            (&get, 1, Attempt::Failed(Permanent), Done),
+            (&post, 1, Attempt::Failed(Permanent), Done),
             // Attempts run out.
             (&get, 3, ans(503, &none), Done),
             (&get, 3, Attempt::Failed(NotSent), Done),

@@ -67,6 +67,7 @@ pub(crate) fn attempt(number: u32, outcome: &Attempt<'_>, elapsed: Option<Durati
             Attempt::Answered { status, .. } => (Some(status.as_u16()), None),
             Attempt::Failed(Failure::NotSent) => (None, Some("not sent")),
             Attempt::Failed(Failure::MaybeSent) => (None, Some("may have been sent")),
+            Attempt::Failed(Failure::Permanent) => (None, Some("not sent, and would fail again")),
         };
         let elapsed_ms = elapsed.map(|d| d.as_secs_f64() * 1000.0);
         match decision {

@@ -44,10 +44,32 @@ pub enum TransportError {
         /// The timeout that expired.
         after: Duration,
     },
-    /// TLS failed: a certificate that does not verify, a failed handshake, or a TLS setup
-    /// that could not be built.
-    #[error("TLS error: {}", Chain(.0))]
-    Tls(Source),
+    /// TLS with the server failed: its certificate does not verify (not retried), or the
+    /// handshake failed.
+    #[error("TLS with {host} failed: {reason}")]
+    Tls {
+        /// The server: `host:port`.
+        host: String,
+        /// Why, in a user's words (unknown issuer, name mismatch, expired...).
+        reason: String,
+        /// The library's error.
+        error: Source,
+    },
+    /// The proxy would not carry the request (a 407, a refused `CONNECT`): nothing reached
+    /// the API. Not retried.
+    #[error("the proxy {proxy} refused to connect to {to}: {reason}")]
+    Proxy {
+        /// The proxy: `host:port` (never a credential).
+        proxy: String,
+        /// Where the tunnel was to go: `host:port`.
+        to: String,
+        /// The proxy's answer, and what to do about it.
+        reason: String,
+    },
+    /// The client could not be set up (roots that rustls refuses, an unusable proxy in the
+    /// environment): every call fails so, until the client is built again. Not retried.
+    #[error("the client could not be set up: {0}")]
+    Setup(String),
     /// The connection failed while the request or response was under way (reset, closed
     /// mid-body).
     #[error("connection failed during the exchange: {}", Chain(.0))]
@@ -88,17 +110,51 @@ impl TransportError {
     /// The underlying library's error, when there is one (for a downcast).
     pub fn get_ref(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         match self {
-            Self::Connect { error: e, .. } | Self::Tls(e) | Self::Io(e) | Self::Other(e) => Some(e.as_ref()),
-            Self::Timeout { .. } | Self::BodyTooLarge { .. } => None,
+            Self::Connect { error: e, .. } | Self::Tls { error: e, .. } | Self::Io(e) | Self::Other(e) => {
+                Some(e.as_ref())
+            }
+            Self::Timeout { .. } | Self::BodyTooLarge { .. } | Self::Proxy { .. } | Self::Setup(_) => None,
         }
     }
 
-    /// How far the failed request got: only a failed connection proves nothing was sent.
+    /// A TLS failure with `host`, its reason told in a user's words when it is about the
+    /// server's certificate.
+    pub(crate) fn tls(host: String, error: Source) -> Self {
+        let reason = crate::transport_tls::find_rustls(error.as_ref())
+            .and_then(|e| crate::transport_tls::certificate_problem(e, &host))
+            .unwrap_or_else(|| Chain(&error).to_string());
+        Self::Tls { host, reason, error }
+    }
+
+    /// How far the failed request got. Nothing was sent before a connection was made; a
+    /// server certificate that does not verify, a refusing proxy or a failed setup would
+    /// fail the same way again.
     pub(crate) fn failure(&self) -> Failure {
         match self {
             Self::Connect { .. } => Failure::NotSent,
+            // Any other TLS failure may have come mid-exchange, after the request went out.
+            Self::Tls { error, .. } => match crate::transport_tls::find_rustls(error.as_ref()) {
+                Some(rustls::Error::InvalidCertificate(_)) => Failure::Permanent,
+                _ => Failure::MaybeSent,
+            },
+            Self::Proxy { .. } | Self::Setup(_) => Failure::Permanent,
             _ => Failure::MaybeSent,
         }
+    }
+
+    /// `proxy` answered the `CONNECT` to `to` with `answer` (a status, or what went wrong).
+    pub(crate) fn proxy_refused(proxy: &crate::transport_proxy::ProxyUrl, to: String, answer: &str) -> Self {
+        let hint = match (answer.starts_with("407"), proxy.has_credentials()) {
+            (true, true) => "; it did not accept the credentials in the proxy URL",
+            (true, false) => "; it wants credentials: http://user:password@host:port",
+            _ => "",
+        };
+        Self::Proxy { proxy: proxy.authority(), to, reason: format!("{answer}{hint}") }
+    }
+
+    /// Whether TLS with the server failed.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Self::Tls { .. })
     }
 
     /// Whether a timeout expired (the whole-attempt timeout; a connect timeout is a
@@ -121,6 +177,8 @@ pub(crate) struct Settings {
     pub(crate) max_body_size: u64,
     pub(crate) retry: RetryPolicy,
     pub(crate) pacing: crate::Pacing,
+    pub(crate) roots: crate::transport_tls::Roots,
+    pub(crate) proxy: crate::transport_proxy::Proxy,
 }
 
 impl Default for Settings {
@@ -131,6 +189,8 @@ impl Default for Settings {
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             retry: RetryPolicy::default(),
             pacing: crate::Pacing::default(),
+            roots: crate::transport_tls::Roots::default(),
+            proxy: crate::transport_proxy::Proxy::default(),
         }
     }
 }
@@ -219,6 +279,25 @@ macro_rules! builder {
                 self
             }
 
+            /// Trusts `roots` instead of Mozilla's roots alone (see [`Roots`]).
+            ///
+            #[doc = $crate::transport_common::builder_example!($module, ".with_roots(Roots::webpki().with_pem(include_str!(\"../tests/fixtures/ca-p256.pem\"))?)")]
+            pub fn with_roots(mut self, roots: Roots) -> Self {
+                self.settings.roots = roots;
+                self
+            }
+
+            /// Goes through `proxy`: [`Proxy::FromEnv`] (the default: `HTTPS_PROXY`,
+            /// `NO_PROXY`... as curl reads them, loopback never proxied),
+            /// [`Proxy::Off`], or [`Proxy::Url`] for every host. The API host is known, so
+            /// the choice is made once, when the client is built.
+            ///
+            #[doc = $crate::transport_common::builder_example!($module, ".with_proxy(Proxy::Url(ProxyUrl::parse(\"http://proxy.internal:3128\")?))")]
+            pub fn with_proxy(mut self, proxy: Proxy) -> Self {
+                self.settings.proxy = proxy;
+                self
+            }
+
             /// Paces calls by `pacing` ([`Pacing::off`](crate::Pacing::off) for none); see
             /// [`pacing`](crate::pacing).
             ///
@@ -237,14 +316,18 @@ macro_rules! builder_example {
         concat!(
             "```\n",
             "use std::time::Duration;\n",
-            "use cloudflare_mtls::{Config, Credentials, Pacing, RetryPolicy};\n\n",
+            "use cloudflare_mtls::{Config, Credentials, Pacing, RetryPolicy};\n",
+            "use cloudflare_mtls::",
+            stringify!($module),
+            "::{Proxy, ProxyUrl, Roots};\n\n",
             "let config = Config::new(Credentials::api_token(\"my-token\")?);\n",
             "let client = cloudflare_mtls::",
             stringify!($module),
             "::Builder::new(config)\n    ",
             $calls,
             "\n    .build();\n",
-            "# let _ = (client, Duration::ZERO, RetryPolicy::never(), Pacing::off());\n",
+            "# let _ = (client, Duration::ZERO, RetryPolicy::never(), Pacing::off(), Proxy::Off, Roots::webpki());\n",
+            "# let _ = ProxyUrl::parse(\"p:1\")?;\n",
             "# Ok::<(), Box<dyn std::error::Error>>(())\n",
             "```"
         )

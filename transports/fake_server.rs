@@ -1,5 +1,7 @@
-//! The [fake API](crate::fake) served over HTTP/1.1 (keep-alive) on a loopback address, on
-//! its own thread with its own tokio runtime. Stops when dropped.
+//! The [fake API](crate::fake) served on a loopback address, on its own thread with its own
+//! tokio runtime: plain HTTP/1.1 (keep-alive) by default, or HTTPS with HTTP/2 and HTTP/1.1
+//! by ALPN and a certificate made at start ([`FakeTls`], [`Builder::with_tls`]). Stops when
+//! dropped.
 //!
 //! ```
 //! use cloudflare_mtls::fake::FakeApi;
@@ -34,6 +36,26 @@
 //! # drop(server);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Over HTTPS, with a client that trusts the fake's authority:
+//!
+//! ```
+//! # #[cfg(feature = "ureq")] {
+//! use cloudflare_mtls::fake::FakeApi;
+//! use cloudflare_mtls::fake_server::{FakeServer, FakeTls};
+//! use cloudflare_mtls::ureq::Roots;
+//! use cloudflare_mtls::{AccountId, Config, Credentials, List};
+//!
+//! let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
+//! let tls = FakeTls::new()?;
+//! let server = FakeServer::builder(FakeApi::new("my-token", account.clone())).with_tls(tls.clone()).start()?;
+//! assert!(server.base_url().as_str().starts_with("https://127.0.0.1:"));
+//! let config = Config::new(Credentials::api_token("my-token")?).with_base_url(server.base_url());
+//! let client = cloudflare_mtls::ureq::Builder::new(config).with_roots(Roots::from_pem(tls.ca_pem())?).build();
+//! assert!(client.list(&List::new(account))?.items.is_empty());
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
@@ -45,14 +67,15 @@ use std::time::Duration;
 use ::bytes::Bytes;
 use ::http_body_util::{BodyExt, Full, Limited};
 use ::hyper::body::Incoming;
-use ::hyper::server::conn::http1;
+use ::hyper::server::conn::{http1, http2};
 use ::hyper::service::service_fn;
-use ::hyper_util::rt::TokioIo;
-use ::hyper_util::rt::TokioTimer;
+use ::hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use ::tokio::sync::{Semaphore, oneshot};
+use ::tokio_rustls::TlsAcceptor;
 
 use crate::config::BaseUrl;
 use crate::fake::{Disconnect, FakeApi};
+pub use crate::fake_tls::FakeTls;
 
 const MAX_BODY: usize = 8 * 1024 * 1024;
 
@@ -70,9 +93,17 @@ pub struct Builder {
     addrs: io::Result<Vec<SocketAddr>>,
     read_timeout: Duration,
     max_connections: usize,
+    tls: Option<FakeTls>,
 }
 
 impl Builder {
+    /// Serves HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a certificate `tls` signs at start;
+    /// the base URL is then `https://`.
+    pub fn with_tls(mut self, tls: FakeTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Listens on `addr`, which must be a loopback address (the fake accepts a known token:
     /// it is not for a network). The default is `127.0.0.1` at a free port. An address that
     /// does not resolve is reported by [`start`](Self::start).
@@ -111,9 +142,12 @@ struct Shared {
     latency_nanos: AtomicU64,
     connections: AtomicU64,
     requests: AtomicU64,
+    http2_requests: AtomicU64,
     read_timeout: Duration,
     /// One permit per connection served at once.
     slots: Arc<Semaphore>,
+    /// The TLS handshake, for HTTPS.
+    tls: Option<TlsAcceptor>,
 }
 
 /// A running fake server. Dropping it stops the server and closes its connections.
@@ -150,6 +184,7 @@ pub struct FakeServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
     base_url: BaseUrl,
+    ca_pem: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -179,11 +214,12 @@ impl FakeServer {
             addrs: Ok(vec![SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0))]),
             read_timeout: DEFAULT_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            tls: None,
         }
     }
 
     fn launch(builder: Builder) -> io::Result<Self> {
-        let Builder { api, addrs, read_timeout, max_connections } = builder;
+        let Builder { api, addrs, read_timeout, max_connections, tls } = builder;
         let addrs: Vec<SocketAddr> = addrs?.into_iter().filter(|a| a.ip().is_loopback()).collect();
         if addrs.is_empty() {
             return Err(io::Error::new(
@@ -194,7 +230,10 @@ impl FakeServer {
         let listener = StdListener::bind(addrs.as_slice())?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let base_url = BaseUrl::new(format!("http://{addr}/client/v4"))
+        let acceptor =
+            tls.as_ref().map(|tls| tls.server_config().map(|c| TlsAcceptor::from(Arc::new(c)))).transpose()?;
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let base_url = BaseUrl::new(format!("{scheme}://{addr}/client/v4"))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         let runtime = ::tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let listener = {
@@ -207,20 +246,30 @@ impl FakeServer {
             latency_nanos: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            http2_requests: AtomicU64::new(0),
             read_timeout,
             slots: Arc::new(Semaphore::new(max_connections)),
+            tls: acceptor,
         });
         let (stop, stopped) = oneshot::channel();
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name(format!("fake-server-{addr}"))
             .spawn(move || runtime.block_on(accept_loop(listener, thread_shared, stopped)))?;
-        Ok(Self { shared, addr, base_url, stop: Some(stop), thread: Some(thread) })
+        let ca_pem = tls.map(|tls| tls.ca_pem().to_owned());
+        Ok(Self { shared, addr, base_url, ca_pem, stop: Some(stop), thread: Some(thread) })
     }
 
-    /// The base URL to give a client: `http://127.0.0.1:PORT/client/v4`.
+    /// The base URL to give a client: `http://127.0.0.1:PORT/client/v4`, or `https://` when
+    /// serving TLS.
     pub fn base_url(&self) -> BaseUrl {
         self.base_url.clone()
+    }
+
+    /// The PEM certificate of the authority that signed the server's certificate, when
+    /// serving TLS: what a client must trust.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The address the server listens on.
@@ -259,6 +308,11 @@ impl FakeServer {
     pub fn requests_served(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
     }
+
+    /// How many of those came over HTTP/2.
+    pub fn requests_over_http2(&self) -> u64 {
+        self.shared.http2_requests.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for FakeServer {
@@ -290,14 +344,7 @@ async fn accept_loop(listener: ::tokio::net::TcpListener, shared: Arc<Shared>, m
                     shared.connections.fetch_add(1, Ordering::Relaxed);
                     let shared = Arc::clone(&shared);
                     ::tokio::spawn(async move {
-                        let read_timeout = shared.read_timeout;
-                        let service = service_fn(move |request| answer(Arc::clone(&shared), request));
-                        let _ = http1::Builder::new()
-                            .keep_alive(true)
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(read_timeout)
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+                        serve(stream, shared).await;
                         drop(slot);
                     });
                 }
@@ -305,6 +352,35 @@ async fn accept_loop(listener: ::tokio::net::TcpListener, shared: Arc<Shared>, m
                 Err(_) => ::tokio::time::sleep(Duration::from_millis(10)).await,
             },
         }
+    }
+}
+
+/// Serves one connection: HTTP/1.1 in the clear; over TLS, after the handshake, HTTP/2
+/// when the client chose it by ALPN, HTTP/1.1 otherwise. (Not hyper-util's auto builder:
+/// its wait for the HTTP/2 preface has no timeout, and a silent client would keep a slot.)
+async fn serve(stream: ::tokio::net::TcpStream, shared: Arc<Shared>) {
+    let read_timeout = shared.read_timeout;
+    let acceptor = shared.tls.clone();
+    let service = service_fn(move |request| answer(Arc::clone(&shared), request));
+    let http1 = || {
+        let mut builder = http1::Builder::new();
+        builder.keep_alive(true).timer(TokioTimer::new()).header_read_timeout(read_timeout);
+        builder
+    };
+    let Some(acceptor) = acceptor else {
+        let _ = http1().serve_connection(TokioIo::new(stream), service).await;
+        return;
+    };
+    // A client that never finishes the handshake is dropped like one that never sends its
+    // request.
+    let Ok(Ok(stream)) = ::tokio::time::timeout(read_timeout, acceptor.accept(stream)).await else { return };
+    if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+        let _ = http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    } else {
+        let _ = http1().serve_connection(TokioIo::new(stream), service).await;
     }
 }
 
@@ -325,6 +401,9 @@ async fn answer(
     request: ::hyper::Request<Incoming>,
 ) -> Result<::hyper::Response<Full<Bytes>>, Dropped> {
     let started = std::time::Instant::now();
+    if request.version() == ::http::Version::HTTP_2 {
+        shared.http2_requests.fetch_add(1, Ordering::Relaxed);
+    }
     let (parts, body) = request.into_parts();
     let refuse = |status: ::hyper::StatusCode, body: &'static [u8]| {
         shared.requests.fetch_add(1, Ordering::Relaxed);

@@ -1,7 +1,8 @@
 //! The async client on [hyper](https://docs.rs/hyper/1) and Tokio: hyper-util's pooled
-//! client (connections are reused), rustls through hyper-rustls with the webpki roots (the
-//! system's store with the `hyper-native-roots` feature), redirects not followed, timeouts
-//! and a response-size limit. Retries, paging and error classification are the core's: this
+//! client (connections are reused), rustls through hyper-rustls with the [roots](Roots)
+//! chosen (Mozilla's by default), HTTP/2 when the server offers it by ALPN (Cloudflare's API
+//! does; HTTP/1.1 otherwise), the [proxy](Proxy) chosen (the environment's by default,
+//! through a `CONNECT` tunnel), redirects not followed, timeouts and a response-size limit. Retries, paging and error classification are the core's: this
 //! module only moves bytes, and waits on Tokio's timer between retries.
 //!
 //! The methods are those of the blocking client, awaited; the futures are `Send`, so calls
@@ -77,14 +78,18 @@ use std::time::Duration;
 
 use ::bytes::Bytes;
 use ::http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use ::hyper::body::Incoming;
 use ::hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use ::hyper_util::client::legacy::connect::HttpConnector;
+use ::hyper_util::client::legacy::connect::proxy::Tunnel;
 use ::hyper_util::rt::{TokioExecutor, TokioTimer};
 use http::{Request, Response};
 
 use crate::retry::Failure;
 pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
 use crate::transport_common::{Settings, authority, monotonic, random_seed};
+pub use crate::transport_proxy::{Proxy, ProxyUrl};
+pub use crate::transport_tls::Roots;
 use crate::{AsyncClient, AsyncHttpClient, AsyncSleep, BuildError, Config};
 
 /// The async client: [`AsyncClient`] over [`HyperTransport`], waiting on Tokio's timer
@@ -122,7 +127,8 @@ crate::transport_common::builder!(hyper);
 impl Builder {
     /// The client. It needs no runtime to be built, only to be used.
     pub fn build(self) -> Client {
-        AsyncClient::new(self.config, HyperTransport::new(&self.settings))
+        let transport = HyperTransport::new(&self.settings, self.config.base_url().as_str());
+        AsyncClient::new(self.config, transport)
             .with_sleep(TokioSleep)
             .with_retry(self.settings.retry)
             .with_pacing(self.settings.pacing)
@@ -141,43 +147,114 @@ impl AsyncSleep for TokioSleep {
     }
 }
 
-type Pool = ::hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Direct = ::hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Tunnelled = ::hyper_util::client::legacy::Client<HttpsConnector<Tunnel<HttpConnector>>, Full<Bytes>>;
+
+/// The connection pool: direct, or through a proxy's `CONNECT` tunnels.
+#[derive(Clone)]
+enum Pool {
+    Direct(Direct),
+    Tunnelled(Tunnelled),
+}
+
+impl Pool {
+    async fn request(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, ::hyper_util::client::legacy::Error> {
+        match self {
+            Self::Direct(pool) => pool.request(request).await,
+            Self::Tunnelled(pool) => pool.request(request).await,
+        }
+    }
+}
 
 /// Sends requests with hyper-util's pooled client; clones share its connection pool.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HyperTransport {
-    /// The pool, or why TLS could not be set up (reported by every call).
-    pool: Result<Pool, TlsSetupError>,
+    /// The pool, or why it could not be set up (reported by every call).
+    pool: Result<Pool, String>,
+    proxy: Option<ProxyUrl>,
     timeout: Duration,
     max_body_size: u64,
 }
 
+/// The settings; not the pool (its tunnel holds the proxy's credentials).
+impl std::fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("proxy", &self.proxy)
+            .field("timeout", &self.timeout)
+            .field("max_body_size", &self.max_body_size)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for HyperTransport {
-    /// A transport with the default timeouts and size limit.
+    /// A transport for Cloudflare's API with the default settings.
     fn default() -> Self {
-        Self::new(&Settings::default())
+        Self::new(&Settings::default(), crate::DEFAULT_BASE_URL)
     }
 }
 
 impl HyperTransport {
-    fn new(settings: &Settings) -> Self {
-        let pool = tls_builder().map(|tls| {
-            let mut http = HttpConnector::new();
-            http.set_connect_timeout(Some(settings.connect_timeout));
-            // The TLS layer decides the scheme; the core only allows http:// to loopback.
-            http.enforce_http(false);
-            let connector = tls.https_or_http().enable_http1().wrap_connector(http);
-            ::hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-                .pool_timer(TokioTimer::new())
-                .build(connector)
-        });
-        Self { pool, timeout: settings.timeout, max_body_size: settings.max_body_size }
+    /// A transport for the API at `base_url`, for which the proxy is chosen.
+    fn new(settings: &Settings, base_url: &str) -> Self {
+        let target = base_url.parse::<http::Uri>().unwrap_or_default();
+        let proxy = crate::transport_proxy::choose(&settings.proxy, &target, |name| std::env::var(name).ok());
+        let (proxy, pool) = match proxy {
+            Ok(proxy) => {
+                let pool = Self::pool(settings, proxy.as_ref());
+                (proxy, pool)
+            }
+            Err(e) => (None, Err(e.to_string())),
+        };
+        Self { pool, proxy, timeout: settings.timeout, max_body_size: settings.max_body_size }
+    }
+
+    fn pool(settings: &Settings, proxy: Option<&ProxyUrl>) -> Result<Pool, String> {
+        // Ring named explicitly, so no process-wide default provider is needed (or can clash).
+        let provider = Arc::new(::rustls::crypto::ring::default_provider());
+        let roots = settings.roots.store().map_err(|e| format!("a root certificate is not usable: {e}"))?;
+        let tls = ::rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        // ALPN offers h2 and http/1.1; the core only allows http:// to loopback.
+        let https = HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_all_versions();
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(settings.connect_timeout));
+        http.enforce_http(false);
+        let builder = {
+            let mut b = ::hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+            b.pool_timer(TokioTimer::new());
+            b
+        };
+        Ok(match proxy {
+            None => Pool::Direct(builder.build(https.wrap_connector(http))),
+            Some(proxy) => {
+                let at = format!("http://{}", proxy.authority())
+                    .parse()
+                    .map_err(|_| "the proxy's address is not a URI".to_owned())?;
+                let mut tunnel = Tunnel::new(at, http);
+                if let Some(auth) = proxy.basic_auth() {
+                    let mut value = http::HeaderValue::try_from(auth)
+                        .map_err(|_| "the proxy's credentials cannot be sent".to_owned())?;
+                    value.set_sensitive(true);
+                    tunnel = tunnel.with_auth(value);
+                }
+                Pool::Tunnelled(builder.build(https.wrap_connector(tunnel)))
+            }
+        })
     }
 
     async fn exchange(&self, pool: &Pool, request: Request<Vec<u8>>) -> Result<Response<Bytes>, TransportError> {
         let uri = request.uri().clone();
-        let response =
-            pool.request(request.map(|body| Full::new(Bytes::from(body)))).await.map_err(|e| request_error(e, &uri))?;
+        let response = pool
+            .request(request.map(|body| Full::new(Bytes::from(body))))
+            .await
+            .map_err(|e| self.request_error(e, &uri))?;
         let (parts, body) = response.into_parts();
         let limit = usize::try_from(self.max_body_size).unwrap_or(usize::MAX);
         let body = Limited::new(body, limit).collect().await.map_err(|e| self.body_error(e))?;
@@ -193,47 +270,42 @@ impl HyperTransport {
             Err(error) => TransportError::Other(error),
         }
     }
-}
 
-/// Rustls with ring named explicitly, so no process-wide default provider is needed (and
-/// none can clash), and the roots the features choose.
-fn tls_builder() -> Result<HttpsConnectorBuilder<::hyper_rustls::builderstates::WantsSchemes>, TlsSetupError> {
-    let provider = Arc::new(::rustls::crypto::ring::default_provider());
-    let builder = HttpsConnectorBuilder::new();
-    #[cfg(feature = "hyper-native-roots")]
-    let builder = builder.with_provider_and_native_roots(provider);
-    #[cfg(not(feature = "hyper-native-roots"))]
-    let builder = builder.with_provider_and_webpki_roots(provider);
-    builder.map_err(|e| TlsSetupError(Arc::new(e)))
-}
-
-fn request_error(error: ::hyper_util::client::legacy::Error, uri: &http::Uri) -> TransportError {
-    if error.is_connect() {
-        return if has_tls_error(&error) {
-            TransportError::Tls(Box::new(error))
-        } else {
-            TransportError::Connect { to: authority(uri), error: Box::new(error) }
-        };
+    fn request_error(&self, error: ::hyper_util::client::legacy::Error, uri: &http::Uri) -> TransportError {
+        if error.is_connect() {
+            if crate::transport_tls::find_rustls(&error).is_some() {
+                return TransportError::tls(authority(uri), Box::new(error));
+            }
+            if let Some(proxy) = &self.proxy {
+                // hyper-util's tunnel error is not public: its message says which it is.
+                let says = |text: &str| chain_says(&error, text);
+                if says("tunnel error: proxy authorization required") {
+                    return TransportError::proxy_refused(proxy, authority(uri), "407 Proxy Authentication Required");
+                }
+                if says("tunnel error: unsuccessful") || says("tunnel error: unexpected end of file") {
+                    return TransportError::proxy_refused(proxy, authority(uri), "it refused the CONNECT");
+                }
+                return TransportError::Connect {
+                    to: format!("the proxy {}", proxy.authority()),
+                    error: Box::new(error),
+                };
+            }
+            return TransportError::Connect { to: authority(uri), error: Box::new(error) };
+        }
+        let hyper = error.source().and_then(|e| e.downcast_ref::<::hyper::Error>());
+        match hyper {
+            Some(h) if h.is_parse() || h.is_parse_status() || h.is_user() => TransportError::Other(Box::new(error)),
+            Some(_) => TransportError::Io(Box::new(error)),
+            None => TransportError::Other(Box::new(error)),
+        }
     }
-    let hyper = error.source().and_then(|e| e.downcast_ref::<::hyper::Error>());
-    match hyper {
-        Some(h) if h.is_parse() || h.is_parse_status() || h.is_user() => TransportError::Other(Box::new(error)),
-        Some(_) => TransportError::Io(Box::new(error)),
-        None => TransportError::Other(Box::new(error)),
-    }
 }
 
-fn hyper_error(error: Box<::hyper::Error>) -> TransportError {
-    if error.is_parse() || error.is_user() { TransportError::Other(error) } else { TransportError::Io(error) }
-}
-
-/// Whether a rustls error is in the chain (tokio-rustls wraps it in an `io::Error`, whose
-/// `source` skips it, hence the `get_ref`).
-fn has_tls_error(error: &(dyn StdError + 'static)) -> bool {
+/// Whether an error in `error`'s chain says `text`.
+fn chain_says(error: &(dyn StdError + 'static), text: &str) -> bool {
     let mut next = Some(error);
     while let Some(e) = next {
-        let inner = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
-        if e.is::<::rustls::Error>() || inner.is_some_and(|i| i.is::<::rustls::Error>()) {
+        if e.to_string().contains(text) {
             return true;
         }
         next = e.source();
@@ -241,25 +313,16 @@ fn has_tls_error(error: &(dyn StdError + 'static)) -> bool {
     false
 }
 
-/// Why the TLS configuration could not be built (e.g. no root certificate in the system
-/// store under `hyper-native-roots`).
-#[derive(Debug, Clone)]
-struct TlsSetupError(Arc<dyn StdError + Send + Sync>);
-
-impl std::fmt::Display for TlsSetupError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the TLS configuration could not be built: {}", self.0)
-    }
+fn hyper_error(error: Box<::hyper::Error>) -> TransportError {
+    if error.is_parse() || error.is_user() { TransportError::Other(error) } else { TransportError::Io(error) }
 }
-
-impl StdError for TlsSetupError {}
 
 impl AsyncHttpClient for HyperTransport {
     type Error = TransportError;
     type Body = Bytes;
 
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Bytes>, TransportError> {
-        let pool = self.pool.as_ref().map_err(|e| TransportError::Tls(Box::new(e.clone())))?;
+        let pool = self.pool.as_ref().map_err(|e| TransportError::Setup(e.clone()))?;
         match ::tokio::time::timeout(self.timeout, self.exchange(pool, request)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::Timeout { after: self.timeout }),
@@ -307,23 +370,14 @@ mod tests {
     }
 
     #[test]
-    fn a_wrapped_rustls_error_is_found() {
-        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, ::rustls::Error::DecryptError);
-        assert!(has_tls_error(&io));
-        let plain = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        assert!(!has_tls_error(&plain));
-    }
-
-    #[test]
     fn a_tls_setup_failure_is_reported_by_every_call() {
-        let transport = HyperTransport {
-            pool: Err(TlsSetupError(Arc::new(std::io::Error::other("no CA certificates found")))),
-            ..HyperTransport::default()
-        };
+        let transport =
+            HyperTransport { pool: Err("no CA certificates found".to_owned()), ..HyperTransport::default() };
         let runtime = ::tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let request = Request::new(Vec::new());
         let error = runtime.block_on(transport.send(request)).unwrap_err();
-        assert!(matches!(error, TransportError::Tls(_)), "{error:?}");
-        assert_eq!(error.to_string(), "TLS error: the TLS configuration could not be built: no CA certificates found");
+        assert!(matches!(error, TransportError::Setup(_)), "{error:?}");
+        assert_eq!(error.to_string(), "the client could not be set up: no CA certificates found");
+        assert_eq!(error.failure(), Failure::Permanent);
     }
 }

@@ -1,5 +1,6 @@
 //! The blocking client on [ureq](https://docs.rs/ureq/3): one shared agent (connections are
-//! reused), rustls with the webpki roots, no compression, redirects not followed, timeouts
+//! reused), rustls with the [roots](Roots) chosen (Mozilla's by default), the [proxy](Proxy)
+//! chosen (the environment's by default), no compression, redirects not followed, timeouts
 //! and a response-size limit. Retries, paging and error classification are the core's: this
 //! module only moves bytes, and sleeps the thread between retries.
 //!
@@ -65,6 +66,8 @@ use http::{Request, Response};
 use crate::retry::Failure;
 pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
 use crate::transport_common::{Settings, authority, monotonic, random_seed};
+pub use crate::transport_proxy::{Proxy, ProxyUrl};
+pub use crate::transport_tls::Roots;
 use crate::{BlockingClient, BuildError, Config, HttpClient};
 
 /// The blocking client: [`BlockingClient`] over [`UreqTransport`], sleeping the thread
@@ -102,7 +105,8 @@ crate::transport_common::builder!(ureq);
 impl Builder {
     /// The client.
     pub fn build(self) -> Client {
-        BlockingClient::new(self.config, UreqTransport::new(&self.settings))
+        let transport = UreqTransport::new(&self.settings, self.config.base_url().as_str());
+        BlockingClient::new(self.config, transport)
             .with_sleep(std::thread::sleep as fn(Duration))
             .with_retry(self.settings.retry)
             .with_pacing(self.settings.pacing)
@@ -113,23 +117,66 @@ impl Builder {
 
 /// Sends requests with a shared ureq [`Agent`](::ureq::Agent); clones share its
 /// connection pool.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UreqTransport {
-    agent: ::ureq::Agent,
+    /// The agent, or why it could not be set up (reported by every call).
+    agent: Result<::ureq::Agent, String>,
+    proxy: Option<ProxyUrl>,
     timeout: Duration,
     max_body_size: u64,
 }
 
+/// The settings; not the agent (its configuration holds the proxy's credentials).
+impl std::fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UreqTransport")
+            .field("proxy", &self.proxy)
+            .field("timeout", &self.timeout)
+            .field("max_body_size", &self.max_body_size)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for UreqTransport {
-    /// A transport with the default timeouts and size limit.
+    /// A transport for Cloudflare's API with the default settings.
     fn default() -> Self {
-        Self::new(&Settings::default())
+        Self::new(&Settings::default(), crate::DEFAULT_BASE_URL)
     }
 }
 
 impl UreqTransport {
-    fn new(settings: &Settings) -> Self {
-        let agent = ::ureq::Agent::config_builder()
+    /// A transport for the API at `base_url`, for which the proxy is chosen.
+    fn new(settings: &Settings, base_url: &str) -> Self {
+        let target = base_url.parse::<http::Uri>().unwrap_or_default();
+        let proxy = crate::transport_proxy::choose(&settings.proxy, &target, |name| std::env::var(name).ok());
+        let (proxy, agent) = match proxy {
+            Ok(proxy) => {
+                let agent = Self::agent(settings, proxy.as_ref());
+                (proxy, agent)
+            }
+            Err(e) => (None, Err(e.to_string())),
+        };
+        Self { agent, proxy, timeout: settings.timeout, max_body_size: settings.max_body_size }
+    }
+
+    fn agent(settings: &Settings, proxy: Option<&ProxyUrl>) -> Result<::ureq::Agent, String> {
+        use ::ureq::tls::{Certificate, RootCerts, TlsConfig};
+        let roots = match settings.roots.certificates() {
+            None => RootCerts::WebPki,
+            Some(certs) => {
+                let certs: Vec<Certificate<'static>> =
+                    certs.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
+                RootCerts::new_with_certs(&certs)
+            }
+        };
+        // ureq reads the proxy variables itself unless given one (or none) here.
+        let proxy = proxy
+            .map(|p| ::ureq::Proxy::new(&p.with_credentials()))
+            .transpose()
+            .map_err(|_| format!("the proxy {} is not usable", proxy.map(ProxyUrl::authority).unwrap_or_default()))?;
+        Ok(::ureq::Agent::config_builder()
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .proxy(proxy)
             // 4xx and 5xx are answers for the core to classify.
             .http_status_as_error(false)
             // A redirect comes back as a response, so credentials never follow it elsewhere.
@@ -144,22 +191,39 @@ impl UreqTransport {
             .timeout_resolve(Some(settings.connect_timeout))
             .timeout_global(Some(settings.timeout))
             .build()
-            .new_agent();
-        Self { agent, timeout: settings.timeout, max_body_size: settings.max_body_size }
+            .new_agent())
     }
 
     /// The shared error for ureq's `error` on a request to `uri`.
     fn error(&self, error: ::ureq::Error, uri: &http::Uri) -> TransportError {
         use ::ureq::{Error as E, Timeout as T};
-        let connect = |error| TransportError::Connect { to: authority(uri), error: Box::new(error) };
+        // Through a proxy, the connection that fails to open is the proxy's.
+        let to = match &self.proxy {
+            Some(proxy) => format!("the proxy {}", proxy.authority()),
+            None => authority(uri),
+        };
+        let connect = |error| TransportError::Connect { to, error: Box::new(error) };
+        // rustls's refusals come up as I/O errors that carry it.
+        if crate::transport_tls::find_rustls(&error).is_some() {
+            return TransportError::tls(authority(uri), Box::new(error));
+        }
         match error {
             E::BodyExceedsLimit(limit) => TransportError::BodyTooLarge { limit },
+            E::ConnectProxyFailed(ref answer) => {
+                let status = answer.trim_start_matches("proxy server responded ").replacen('/', " ", 1);
+                match &self.proxy {
+                    Some(proxy) => TransportError::proxy_refused(proxy, authority(uri), &status),
+                    None => TransportError::Other(Box::new(error)),
+                }
+            }
             E::Timeout(T::Connect | T::Resolve) | E::HostNotFound | E::ConnectionFailed => connect(error),
             E::Timeout(_) => TransportError::Timeout { after: self.timeout },
             E::Io(ref io) if is_connect_failure(io.kind()) => connect(error),
             E::Io(ref io) if io.kind() == ErrorKind::TimedOut => TransportError::Timeout { after: self.timeout },
             E::Io(_) => TransportError::Io(Box::new(error)),
-            E::Tls(_) | E::Pem(_) | E::Rustls(_) | E::TlsRequired => TransportError::Tls(Box::new(error)),
+            E::Tls(_) | E::Pem(_) | E::Rustls(_) | E::TlsRequired => {
+                TransportError::tls(authority(uri), Box::new(error))
+            }
             _ => TransportError::Other(Box::new(error)),
         }
     }
@@ -184,11 +248,12 @@ impl HttpClient for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let (parts, body) = request.into_parts();
         let uri = parts.uri.clone();
+        let agent = self.agent.as_ref().map_err(|e| TransportError::Setup(e.clone()))?;
         // An empty `Vec` would be sent with `content-length: 0`; `()` sends no body headers.
         let response = if body.is_empty() {
-            self.agent.run(Request::from_parts(parts, ()))
+            agent.run(Request::from_parts(parts, ()))
         } else {
-            self.agent.run(Request::from_parts(parts, body))
+            agent.run(Request::from_parts(parts, body))
         };
         let (parts, body) = response.map_err(|e| self.error(e, &uri))?.into_parts();
         let bytes = body.into_with_config().limit(self.max_body_size).read_to_vec().map_err(|e| self.error(e, &uri))?;

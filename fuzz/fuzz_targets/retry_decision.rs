@@ -19,6 +19,7 @@ struct Input {
     attempt: u32,
     outcome: Option<u16>,
     not_sent: bool,
+    permanent: bool,
     headers: Vec<(u8, String)>,
     max_retries: u8,
     initial_ms: u32,
@@ -53,6 +54,7 @@ fuzz_target!(|input: Input| {
     let status = input.outcome.and_then(|s| StatusCode::from_u16(s).ok());
     let outcome = match status {
         Some(status) => Attempt::Answered { status, headers: &headers },
+        None if input.permanent => Attempt::Failed(Failure::Permanent),
         None if input.not_sent => Attempt::Failed(Failure::NotSent),
         None => Attempt::Failed(Failure::MaybeSent),
     };
@@ -72,6 +74,7 @@ fuzz_target!(|input: Input| {
             assert_eq!(after, w, "the server's wait was not used");
         }
     } else {
+        assert!(!input.permanent, "a permanent failure was retried");
         assert!(idempotent || input.not_sent, "{method} retried when it may have been sent");
     }
     assert!(after <= policy.max_backoff.max(policy.max_retry_after), "waits {after:?}");

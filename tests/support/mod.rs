@@ -12,9 +12,9 @@ use cloudflare_mtls::{
 };
 
 #[cfg(not(feature = "ureq"))]
-pub use cloudflare_mtls::hyper::TransportError;
+pub use cloudflare_mtls::hyper::{Proxy, Roots, TransportError};
 #[cfg(feature = "ureq")]
-pub use cloudflare_mtls::ureq::TransportError;
+pub use cloudflare_mtls::ureq::{Proxy, Roots, TransportError};
 
 /// A call's error; both adapters share the transport error type.
 pub type CallError = Error<TransportError>;
@@ -30,6 +30,10 @@ pub struct Knobs {
     pub retry: RetryPolicy,
     /// Rate-limit pacing.
     pub pacing: Pacing,
+    /// The roots to trust (the default if `None`).
+    pub roots: Option<Roots>,
+    /// The proxy setting (the default, the environment's, if `None`).
+    pub proxy: Option<Proxy>,
 }
 
 impl Default for Knobs {
@@ -39,7 +43,7 @@ impl Default for Knobs {
         let retry = RetryPolicy::default()
             .with_initial_backoff(Duration::from_millis(10))
             .with_max_backoff(Duration::from_millis(50));
-        Self { timeout: None, max_body_size: None, retry, pacing: Pacing::default() }
+        Self { timeout: None, max_body_size: None, retry, pacing: Pacing::default(), roots: None, proxy: None }
     }
 }
 
@@ -73,6 +77,12 @@ macro_rules! configure {
         if let Some(bytes) = knobs.max_body_size {
             builder = builder.with_max_body_size(bytes);
         }
+        if let Some(roots) = &knobs.roots {
+            builder = builder.with_roots(roots.clone());
+        }
+        if let Some(proxy) = &knobs.proxy {
+            builder = builder.with_proxy(proxy.clone());
+        }
         builder
     }};
 }
@@ -101,10 +111,11 @@ macro_rules! delegate_calls {
 }
 pub(crate) use delegate_calls;
 
-/// One `#[test]` per scenario, for adapter `$adapter`.
+/// One `#[test]` per scenario, for adapter `$adapter`: those against the fake twice, over
+/// plain HTTP and over HTTPS; those against a scripted socket over plain HTTP.
 macro_rules! e2e_suite {
     ($adapter:ty) => {
-        $crate::support::e2e_suite!(@tests $adapter;
+        $crate::support::e2e_suite!(@fake $adapter;
             all_calls_and_list_all,
             connection_reuse,
             retry_after_429_is_honoured,
@@ -113,6 +124,8 @@ macro_rules! e2e_suite {
             upload_502_is_not_retried,
             upload_stored_then_502_should_retry_is_sent_once,
             delete_whose_answer_was_lost_is_deleted,
+        );
+        $crate::support::e2e_suite!(@raw $adapter;
             an_answer_for_another_certificate_is_refused,
             connection_refused,
             stall_past_the_timeout,
@@ -122,7 +135,27 @@ macro_rules! e2e_suite {
             request_headers_on_the_wire,
         );
     };
-    (@tests $adapter:ty; $($name:ident,)*) => {
+    (@fake $adapter:ty; $($name:ident,)*) => {
+        mod http {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    $crate::support::scenarios::$name::<$adapter, $crate::support::scenarios::Http>();
+                }
+            )*
+        }
+        mod https {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    $crate::support::scenarios::$name::<$adapter, $crate::support::scenarios::Https>();
+                }
+            )*
+        }
+    };
+    (@raw $adapter:ty; $($name:ident,)*) => {
         $(
             #[test]
             fn $name() {

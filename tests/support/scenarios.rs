@@ -3,14 +3,14 @@
 use std::time::{Duration, Instant};
 
 use cloudflare_mtls::fake::{FakeApi, Fault};
-use cloudflare_mtls::fake_server::FakeServer;
+use cloudflare_mtls::fake_server::{FakeServer, FakeTls};
 use cloudflare_mtls::{
     AccountId, Association, BaseUrl, CertificateId, Config, Credentials, Error, List, Pacing, ResponseError,
     RetryPolicy, Upload,
 };
 
 use super::raw::{Recorded, Reply, Scripted, ok_json, refused_base_url, response};
-use super::{Adapter, CallError, Knobs, TransportError};
+use super::{Adapter, CallError, Knobs, Roots, TransportError};
 
 const TOKEN: &str = "e2e-secret-token";
 const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -52,14 +52,50 @@ fn assert_no_secret(error: &CallError) {
     assert!(!shown.contains(TOKEN), "the token leaked: {shown}");
 }
 
-fn fake() -> FakeServer {
-    FakeServer::start(FakeApi::new(TOKEN, account())).unwrap()
+/// How a scenario reaches the fake: plain HTTP, or HTTPS with the fake's authority trusted.
+pub trait Net {
+    /// A fresh fake accepting `TOKEN` for the account.
+    fn fake() -> FakeServer;
+    /// The default knobs, with what this network needs (the roots to trust).
+    fn knobs() -> Knobs;
+}
+
+/// Plain HTTP to the loopback fake.
+pub struct Http;
+
+impl Net for Http {
+    fn fake() -> FakeServer {
+        FakeServer::start(FakeApi::new(TOKEN, account())).unwrap()
+    }
+
+    fn knobs() -> Knobs {
+        Knobs::default()
+    }
+}
+
+/// HTTPS to the loopback fake (HTTP/2 where the client offers it), its authority trusted.
+pub struct Https;
+
+/// One authority for every HTTPS fake of the test process.
+fn authority() -> &'static FakeTls {
+    static TLS: std::sync::OnceLock<FakeTls> = std::sync::OnceLock::new();
+    TLS.get_or_init(|| FakeTls::new().unwrap())
+}
+
+impl Net for Https {
+    fn fake() -> FakeServer {
+        FakeServer::builder(FakeApi::new(TOKEN, account())).with_tls(authority().clone()).start().unwrap()
+    }
+
+    fn knobs() -> Knobs {
+        Knobs { roots: Some(Roots::from_pem(authority().ca_pem()).unwrap()), ..Knobs::default() }
+    }
 }
 
 /// The five calls and `list_all`, through a real socket to the fake.
-pub fn all_calls_and_list_all<A: Adapter>() {
-    let server = fake();
-    let client = A::build(config(server.base_url()), &Knobs::default());
+pub fn all_calls_and_list_all<A: Adapter, N: Net>() {
+    let server = N::fake();
+    let client = A::build(config(server.base_url()), &N::knobs());
     let ids: Vec<CertificateId> = ["alpha", "beta", "gamma"]
         .iter()
         .map(|name| client.upload(&Upload::ca(account(), CA_PEM).with_name(*name)).unwrap().id.unwrap())
@@ -99,9 +135,9 @@ pub fn all_calls_and_list_all<A: Adapter>() {
 /// Many sequential calls share a few connections, not one each. Not exactly one: hyper's
 /// pool takes a connection back from a spawned task once the body has ended, so on a busy
 /// machine the next call can find the pool empty and open another.
-pub fn connection_reuse<A: Adapter>() {
-    let server = fake();
-    let client = A::build(config(server.base_url()), &Knobs::default());
+pub fn connection_reuse<A: Adapter, N: Net>() {
+    let server = N::fake();
+    let client = A::build(config(server.base_url()), &N::knobs());
     for _ in 0..50 {
         assert!(client.list(&List::new(account())).unwrap().items.is_empty());
     }
@@ -112,10 +148,10 @@ pub fn connection_reuse<A: Adapter>() {
 
 /// Unpaced, past the fake's rate limit (one call a second) a 429 with `Retry-After: 1`
 /// comes, and the client waits that second before it tries again.
-pub fn retry_after_429_is_honoured<A: Adapter>() {
-    let server = fake();
+pub fn retry_after_429_is_honoured<A: Adapter, N: Net>() {
+    let server = N::fake();
     server.with_api(|api| api.rate_limit(1, Duration::from_secs(1)));
-    let client = A::build(config(server.base_url()), &Knobs { pacing: Pacing::off(), ..Knobs::default() });
+    let client = A::build(config(server.base_url()), &Knobs { pacing: Pacing::off(), ..N::knobs() });
     client.list(&List::new(account())).unwrap();
     let started = Instant::now();
     client.list(&List::new(account())).unwrap();
@@ -126,8 +162,8 @@ pub fn retry_after_429_is_honoured<A: Adapter>() {
 
 /// Paced (the default), more calls than the fake's budget (4 per second) get no 429: the
 /// client reads the fake's `Ratelimit` fields and waits for the window to reset instead.
-pub fn pacing_keeps_under_the_rate_limit<A: Adapter>() {
-    let server = fake();
+pub fn pacing_keeps_under_the_rate_limit<A: Adapter, N: Net>() {
+    let server = N::fake();
     server.with_api(|api| api.rate_limit(4, Duration::from_secs(1)));
     let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let count = std::sync::Arc::clone(&refused);
@@ -136,7 +172,7 @@ pub fn pacing_keeps_under_the_rate_limit<A: Adapter>() {
             count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     });
-    let client = A::build(config(server.base_url()), &Knobs::default());
+    let client = A::build(config(server.base_url()), &N::knobs());
     let started = Instant::now();
     for _ in 0..10 {
         client.list(&List::new(account())).unwrap();
@@ -149,9 +185,9 @@ pub fn pacing_keeps_under_the_rate_limit<A: Adapter>() {
 }
 
 /// An HTML 502 from the edge, then the answer: a GET is retried.
-pub fn html_502_then_success_on_get<A: Adapter>() {
-    let server = fake();
-    let client = A::build(config(server.base_url()), &Knobs::default());
+pub fn html_502_then_success_on_get<A: Adapter, N: Net>() {
+    let server = N::fake();
+    let client = A::build(config(server.base_url()), &N::knobs());
     let id = client.upload(&upload()).unwrap().id.unwrap();
     server.with_api(|api| api.fail_next(Fault::Html(502)));
     let served = server.requests_served();
@@ -160,10 +196,10 @@ pub fn html_502_then_success_on_get<A: Adapter>() {
 }
 
 /// A 502 on upload: the server may have stored the certificate, so no second try.
-pub fn upload_502_is_not_retried<A: Adapter>() {
-    let server = fake();
+pub fn upload_502_is_not_retried<A: Adapter, N: Net>() {
+    let server = N::fake();
     server.with_api(|api| api.fail_next(Fault::Html(502)));
-    let client = A::build(config(server.base_url()), &Knobs::default());
+    let client = A::build(config(server.base_url()), &N::knobs());
     let error = client.upload(&upload()).unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(502), "{error:?}");
     assert!(matches!(error.response(), Some(ResponseError::Http(_))), "{error:?}");
@@ -176,9 +212,9 @@ pub fn upload_502_is_not_retried<A: Adapter>() {
 /// The upload is stored, then its answer is lost as a 502 saying `x-should-retry: true`:
 /// the server's word does not make a repeated POST safe, so the certificate is stored once,
 /// named or not.
-pub fn upload_stored_then_502_should_retry_is_sent_once<A: Adapter>() {
-    let server = fake();
-    let client = A::build(config(server.base_url()), &Knobs::default());
+pub fn upload_stored_then_502_should_retry_is_sent_once<A: Adapter, N: Net>() {
+    let server = N::fake();
+    let client = A::build(config(server.base_url()), &N::knobs());
     let lost = || {
         Fault::WithHeader(
             Box::new(Fault::AfterCall(Box::new(Fault::Html(502)))),
@@ -198,9 +234,9 @@ pub fn upload_stored_then_502_should_retry_is_sent_once<A: Adapter>() {
 
 /// A delete is carried out and its answer lost (dropped connection, then an HTML 502): the
 /// retry gets 404, and the call reports the deletion, by ID. A plain 404 stays not found.
-pub fn delete_whose_answer_was_lost_is_deleted<A: Adapter>() {
-    let server = fake();
-    let client = A::build(config(server.base_url()), &Knobs::default());
+pub fn delete_whose_answer_was_lost_is_deleted<A: Adapter, N: Net>() {
+    let server = N::fake();
+    let client = A::build(config(server.base_url()), &N::knobs());
     for lost in [Fault::Disconnect, Fault::Html(502)] {
         let id = client.upload(&Upload::ca(account(), CA_PEM)).unwrap().id.unwrap();
         server.with_api(|api| api.fail_next(Fault::AfterCall(Box::new(lost.clone()))));
