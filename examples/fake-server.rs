@@ -2,7 +2,8 @@
 //!
 //! ```sh
 //! cargo run --example fake-server --features fake-server -- \
-//!     --listen 127.0.0.1:8787 --token TOKEN --account ACCOUNT_ID [--email E --key K]
+//!     --listen 127.0.0.1:8787 --token TOKEN --account ACCOUNT_ID [--email E --key K] \
+//!     [--tls --tls-ca FILE]
 //! ```
 //!
 //! Every option has a default. Prints the base URL and the environment for Cloudflare's
@@ -12,22 +13,26 @@ use std::process::ExitCode;
 
 use cloudflare_mtls::AccountId;
 use cloudflare_mtls::fake::FakeApi;
-use cloudflare_mtls::fake_server::FakeServer;
+use cloudflare_mtls::fake_server::{FakeServer, FakeTls};
 
 const USAGE: &str =
-    "usage: fake-server [--listen ADDR] [--token TOKEN] [--account ACCOUNT_ID] [--email EMAIL --key KEY]
+    "usage: fake-server [--listen ADDR] [--token TOKEN] [--account ACCOUNT_ID] [--email EMAIL --key KEY] [--tls --tls-ca FILE]
 
   --listen ADDR         loopback address and port to listen on (default 127.0.0.1:8787; port 0 picks one)
   --token TOKEN         the API token to accept as `Authorization: Bearer TOKEN` (default fake-token)
   --account ACCOUNT_ID  the one account the fake holds (default 023e105f4ecef8ad9ca31a8372d0c353)
   --email EMAIL --key KEY
-                        also accept this global API key with X-Auth-Email (optional, both or neither)";
+                        also accept this global API key with X-Auth-Email (optional, both or neither)
+  --tls --tls-ca FILE   serve HTTPS (h2 and HTTP/1.1) with a certificate signed by a CA made at start,
+                        whose certificate is written to FILE for clients to trust";
 
 struct Args {
     listen: String,
     token: String,
     account: String,
     global_key: Option<(String, String)>,
+    tls: bool,
+    tls_ca: Option<String>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -36,11 +41,17 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         token: "fake-token".into(),
         account: "023e105f4ecef8ad9ca31a8372d0c353".into(),
         global_key: None,
+        tls: false,
+        tls_ca: None,
     };
     let (mut email, mut key) = (None, None);
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
             return Err(String::new());
+        }
+        if flag == "--tls" {
+            parsed.tls = true;
+            continue;
         }
         // `--flag=value` or `--flag value`.
         let (name, inline) = match flag.split_once('=') {
@@ -53,6 +64,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--account" => &mut parsed.account,
             "--email" => email.insert(String::new()),
             "--key" => key.insert(String::new()),
+            "--tls-ca" => parsed.tls_ca.insert(String::new()),
             _ => return Err(format!("unknown argument {flag:?}")),
         };
         *slot = match inline.or_else(|| args.next()) {
@@ -65,6 +77,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         (None, None) => None,
         _ => return Err("--email and --key go together".into()),
     };
+    if parsed.tls != parsed.tls_ca.is_some() {
+        return Err("--tls and --tls-ca FILE go together".into());
+    }
     Ok(parsed)
 }
 
@@ -91,13 +106,29 @@ fn main() -> ExitCode {
     if let Some((email, key)) = &args.global_key {
         api = api.with_global_key(email, key);
     }
-    let server = match FakeServer::bind(args.listen.as_str(), api) {
+    let mut builder = FakeServer::builder(api).with_addr(args.listen.as_str());
+    if args.tls {
+        match FakeTls::new() {
+            Ok(tls) => builder = builder.with_tls(tls),
+            Err(e) => {
+                eprintln!("fake-server: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let server = match builder.start() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("fake-server: cannot listen on {}: {e}", args.listen);
             return ExitCode::FAILURE;
         }
     };
+    if let (Some(file), Some(pem)) = (&args.tls_ca, server.ca_pem())
+        && let Err(e) = std::fs::write(file, pem)
+    {
+        eprintln!("fake-server: cannot write the CA certificate to {file}: {e}");
+        return ExitCode::FAILURE;
+    }
     let base = server.base_url();
     println!("Fake Cloudflare mTLS API listening on {}", server.local_addr());
     println!("Base URL: {base}");
@@ -111,6 +142,11 @@ fn main() -> ExitCode {
     println!("  export CLOUDFLARE_ACCOUNT_ID={account}");
     if let Some((email, _)) = &args.global_key {
         println!("  (or CLOUDFLARE_EMAIL={email} with CLOUDFLARE_API_KEY=<the --key given>)");
+    }
+    if let Some(file) = &args.tls_ca {
+        println!("To trust its CA (cf-mtls --cacert FILE; Python's SDK; wrangler and Node):");
+        println!("  export SSL_CERT_FILE={file}");
+        println!("  export NODE_EXTRA_CA_CERTS={file}");
     }
     println!();
     println!("Ctrl-C stops it. Requests:");

@@ -144,9 +144,14 @@ impl TransportError {
 
     /// `proxy` answered the `CONNECT` to `to` with `answer` (a status, or what went wrong).
     pub(crate) fn proxy_refused(proxy: &crate::transport_proxy::ProxyUrl, to: String, answer: &str) -> Self {
-        let hint = match (answer.starts_with("407"), proxy.has_credentials()) {
+        let asks_credentials = answer.starts_with("407") || answer.starts_with("401");
+        let hint = match (asks_credentials, proxy.has_credentials()) {
             (true, true) => "; it did not accept the credentials in the proxy URL",
             (true, false) => "; it wants credentials: http://user:password@host:port",
+            // Without a status (hyper-util tells only 407 apart), both causes are possible.
+            (false, true) if !answer.starts_with(|c: char| c.is_ascii_digit()) => {
+                "; check the credentials in the proxy URL, and that it allows tunnels to this port"
+            }
             _ => "",
         };
         Self::Proxy { proxy: proxy.authority(), to, reason: format!("{answer}{hint}") }

@@ -9,7 +9,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
 /// A test certificate authority for the fake's HTTPS, and how the server certificates it
-/// signs look. Give one to [`Builder::with_tls`](super::Builder::with_tls); have clients
+/// signs look. Give one to [`Builder::with_tls`](crate::fake_server::Builder::with_tls); have clients
 /// trust [`ca_pem`](Self::ca_pem). Several servers may share one (clones share the CA).
 ///
 /// By default a server certificate is valid for `127.0.0.1`, `::1` and `localhost`, from

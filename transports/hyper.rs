@@ -88,7 +88,7 @@ use http::{Request, Response};
 use crate::retry::Failure;
 pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
 use crate::transport_common::{Settings, authority, monotonic, random_seed};
-pub use crate::transport_proxy::{Proxy, ProxyUrl};
+pub use crate::transport_proxy::{Proxy, ProxyUrl, ProxyVariables};
 pub use crate::transport_tls::Roots;
 use crate::{AsyncClient, AsyncHttpClient, AsyncSleep, BuildError, Config};
 

@@ -153,19 +153,54 @@ impl std::fmt::Debug for ProxyUrl {
 /// hosts (`localhost`, `*.localhost`, 127.0.0.0/8, `::1`) are never proxied through the
 /// environment, as Go's net/http decides. An explicit [`Proxy::Url`] applies to every host.
 /// Both `http` and `https` APIs are reached through a `CONNECT` tunnel.
+///
+/// ```
+/// use cloudflare_mtls::ureq::Proxy;
+///
+/// // The variables from somewhere else than the process's environment (a config file, a test):
+/// let proxy = Proxy::from_lookup(|name| (name == "HTTPS_PROXY").then(|| "http://u:secret@proxy:3128".to_owned()));
+/// assert!(!format!("{proxy:?}").contains("secret"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Proxy {
-    /// From the environment (the default).
+    /// From the process's environment, read when the client is built (the default).
     #[default]
     FromEnv,
+    /// From these variables instead of the process's environment; see
+    /// [`from_lookup`](Self::from_lookup).
+    Variables(ProxyVariables),
     /// No proxy, whatever the environment says.
     Off,
     /// This proxy, for every host (loopback included).
     Url(ProxyUrl),
 }
 
-/// The proxy for requests to `target`, with the environment read through `env`.
+/// The proxy variables a [`Proxy::Variables`] reads, by name. `Debug` shows the names only:
+/// a value may hold a password.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ProxyVariables(Vec<(&'static str, String)>);
+
+impl std::fmt::Debug for ProxyVariables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|(name, _)| name)).finish()
+    }
+}
+
+/// Every variable a proxy decision reads.
+const VARIABLES: [&str; 8] =
+    ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"];
+
+impl Proxy {
+    /// The proxy the variables `lookup` answers would choose (`HTTPS_PROXY`, `NO_PROXY`... as
+    /// for [`FromEnv`](Self::FromEnv)), for variables kept elsewhere than the process's
+    /// environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        Self::Variables(ProxyVariables(VARIABLES.iter().filter_map(|name| Some((*name, lookup(name)?))).collect()))
+    }
+}
+
+/// The proxy for requests to `target`, with the process's environment read through `env`.
 pub(crate) fn choose(
     proxy: &Proxy,
     target: &Uri,
@@ -174,29 +209,35 @@ pub(crate) fn choose(
     match proxy {
         Proxy::Off => Ok(None),
         Proxy::Url(url) => Ok(Some(url.clone())),
-        Proxy::FromEnv => {
-            let host = target.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-            let port = target.port_u16().unwrap_or(if target.scheme_str() == Some("http") { 80 } else { 443 });
-            if is_loopback(host) {
-                return Ok(None);
-            }
-            let first = |names: &[&'static str]| {
-                names.iter().find_map(|name| env(name).filter(|v| !v.trim().is_empty()).map(|v| (*name, v)))
-            };
-            let names: &[&'static str] = match target.scheme_str() {
-                Some("http") => &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"],
-                _ => &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"],
-            };
-            let Some((name, value)) = first(names) else { return Ok(None) };
-            if first(&["no_proxy", "NO_PROXY"]).is_some_and(|(_, list)| bypasses(&list, host, port)) {
-                return Ok(None);
-            }
-            ProxyUrl::parse(&value).map(Some).map_err(|e| match e {
-                BuildError::InvalidProxy(why) => BuildError::InvalidProxy(format!("in {name}: {why}")),
-                other => other,
-            })
+        Proxy::FromEnv => from_variables(target, &env),
+        Proxy::Variables(vars) => {
+            from_variables(target, &|name| vars.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()))
         }
     }
+}
+
+/// The proxy the variables choose for `target`.
+fn from_variables(target: &Uri, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<ProxyUrl>, BuildError> {
+    let host = target.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let port = target.port_u16().unwrap_or(if target.scheme_str() == Some("http") { 80 } else { 443 });
+    if is_loopback(host) {
+        return Ok(None);
+    }
+    let first = |names: &[&'static str]| {
+        names.iter().find_map(|name| env(name).filter(|v| !v.trim().is_empty()).map(|v| (*name, v)))
+    };
+    let names: &[&'static str] = match target.scheme_str() {
+        Some("http") => &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"],
+        _ => &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"],
+    };
+    let Some((name, value)) = first(names) else { return Ok(None) };
+    if first(&["no_proxy", "NO_PROXY"]).is_some_and(|(_, list)| bypasses(&list, host, port)) {
+        return Ok(None);
+    }
+    ProxyUrl::parse(&value).map(Some).map_err(|e| match e {
+        BuildError::InvalidProxy(why) => BuildError::InvalidProxy(format!("in {name}: {why}")),
+        other => other,
+    })
 }
 
 /// `localhost`, `*.localhost`, or a loopback address.

@@ -66,7 +66,7 @@ use http::{Request, Response};
 use crate::retry::Failure;
 pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
 use crate::transport_common::{Settings, authority, monotonic, random_seed};
-pub use crate::transport_proxy::{Proxy, ProxyUrl};
+pub use crate::transport_proxy::{Proxy, ProxyUrl, ProxyVariables};
 pub use crate::transport_tls::Roots;
 use crate::{BlockingClient, BuildError, Config, HttpClient};
 
@@ -210,9 +210,14 @@ impl UreqTransport {
         match error {
             E::BodyExceedsLimit(limit) => TransportError::BodyTooLarge { limit },
             E::ConnectProxyFailed(ref answer) => {
-                let status = answer.trim_start_matches("proxy server responded ").replacen('/', " ", 1);
+                // "proxy server responded 407/407": the status, with its reason phrase.
+                let code = answer.trim_start_matches("proxy server responded ").split('/').next().unwrap_or_default();
+                let status = match http::StatusCode::from_bytes(code.as_bytes()) {
+                    Ok(status) => format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or_default()),
+                    Err(_) => answer.clone(),
+                };
                 match &self.proxy {
-                    Some(proxy) => TransportError::proxy_refused(proxy, authority(uri), &status),
+                    Some(proxy) => TransportError::proxy_refused(proxy, authority(uri), status.trim_end()),
                     None => TransportError::Other(Box::new(error)),
                 }
             }

@@ -64,7 +64,7 @@ pub struct Api<'t, T> {
 impl<'t, T> Api<'t, T>
 where
     T: HttpClient,
-    T::Error: std::fmt::Display,
+    T::Error: std::fmt::Display + 'static,
 {
     /// Calls `account`'s API over `transport`, retrying by `retry` (jitter drawn from `seed`)
     /// and paced by `pacing`.

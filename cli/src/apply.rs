@@ -105,7 +105,7 @@ fn read_one(
 pub fn run<T>(api: &Api<'_, T>, args: &ApplyArgs, carry_out: bool, ctx: &Context) -> Result<(), CliError>
 where
     T: HttpClient,
-    T::Error: std::fmt::Display,
+    T::Error: std::fmt::Display + 'static,
 {
     let wanted = read_folder(&args.dir, api.account(), ctx.now)?;
     let uploads: Vec<Upload> = wanted.iter().map(|w| w.upload.clone()).collect();
@@ -139,7 +139,7 @@ where
 fn carry<T>(api: &Api<'_, T>, plan: &Plan, changes: usize, ctx: &Context) -> Result<(), CliError>
 where
     T: HttpClient,
-    T::Error: std::fmt::Display,
+    T::Error: std::fmt::Display + 'static,
 {
     let mut done = Vec::new();
     for step in plan.steps().iter().filter(|s| s.is_change()) {

@@ -77,6 +77,17 @@ pub struct Global {
     /// tools together); `off` sends at once
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "N/WINDOW|off", default_value = "1200/5m", value_parser = parse_pacing)]
     pub pace: Pacing,
+
+    /// Trust only the CA certificates in FILE (PEM), as curl's --cacert; without it,
+    /// SSL_CERT_FILE if set, else Mozilla's roots
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+
+    /// Go through this proxy (http://host:port, or http://user:password@host:port) for every
+    /// host ('' for none); without it, HTTPS_PROXY / ALL_PROXY and NO_PROXY as curl reads
+    /// them (never for loopback)
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
+    pub proxy: Option<String>,
 }
 
 /// The commands.
@@ -275,6 +286,16 @@ pub struct ServeArgs {
     /// Do not print a line per request on stderr (method, path, status, milliseconds)
     #[arg(long)]
     pub quiet: bool,
+
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1) with a certificate made at start, signed by a CA
+    /// made at start too
+    #[arg(long)]
+    pub tls: bool,
+
+    /// With --tls: write the CA's certificate (PEM) to FILE, for clients to trust
+    /// (`cf-mtls --cacert FILE`, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS); without it, it is printed
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// `20/10s`: at most 20 calls in 10 seconds.

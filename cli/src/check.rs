@@ -33,7 +33,7 @@ impl Seen {
 pub fn run<T>(api: &Api<'_, T>, args: &CheckArgs, ctx: &Context) -> Result<(), CliError>
 where
     T: HttpClient,
-    T::Error: std::fmt::Display,
+    T::Error: std::fmt::Display + 'static,
 {
     let window = time::Duration::try_from(args.expiring_within)
         .map_err(|_| CliError::usage("--expiring-within: that is longer than any date"))?;

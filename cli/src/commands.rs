@@ -109,7 +109,7 @@ fn first_page(list: List) -> List {
 pub fn run<T>(command: &Command, api: &Api<'_, T>, ctx: &Context) -> Result<(), CliError>
 where
     T: HttpClient,
-    T::Error: std::fmt::Display,
+    T::Error: std::fmt::Display + 'static,
 {
     match command {
         Command::Upload(args) => {
@@ -164,7 +164,7 @@ fn target_id(target: &Target) -> Result<Result<cloudflare_mtls::CertificateId, &
 fn list<T>(api: &Api<'_, T>, args: &ListArgs, ctx: &Context) -> Result<(), CliError>
 where
     T: HttpClient,
-    T::Error: std::fmt::Display,
+    T::Error: std::fmt::Display + 'static,
 {
     let deadline = match args.expiring_within {
         Some(within) => Some(
@@ -209,7 +209,7 @@ where
 fn delete<T>(api: &Api<'_, T>, args: &DeleteArgs, ctx: &Context) -> Result<(), CliError>
 where
     T: HttpClient,
-    T::Error: std::fmt::Display,
+    T::Error: std::fmt::Display + 'static,
 {
     let ask = !args.yes;
     // Refuse before sending anything: a script would hang or delete on a guess otherwise.

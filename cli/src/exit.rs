@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use cloudflare_mtls::ureq::TransportError;
 use cloudflare_mtls::{BuildError, Error};
 
 /// Every exit code `cf-mtls` uses, in one place; `--help` prints [`help`].
@@ -137,13 +138,24 @@ impl From<BuildError> for CliError {
     }
 }
 
-impl<E: std::fmt::Display> From<Error<E>> for CliError {
+impl<E: std::fmt::Display + 'static> From<Error<E>> for CliError {
     fn from(error: Error<E>) -> Self {
         let message = error.to_string();
         match &error {
             Error::Build { source, .. } => CliError::new(build_exit(source), message),
-            Error::Transport { .. } => CliError::new(Exit::Network, message)
-                .note("hint: check the base URL (CLOUDFLARE_BASE_URL / --base-url) and the network"),
+            Error::Transport { source, .. } => {
+                let transport = (source as &dyn std::any::Any).downcast_ref::<TransportError>();
+                let hint = match transport {
+                    Some(TransportError::Tls { .. }) => {
+                        "hint: to trust another CA (a TLS-inspecting gateway, a test server), pass --cacert FILE or set SSL_CERT_FILE"
+                    }
+                    Some(TransportError::Proxy { .. }) => {
+                        "hint: the proxy comes from --proxy, or HTTPS_PROXY / ALL_PROXY (NO_PROXY lists hosts to reach directly)"
+                    }
+                    _ => "hint: check the base URL (CLOUDFLARE_BASE_URL / --base-url) and the network",
+                };
+                CliError::new(Exit::Network, message).note(hint)
+            }
             Error::Response { .. } | Error::Paging { .. } => {
                 let mut err = CliError::new(Exit::Api, message);
                 if error.is_auth_error() {

@@ -8,6 +8,7 @@ mod commands;
 mod confirm;
 mod exit;
 mod files;
+mod network;
 mod output;
 mod serve;
 mod table;
@@ -59,6 +60,8 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         .with_connect_timeout(connect_timeout)
         .with_retry(RetryPolicy::default().with_max_retries(cli.global.retries))
         .with_pacing(cli.global.pace)
+        .with_roots(network::roots(&cli.global)?)
+        .with_proxy(network::proxy(&cli.global)?)
         .build();
     let api =
         api::Api::new(config, client.transport(), client.retry_policy().clone(), client.pacing(), seed(), account);

@@ -1,7 +1,7 @@
 //! `serve-fake`: the fake API on a loopback port, with the lines that point the tools at it.
 
 use cloudflare_mtls::fake::FakeApi;
-use cloudflare_mtls::fake_server::FakeServer;
+use cloudflare_mtls::fake_server::{FakeServer, FakeTls};
 use serde_json::json;
 
 use crate::args::ServeArgs;
@@ -21,10 +21,23 @@ pub fn serve(args: &ServeArgs, json: bool) -> Result<(), CliError> {
     if let Some((calls, window)) = args.rate_limit {
         api.rate_limit(calls, window);
     }
-    let server = FakeServer::bind(args.listen, api).map_err(|e| {
+    let mut builder = FakeServer::builder(api).with_addr(args.listen);
+    if args.tls {
+        let tls = FakeTls::new().map_err(|e| CliError::new(crate::exit::Exit::Other, e.to_string()))?;
+        builder = builder.with_tls(tls);
+    }
+    let server = builder.start().map_err(|e| {
         CliError::usage(format!("cannot listen on {}: {e}", args.listen))
             .note("hint: pass --listen 127.0.0.1:0 to take any free port")
     })?;
+    let ca_file = match (&args.tls_ca, server.ca_pem()) {
+        (Some(path), Some(pem)) => {
+            std::fs::write(path, pem)
+                .map_err(|e| CliError::local(format!("cannot write the CA certificate to {}: {e}", path.display())))?;
+            Some(path.display().to_string())
+        }
+        _ => None,
+    };
     if !args.quiet {
         // On stderr, so stdout keeps only the lines to export (or the one JSON line).
         server.log_requests(|method, uri, status, took| {
@@ -37,6 +50,8 @@ pub fn serve(args: &ServeArgs, json: bool) -> Result<(), CliError> {
         // One line, so that a caller can read it while the server keeps running.
         output::print_line_json(&json!({
             "base_url": url,
+            "ca_file": ca_file,
+            "ca_pem": if ca_file.is_none() { server.ca_pem() } else { None },
             "env": {
                 "CLOUDFLARE_BASE_URL": url,
                 "CLOUDFLARE_API_BASE_URL": url,
@@ -56,6 +71,17 @@ pub fn serve(args: &ServeArgs, json: bool) -> Result<(), CliError> {
              export CLOUDFLARE_API_BASE_URL={url}\n\
              export WRANGLER_SEND_METRICS=false\n"
         ))?;
+        match (&ca_file, server.ca_pem()) {
+            (Some(file), _) => output::print(&format!(
+                "# HTTPS: trust the fake's CA (cf-mtls --cacert; Python's SDK; wrangler and Node):\n\
+                 export SSL_CERT_FILE={file}\n\
+                 export NODE_EXTRA_CA_CERTS={file}\n"
+            ))?,
+            (None, Some(pem)) => {
+                output::print(&format!("# HTTPS: the fake's CA, to trust (or pass --tls-ca FILE):\n{pem}"))?
+            }
+            (None, None) => {}
+        }
     }
     // The server runs on its own thread; this one only keeps the process (and it) alive.
     let _server = server;

@@ -204,31 +204,9 @@ fn wrangler_variables_and_flags_work_too() {
     Run::from(cmd.output().unwrap()).expect(0);
 }
 
-/// A `serve-fake` process, stopped however the test ends (it would outlive a failed test
-/// and keep the test runner's output pipe open).
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn serve_fake_prints_what_to_export_and_serves() {
-    use std::io::BufRead;
-    let mut child = Killed(
-        std::process::Command::new(BIN)
-            .env_clear()
-            .args(["serve-fake", "--listen", "127.0.0.1:0", "--token", "tok", "--account", "acc123", "--json"])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    std::io::BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let info: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    let (child, info) = serve_fake(&["--token", "tok", "--account", "acc123"]);
     let url = info["base_url"].as_str().unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/client/v4"), "{info}");
     assert_eq!(info["env"]["CLOUDFLARE_API_BASE_URL"], url.as_str());

@@ -150,3 +150,33 @@ pub fn upload_ca(fake: &FakeServer, name: &str) -> String {
     let run = cf(fake, &["upload", "--ca", "--cert", cert.to_str().unwrap(), "--name", name, "--json"]).expect(0);
     run.json()["id"].as_str().unwrap().to_owned()
 }
+
+/// A `serve-fake` process, stopped however the test ends (it would outlive a failed test
+/// and keep the test runner's output pipe open).
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `cf-mtls serve-fake --listen 127.0.0.1:0 --json ARGS` with a clean environment
+/// and reads the JSON line it prints first.
+pub fn serve_fake(args: &[&str]) -> (Killed, serde_json::Value) {
+    use std::io::BufRead;
+    let mut child = Killed(
+        Command::new(BIN)
+            .env_clear()
+            .args(["serve-fake", "--listen", "127.0.0.1:0", "--json"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    (child, info)
+}
