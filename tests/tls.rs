@@ -100,3 +100,46 @@ fn added_roots_are_trusted_and_http2_is_used_when_offered() {
     }
     assert_eq!((old.requests_served(), old.requests_over_http2()), (2, 0));
 }
+
+/// The variable that tells this test binary, run again by the test below, to be the child.
+#[cfg(feature = "native-roots")]
+const CHILD_BASE_URL: &str = "CF_MTLS_TEST_SYSTEM_ROOTS_BASE_URL";
+
+/// `Roots::system()` reads `SSL_CERT_FILE` (through rustls-native-certs): the test runs
+/// itself again with the variable set (a test may not change its own process's
+/// environment while others run), and the child trusts the fake's CA that way.
+#[cfg(feature = "native-roots")]
+#[test]
+fn system_roots_read_ssl_cert_file() {
+    if let Ok(base) = std::env::var(CHILD_BASE_URL) {
+        let roots = Roots::system().unwrap();
+        assert_eq!(roots.added(), 0);
+        let config = Config::new(Credentials::api_token(TOKEN).unwrap())
+            .with_base_url(cloudflare_mtls::BaseUrl::new(base).unwrap());
+        let client = cloudflare_mtls::ureq::Builder::new(config).with_roots(roots).build();
+        client.list(&List::new(account())).unwrap();
+        return;
+    }
+    let tls = FakeTls::new().unwrap();
+    let server = serve(tls.clone());
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("system-roots-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, tls.ca_pem()).unwrap();
+    let child = |ssl_cert_file: &std::path::Path| {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "system_roots_read_ssl_cert_file", "--test-threads", "1"])
+            .env(CHILD_BASE_URL, server.base_url().as_str())
+            .env("SSL_CERT_FILE", ssl_cert_file)
+            .env_remove("SSL_CERT_DIR")
+            .output()
+            .unwrap()
+    };
+    let trusted = child(&ca);
+    assert!(trusted.status.success(), "{}", String::from_utf8_lossy(&trusted.stdout));
+    // Another authority in SSL_CERT_FILE: the same child fails.
+    let other = dir.join("other.pem");
+    std::fs::write(&other, FakeTls::new().unwrap().ca_pem()).unwrap();
+    assert!(!child(&other).status.success());
+    assert_eq!(server.requests_served(), 1);
+}
