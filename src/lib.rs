@@ -135,7 +135,7 @@ pub mod fake_server;
 #[path = "../transports/fake_tls.rs"]
 mod fake_tls;
 
-#[cfg(any(feature = "ureq", feature = "hyper"))]
+#[cfg(any(feature = "ureq", feature = "hyper", feature = "fetch"))]
 #[path = "../transports/common.rs"]
 mod transport_common;
 
@@ -156,6 +156,11 @@ pub mod ureq;
 #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 #[path = "../transports/hyper.rs"]
 pub mod hyper;
+
+#[cfg(feature = "fetch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fetch")))]
+#[path = "../transports/fetch.rs"]
+pub mod fetch;
 pub use transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
 
 /// Re-exported so users name the same `http` version as the core.

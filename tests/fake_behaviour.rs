@@ -1,7 +1,7 @@
 //! The fake's behaviour table (see `cloudflare_mtls::fake`), one test per row, through the
 //! Sans-IO `FakeApi::handle`: requests built by the core's calls, answers decoded by the
 //! core. No socket.
-#![cfg(feature = "fake")]
+#![cfg(all(feature = "fake", not(all(target_arch = "wasm32", target_os = "unknown"))))]
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;

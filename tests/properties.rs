@@ -1,6 +1,7 @@
 //! Property tests: the envelope decoder on arbitrary bytes, statuses, headers and JSON; the
 //! success round trip of arbitrary certificates; the pager against simulated servers; and
 //! identifiers as path segments. Runs natively and under `wasm32-wasip1`.
+#![cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 
 use cloudflare_mtls::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use cloudflare_mtls::time::{OffsetDateTime, UtcOffset};

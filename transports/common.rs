@@ -4,9 +4,12 @@
 
 use std::time::Duration;
 
-use crate::retry::{Failure, RetryPolicy};
+use crate::retry::Failure;
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+use crate::retry::RetryPolicy;
 
 /// How long connecting (DNS, TCP and TLS) may take by default, as in Cloudflare's SDKs.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long one attempt may take by default, from connecting to the last body byte, as in
@@ -85,6 +88,22 @@ pub enum TransportError {
     Other(Source),
 }
 
+/// A certificate that does not verify fails the same way again; any other TLS failure may
+/// have come mid-exchange, after the request went out.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+fn tls_failure(error: &Source) -> Failure {
+    match crate::transport_tls::find_rustls(error.as_ref()) {
+        Some(rustls::Error::InvalidCertificate(_)) => Failure::Permanent,
+        _ => Failure::MaybeSent,
+    }
+}
+
+/// Without rustls (the fetch client), a TLS error is the host's, and its cause unknown.
+#[cfg(not(any(feature = "ureq", feature = "hyper")))]
+fn tls_failure(_: &Source) -> Failure {
+    Failure::MaybeSent
+}
+
 /// An error and its sources as one message: each level's text once, a level whose text the
 /// one above already shows left out (libraries often repeat their source in their message).
 struct Chain<'e>(&'e Source);
@@ -119,6 +138,7 @@ impl TransportError {
 
     /// A TLS failure with `host`, its reason told in a user's words when it is about the
     /// server's certificate.
+    #[cfg(any(feature = "ureq", feature = "hyper"))]
     pub(crate) fn tls(host: String, error: Source) -> Self {
         let reason = crate::transport_tls::find_rustls(error.as_ref())
             .and_then(|e| crate::transport_tls::certificate_problem(e, &host))
@@ -132,17 +152,14 @@ impl TransportError {
     pub(crate) fn failure(&self) -> Failure {
         match self {
             Self::Connect { .. } => Failure::NotSent,
-            // Any other TLS failure may have come mid-exchange, after the request went out.
-            Self::Tls { error, .. } => match crate::transport_tls::find_rustls(error.as_ref()) {
-                Some(rustls::Error::InvalidCertificate(_)) => Failure::Permanent,
-                _ => Failure::MaybeSent,
-            },
+            Self::Tls { error, .. } => tls_failure(error),
             Self::Proxy { .. } | Self::Setup(_) => Failure::Permanent,
             _ => Failure::MaybeSent,
         }
     }
 
     /// `proxy` answered the `CONNECT` to `to` with `answer` (a status, or what went wrong).
+    #[cfg(any(feature = "ureq", feature = "hyper"))]
     pub(crate) fn proxy_refused(proxy: &crate::transport_proxy::ProxyUrl, to: String, answer: &str) -> Self {
         let asks_credentials = answer.starts_with("407") || answer.starts_with("401");
         let hint = match (asks_credentials, proxy.has_credentials()) {
@@ -175,6 +192,7 @@ impl TransportError {
 }
 
 /// What both builders set.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) connect_timeout: Duration,
@@ -186,6 +204,7 @@ pub(crate) struct Settings {
     pub(crate) proxy: crate::transport_proxy::Proxy,
 }
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -208,6 +227,7 @@ pub(crate) fn authority(uri: &http::Uri) -> String {
     if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
 }
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 /// Monotonic time since the first call of this function: the clock the bundled clients time
 /// their attempts with.
 pub(crate) fn monotonic() -> Duration {
@@ -215,6 +235,7 @@ pub(crate) fn monotonic() -> Duration {
     START.get_or_init(std::time::Instant::now).elapsed()
 }
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 /// A seed for the retry jitter that differs per process (and per call of this function),
 /// from the standard library's randomly keyed hasher: no extra dependency.
 pub(crate) fn random_seed() -> u64 {
@@ -222,6 +243,7 @@ pub(crate) fn random_seed() -> u64 {
     std::collections::hash_map::RandomState::new().build_hasher().finish()
 }
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 /// The `Builder` type and its setters, the same for both adapters. The expanding module
 /// provides `build` and has `Client`, `TransportError` and the `DEFAULT_*`
 /// constants in scope (the doc links name them).
@@ -315,6 +337,7 @@ macro_rules! builder {
     };
 }
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 /// A doc example that builds a client of transport `$module` with the setters `$calls`.
 macro_rules! builder_example {
     ($module:ident, $calls:literal) => {
@@ -339,7 +362,9 @@ macro_rules! builder_example {
     };
 }
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 pub(crate) use builder;
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 pub(crate) use builder_example;
 
 #[cfg(test)]

@@ -1,0 +1,93 @@
+//! The fake API with a control port, for testing a client written in anything (a WASM
+//! module under Node, a script): before a call, `POST /fail-next/FAULT` on the control port
+//! queues what the fake answers instead.
+//!
+//! ```sh
+//! cargo run --example scripted-fake --features fake-server -- [--token TOKEN]
+//! ```
+//!
+//! It prints one line, `API=http://127.0.0.1:P/client/v4 CONTROL=http://127.0.0.1:Q`, and
+//! serves until killed. Faults: `html-502` (the edge's HTML page), `api-429` (with
+//! `Retry-After: 1`), `api-500`, `redirect` (a 302 to another host), `disconnect`.
+//! `POST /reset` empties the store. The control port answers with CORS headers, so a
+//! browser test page can use it too.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use cloudflare_mtls::AccountId;
+use cloudflare_mtls::fake::{FakeApi, Fault};
+use cloudflare_mtls::fake_server::FakeServer;
+
+fn fault(name: &str) -> Option<Fault> {
+    let header = |fault: Fault, name: &str, value: &str| Fault::WithHeader(Box::new(fault), name.into(), value.into());
+    Some(match name {
+        "html-502" => Fault::Html(502),
+        "api-429" => header(
+            Fault::Api(429, 971, "Please wait and consider throttling your request speed".into()),
+            "retry-after",
+            "1",
+        ),
+        "api-500" => Fault::Api(500, 10000, "Internal error".into()),
+        "redirect" => {
+            header(Fault::Raw(302, "text/plain".into(), Vec::new()), "location", "http://127.0.0.1:9/elsewhere")
+        }
+        "disconnect" => Fault::Disconnect,
+        _ => return None,
+    })
+}
+
+fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut token = "fake-token".to_owned();
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--token", Some(value)) => token = value,
+            _ => {
+                eprintln!("usage: scripted-fake [--token TOKEN]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353").map_err(std::io::Error::other)?;
+    let server = Arc::new(FakeServer::start(FakeApi::new(&token, account.clone()))?);
+    let control = TcpListener::bind("127.0.0.1:0")?;
+    println!("API={} CONTROL=http://{}", server.base_url(), control.local_addr()?);
+    std::io::stdout().flush()?;
+    for stream in control.incoming() {
+        let mut stream = stream?;
+        let mut line = String::new();
+        let mut reader = BufReader::new(&stream);
+        reader.read_line(&mut line)?;
+        // The rest of the head is not needed: read it so the client sees a clean answer.
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header)? <= 2 {
+                break;
+            }
+        }
+        let mut words = line.split_whitespace();
+        let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+        let status = match (method, path.strip_prefix("/fail-next/"), path) {
+            ("OPTIONS", ..) => "204 No Content",
+            ("POST", Some(name), _) => match fault(name) {
+                Some(fault) => {
+                    server.with_api(|api| api.fail_next(fault));
+                    "204 No Content"
+                }
+                None => "404 Not Found",
+            },
+            ("POST", None, "/reset") => {
+                server.with_api(|api| *api = FakeApi::new(&token, account.clone()));
+                "204 No Content"
+            }
+            _ => "404 Not Found",
+        };
+        write!(
+            stream,
+            "HTTP/1.1 {status}\r\naccess-control-allow-origin: *\r\naccess-control-allow-methods: POST\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )?;
+    }
+    Ok(())
+}
