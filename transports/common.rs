@@ -219,6 +219,24 @@ impl Default for Settings {
     }
 }
 
+/// The proxy a client for the API at `base_url` goes through, and what `connect` builds
+/// with it (the agent, the pool), or why neither could be set up.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+pub(crate) fn connect_through<T>(
+    settings: &Settings,
+    base_url: &str,
+    connect: impl FnOnce(&Settings, Option<&crate::transport_proxy::ProxyUrl>) -> Result<T, String>,
+) -> (Option<crate::transport_proxy::ProxyUrl>, Result<T, String>) {
+    let target = base_url.parse::<http::Uri>().unwrap_or_default();
+    match crate::transport_proxy::choose(&settings.proxy, &target, |name| std::env::var(name).ok()) {
+        Ok(proxy) => {
+            let built = connect(settings, proxy.as_ref());
+            (proxy, built)
+        }
+        Err(e) => (None, Err(e.to_string())),
+    }
+}
+
 /// `host:port` of `uri`, the port from the scheme when not written: where a connection
 /// goes, for messages. Never the user-info part, so never a credential.
 pub(crate) fn authority(uri: &http::Uri) -> String {

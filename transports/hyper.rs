@@ -200,15 +200,7 @@ impl Default for HyperTransport {
 impl HyperTransport {
     /// A transport for the API at `base_url`, for which the proxy is chosen.
     fn new(settings: &Settings, base_url: &str) -> Self {
-        let target = base_url.parse::<http::Uri>().unwrap_or_default();
-        let proxy = crate::transport_proxy::choose(&settings.proxy, &target, |name| std::env::var(name).ok());
-        let (proxy, pool) = match proxy {
-            Ok(proxy) => {
-                let pool = Self::pool(settings, proxy.as_ref());
-                (proxy, pool)
-            }
-            Err(e) => (None, Err(e.to_string())),
-        };
+        let (proxy, pool) = crate::transport_common::connect_through(settings, base_url, Self::pool);
         Self { pool, proxy, timeout: settings.timeout, max_body_size: settings.max_body_size }
     }
 

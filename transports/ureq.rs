@@ -147,15 +147,7 @@ impl Default for UreqTransport {
 impl UreqTransport {
     /// A transport for the API at `base_url`, for which the proxy is chosen.
     fn new(settings: &Settings, base_url: &str) -> Self {
-        let target = base_url.parse::<http::Uri>().unwrap_or_default();
-        let proxy = crate::transport_proxy::choose(&settings.proxy, &target, |name| std::env::var(name).ok());
-        let (proxy, agent) = match proxy {
-            Ok(proxy) => {
-                let agent = Self::agent(settings, proxy.as_ref());
-                (proxy, agent)
-            }
-            Err(e) => (None, Err(e.to_string())),
-        };
+        let (proxy, agent) = crate::transport_common::connect_through(settings, base_url, Self::agent);
         Self { agent, proxy, timeout: settings.timeout, max_body_size: settings.max_body_size }
     }
 
