@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::api::Api;
 use crate::args::ApplyArgs;
-use crate::commands::Context;
+use crate::context::Context;
 use crate::exit::{CliError, Exit};
 use crate::table::{self, Column};
 use crate::{files, output};

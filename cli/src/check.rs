@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::api::Api;
 use crate::args::{CheckArgs, Format};
-use crate::commands::Context;
+use crate::context::Context;
 use crate::exit::{CliError, Exit};
 use crate::output;
 

@@ -5,20 +5,12 @@ use std::io::IsTerminal;
 
 use cloudflare_mtls::{AccountId, Associations, Config, Delete, Deleted, Endpoint, Get, HttpClient, List, Pager};
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use crate::api::{Api, Raw};
 use crate::args::{Command, DeleteArgs, ListArgs, Target};
+use crate::context::Context;
 use crate::exit::{CliError, Exit};
 use crate::{confirm, files, output};
-
-/// What every command shares.
-pub struct Context {
-    /// `--json`.
-    pub json: bool,
-    /// The clock, read once.
-    pub now: OffsetDateTime,
-}
 
 /// The `List` call of `list`'s filters.
 fn list_call(account: AccountId, args: &ListArgs) -> List {

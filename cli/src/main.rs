@@ -6,6 +6,7 @@ mod args;
 mod check;
 mod commands;
 mod confirm;
+mod context;
 mod exit;
 mod files;
 mod network;
@@ -47,7 +48,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     }
     let config = config(&cli.global)?;
     let account = account(&cli.global)?;
-    let ctx = commands::Context { json: cli.global.json, now: time::OffsetDateTime::now_utc() };
+    let ctx = context::Context { json: cli.global.json, now: time::OffsetDateTime::now_utc() };
     // `apply --dry-run` is `plan`: it reads the account (to compare) and changes nothing.
     let command = match &cli.command {
         Command::Apply(args) if cli.global.dry_run => &Command::Plan(args.clone()),

@@ -15,8 +15,12 @@ pub struct Tinyproxy {
 }
 
 impl Tinyproxy {
-    /// Starts one; with `auth`, it demands those basic credentials.
-    pub fn start(auth: Option<(&str, &str)>) -> Self {
+    /// Starts one; with `auth`, it demands those basic credentials. `None` when tinyproxy
+    /// is not installed: the test is skipped (see `tools.rs`).
+    pub fn start(auth: Option<(&str, &str)>) -> Option<Self> {
+        if !super::tools::require("tinyproxy", "tinyproxy") {
+            return None;
+        }
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let dir = std::env::temp_dir().join(format!("cf-mtls-tinyproxy-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -41,14 +45,14 @@ impl Tinyproxy {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("tinyproxy is not installed: apt-get install -y tinyproxy");
+            .expect("tinyproxy is on PATH but could not be started");
         let proxy = Self { port, dir, child };
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(started.elapsed() < Duration::from_secs(10), "tinyproxy did not start: {}", proxy.log());
             std::thread::sleep(Duration::from_millis(20));
         }
-        proxy
+        Some(proxy)
     }
 
     /// `http://127.0.0.1:PORT`, with credentials if given.

@@ -8,6 +8,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use cloudflare_mtls::fake::FakeApi;
+
+#[path = "../../../tests/support/tools.rs"]
+pub mod tools;
 use cloudflare_mtls::fake_server::FakeServer;
 use cloudflare_mtls::{AccountId, Certificate, CertificateId};
 
@@ -126,7 +129,8 @@ pub fn file(name: &str, text: &str) -> PathBuf {
 }
 
 /// `DIR/NAME.pem`: a new self-signed P-256 certificate valid for `days`, a CA or not, made
-/// by openssl; with `key`, its key as `DIR/NAME.key`.
+/// by openssl; with `key`, its key as `DIR/NAME.key`. A test that calls it checks first that
+/// openssl is there ([`have_openssl`]).
 pub fn openssl_cert(dir: &std::path::Path, name: &str, ca: bool, key: bool, days: u32) -> PathBuf {
     let key_path = if key { dir.join(format!("{name}.key")) } else { dir.join(format!(".{name}.discarded-key")) };
     let constraints = if ca { "basicConstraints=critical,CA:TRUE" } else { "basicConstraints=critical,CA:FALSE" };
@@ -142,6 +146,11 @@ pub fn openssl_cert(dir: &std::path::Path, name: &str, ca: bool, key: bool, days
         .expect("openssl (apt-get install -y openssl)");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     cert
+}
+
+/// Whether openssl is installed; when not, the test says it is skipped (`tools::require`).
+pub fn have_openssl() -> bool {
+    tools::require("openssl", "openssl")
 }
 
 /// Uploads the example CA as `name`; returns its ID.

@@ -1,0 +1,12 @@
+//! What every command shares, in a module of its own so that the commands (`commands`,
+//! `apply`, `check`) all import it and none imports another.
+
+use time::OffsetDateTime;
+
+/// What every command shares.
+pub struct Context {
+    /// `--json`.
+    pub json: bool,
+    /// The clock, read once.
+    pub now: OffsetDateTime,
+}
