@@ -68,12 +68,14 @@ pub enum BuildError {
         /// The line of its BEGIN line, from 1.
         line: usize,
     },
-    /// The upload's `ca` flag disagrees with the first certificate's basicConstraints.
+    /// The upload's `ca` flag disagrees with the first certificate's basicConstraints (a
+    /// self-signed certificate uploaded as a leaf with its private key is not a mismatch: it
+    /// is a self-signed client certificate).
     #[error(
         "{}", if *declared_ca {
             "the upload is for a CA certificate (ca: true), but the certificate's basicConstraints say it is not a CA; upload it as a leaf, or skip this check (Upload::without_ca_check)"
         } else {
-            "the upload is for a leaf certificate (ca: false), but the certificate's basicConstraints say it is a CA; upload it as a CA, or skip this check (Upload::without_ca_check)"
+            "the upload is for a leaf certificate (ca: false), but the certificate's basicConstraints say it is a CA; upload it as a CA (Upload::ca), or, if it is a self-signed client certificate, add its private key (Upload::with_private_key); or skip this check (Upload::without_ca_check)"
         }
     )]
     CaMismatch {

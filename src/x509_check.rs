@@ -1,6 +1,12 @@
 //! The upload's deeper local checks (feature `x509-checks`, on by default): the
 //! certificates parse as X.509, the `ca` flag agrees with the first certificate's
-//! basicConstraints, and a private key belongs to that certificate. Each saves a round trip
+//! basicConstraints, and a private key belongs to that certificate.
+//!
+//! The `ca` rule follows intent, not only basicConstraints: a leaf upload (`ca: false`) of a
+//! self-signed certificate with its private key is a self-signed client certificate, as
+//! Cloudflare's Workers mTLS tutorial makes one (`openssl req -x509 ...`, which OpenSSL 3
+//! marks `CA:TRUE`), and is accepted. Without the key, a `CA:TRUE` first certificate in a leaf
+//! upload is most likely a forgotten `ca: true`, and is refused. Each saves a round trip
 //! and an API error that would not say which file is wrong. Messages name blocks and lines,
 //! never the content.
 //!
@@ -35,9 +41,17 @@ fn unsigned(bytes: &[u8]) -> Vec<u8> {
     bytes.get(start..).unwrap_or_default().to_vec()
 }
 
-/// The first certificate's public key and whether its basicConstraints make it a CA; every
-/// block must parse as X.509.
-fn inspect(blocks: &[Block]) -> Result<(Public, bool), BuildError> {
+/// What the checks need of the first certificate.
+struct First {
+    public: Public,
+    /// Its basicConstraints make it a CA.
+    ca: bool,
+    /// Its issuer is its subject.
+    self_signed: bool,
+}
+
+/// The first certificate, described; every block must parse as X.509.
+fn inspect(blocks: &[Block]) -> Result<First, BuildError> {
     let mut first = None;
     for (n, block) in blocks.iter().enumerate() {
         let not_x509 = || {
@@ -58,14 +72,14 @@ fn inspect(blocks: &[Block]) -> Result<(Public, bool), BuildError> {
     first.ok_or_else(|| BuildError::InvalidCertificates("no -----BEGIN CERTIFICATE----- block found".into()))
 }
 
-fn describe(cert: &X509Certificate<'_>) -> (Public, bool) {
+fn describe(cert: &X509Certificate<'_>) -> First {
     let spki = cert.public_key();
     let public = match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => Public::Rsa(unsigned(rsa.modulus), unsigned(rsa.exponent)),
         _ => Public::Bits(spki.subject_public_key.data.to_vec()),
     };
     let ca = cert.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca);
-    (public, ca)
+    First { public, ca, self_signed: cert.issuer().as_raw() == cert.subject().as_raw() }
 }
 
 /// The public key a private key carries (or derives), `None` when it cannot be known here.
@@ -121,15 +135,18 @@ fn ed25519_public(private: &[u8]) -> Option<Public> {
 
 /// The deeper checks of an upload whose PEM framing has passed.
 pub(crate) fn check(blocks: &[Block], ca: bool, check_ca: bool, key: Option<&Block>) -> Result<(), BuildError> {
-    let (public, is_ca) = inspect(blocks)?;
-    if check_ca && ca != is_ca {
-        return Err(BuildError::CaMismatch { declared_ca: ca });
-    }
+    let first = inspect(blocks)?;
     if let Some(key) = key
         && let Some(key_public) = public_of_key(&key.der)
-        && key_public != public
+        && key_public != first.public
     {
         return Err(BuildError::KeyMismatch);
+    }
+    // A self-signed certificate uploaded as a leaf with its key is a client certificate,
+    // whatever its basicConstraints say (see the module docs).
+    let self_signed_client = !ca && key.is_some() && first.self_signed;
+    if check_ca && ca != first.ca && !self_signed_client {
+        return Err(BuildError::CaMismatch { declared_ca: ca });
     }
     Ok(())
 }
@@ -205,6 +222,35 @@ mod tests {
             assert!(wrong.to_string().contains("without_ca_check"), "{wrong}");
             upload(cert, !ca).without_ca_check().validate().unwrap();
         }
+    }
+
+    #[test]
+    fn a_self_signed_client_certificate_with_its_key_is_a_leaf_whatever_its_constraints() {
+        // Self-signed and `CA:TRUE`, as `openssl req -x509` makes them: with the key, a leaf.
+        for (kind, cert, key, _) in PAIRS {
+            upload(cert, false)
+                .with_private_key(PrivateKey::new(key))
+                .validate()
+                .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        }
+        // Without the key: most likely a forgotten `ca: true`; the message names both ways out.
+        let err = upload(PAIRS[3].1, false).validate().unwrap_err();
+        assert_eq!(err, BuildError::CaMismatch { declared_ca: false });
+        let text = err.to_string();
+        assert!(text.contains("Upload::ca") && text.contains("with_private_key"), "{text}");
+        // A CA that is not self-signed (an intermediate) stays refused as a leaf, key or not.
+        let intermediate = include_str!("../tests/fixtures/intermediate-p256.pem");
+        let intermediate_key = PrivateKey::new(include_str!("../tests/fixtures/intermediate-p256-key.pem"));
+        assert_eq!(
+            upload(intermediate, false).with_private_key(intermediate_key).validate(),
+            Err(BuildError::CaMismatch { declared_ca: false })
+        );
+        // `ca: true` for a `CA:FALSE` certificate stays refused, key or not.
+        let leaf_key = PrivateKey::new(include_str!("../tests/fixtures/leaf-p256-key.pem"));
+        assert_eq!(
+            upload(PAIRS[2].1, true).with_private_key(leaf_key).validate(),
+            Err(BuildError::CaMismatch { declared_ca: true })
+        );
     }
 
     #[test]

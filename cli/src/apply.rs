@@ -78,7 +78,8 @@ fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<V
 }
 
 /// One certificate file (and its key), checked as `upload` checks them, CA or leaf by its
-/// basicConstraints.
+/// basicConstraints, except that a self-signed certificate with its key is a client
+/// certificate (a leaf), as the tutorial's `openssl req -x509` makes one.
 fn read_one(
     name: &str,
     cert: &Path,
@@ -88,7 +89,7 @@ fn read_one(
 ) -> Result<Upload, CliError> {
     let pem = files::read(cert, "certificate")?;
     let key_pem = key.map(|path| files::read(path, "private key")).transpose()?;
-    let ca = files::is_ca(&pem).unwrap_or(false);
+    let ca = files::is_ca(&pem, key_pem.is_some()).unwrap_or(false);
     let mut upload = if ca { Upload::ca(account.clone(), pem) } else { Upload::leaf(account.clone(), pem) };
     upload = upload.with_name(name);
     if let Some(key_pem) = key_pem {

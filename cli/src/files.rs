@@ -75,15 +75,16 @@ pub fn explain(error: BuildError, cert: &Path, key: Option<&Path>) -> CliError {
         }
         BuildError::PrivateKeyInCertificates { .. } => CliError::local(format!("{}: {error}", cert.display()))
             .note("hint: put the key in a file of its own (--key FILE; NAME.key for apply)"),
-        BuildError::CaMismatch { declared_ca } => {
-            let (said, other) = if *declared_ca { ("--ca", "without --ca") } else { ("no --ca", "with --ca") };
-            let is = if *declared_ca { "is not a CA" } else { "is a CA" };
-            CliError::local(format!(
-                "{}: the certificate {is} (its basicConstraints), but the upload says {said}",
-                cert.display()
-            ))
-            .note(format!("hint: upload it {other}, or pass --force to upload it as it is"))
-        }
+        BuildError::CaMismatch { declared_ca: true } => CliError::local(format!(
+            "{}: the certificate is not a CA (its basicConstraints), but the upload says --ca",
+            cert.display()
+        ))
+        .note("hint: upload it without --ca, or pass --force to upload it as it is"),
+        BuildError::CaMismatch { declared_ca: false } => CliError::local(format!(
+            "{}: the certificate is a CA (its basicConstraints), but the upload says no --ca",
+            cert.display()
+        ))
+        .note("hint: if it is a CA, upload it with --ca; if it is a self-signed client certificate, give its private key with --key FILE (NAME.key for apply); or pass --force to upload it as it is"),
         BuildError::KeyMismatch => {
             let key = key.unwrap_or(Path::new("--key"));
             CliError::local(format!(
@@ -123,12 +124,15 @@ pub fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<
     Ok(())
 }
 
-/// Whether the first certificate of `pem_text` is a CA by its basicConstraints (`None`: it
-/// does not parse, which the upload's own checks then report).
-pub fn is_ca(pem_text: &str) -> Option<bool> {
+/// Whether `apply` uploads `pem_text` as a CA: its first certificate's basicConstraints say
+/// CA, unless it is self-signed and comes with its key (`with_key`), as a self-signed client
+/// certificate does (the rule of `Upload::validate`). `None`: it does not parse, which the
+/// upload's own checks then report.
+pub fn is_ca(pem_text: &str, with_key: bool) -> Option<bool> {
     let first = pem::parse_many(pem_text).ok()?.into_iter().next()?;
     let (_, cert) = x509_parser::parse_x509_certificate(first.contents()).ok()?;
-    Some(cert.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca))
+    let self_signed = cert.issuer().as_raw() == cert.subject().as_raw();
+    Some(cert.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca) && !(with_key && self_signed))
 }
 
 #[cfg(test)]

@@ -111,7 +111,9 @@ impl Upload {
     /// Checks the upload without building the request: the PEM framing (a key inside
     /// `certificates` is refused, never quoted), and with the `x509-checks` feature (on by
     /// default) that every certificate is X.509, that `ca` agrees with the first
-    /// certificate's basicConstraints, and that the private key belongs to it.
+    /// certificate's basicConstraints, and that the private key belongs to it. A leaf
+    /// upload of a self-signed certificate with its private key (a self-signed client
+    /// certificate, as `openssl req -x509` makes one) passes whatever its basicConstraints.
     pub fn validate(&self) -> Result<(), BuildError> {
         let blocks = check_certificates(&self.certificates)?;
         let key = self.private_key.as_ref().map(|key| check_private_key(key.expose())).transpose()?;
