@@ -13,7 +13,7 @@ use futures_core::Stream;
 
 use crate::calls::{Associations, Delete, Deleted, Endpoint, Get, List, Upload};
 use crate::config::Config;
-use crate::error::{Call, Error};
+use crate::error::{Call, Error, WaitTooLong};
 use crate::exchange::{Exchange, Next};
 use crate::id::{AccountId, CertificateId};
 use crate::model::{Association, Certificate, Page};
@@ -22,6 +22,7 @@ use crate::pager::Pager;
 use crate::retry::RetryPolicy;
 use crate::trace;
 use crate::transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
+use crate::wait::Wait;
 
 /// A doc example for a client method: `$body` in a program whose `client` answers every call
 /// from canned API responses (certificate `2458ce5a`, named `my-ca`), blocking or async.
@@ -117,8 +118,10 @@ pub struct Client<T, S = NoSleep, M = Blocking> {
     mode: PhantomData<fn() -> M>,
 }
 
+/// What a client is told of each wait before it is made.
+type OnWait = Arc<dyn Fn(&Wait) + Send + Sync>;
+
 /// What a client's calls read: set while the client is built, shared by its clones.
-#[derive(Debug)]
 struct Settings {
     config: Config,
     retry: RetryPolicy,
@@ -128,6 +131,18 @@ struct Settings {
     /// Monotonic time from any origin, if the client was given a clock.
     clock: Option<fn() -> Duration>,
     pacing: Pacing,
+    on_wait: Option<OnWait>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("config", &self.config)
+            .field("retry", &self.retry)
+            .field("pacing", &self.pacing)
+            .field("on_wait", &self.on_wait.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Settings {
@@ -140,6 +155,7 @@ impl Settings {
             calls: AtomicU64::new(self.calls.load(Ordering::Relaxed)),
             clock: self.clock,
             pacing: self.pacing,
+            on_wait: self.on_wait.clone(),
         };
         change(&mut copy);
         Arc::new(copy)
@@ -208,8 +224,15 @@ impl<T> Client<T, NoSleep, Async> {
 impl<T, M> Client<T, NoSleep, M> {
     fn with_mode(config: Config, transport: T) -> Self {
         let pacing = Pacing::default();
-        let settings =
-            Settings { config, retry: RetryPolicy::default(), seed: 0, calls: AtomicU64::new(0), clock: None, pacing };
+        let settings = Settings {
+            config,
+            retry: RetryPolicy::default(),
+            seed: 0,
+            calls: AtomicU64::new(0),
+            clock: None,
+            pacing,
+            on_wait: None,
+        };
         Self {
             transport: Arc::new(transport),
             sleep: Arc::new(NoSleep),
@@ -273,6 +296,17 @@ impl<T, S, M> Client<T, S, M> {
         self
     }
 
+    /// Calls `notice` with every wait before it is made: the pacer's (with the rate limit's
+    /// reason) and the retries' backoff. A program that may go quiet for seconds can say why
+    /// (`cf-mtls` prints each wait over a second on stderr). It runs on the calling thread
+    /// or task, and should return quickly.
+    ///
+    #[doc = example!(blocking, "let client = client.on_wait(|wait: &Wait| eprintln!(\"{wait}\"));")]
+    pub fn on_wait(mut self, notice: impl Fn(&Wait) + Send + Sync + 'static) -> Self {
+        self.settings = self.settings.edit(|s| s.on_wait = Some(Arc::new(notice)));
+        self
+    }
+
     /// How calls are paced.
     ///
     #[doc = example!(blocking, "assert_eq!(client.pacing(), Pacing::default());")]
@@ -309,18 +343,30 @@ impl<T, S, M> Client<T, S, M> {
         Some(self.now()?.saturating_sub(started?))
     }
 
-    /// A slot to send a request in, or how long to wait for one. Without a clock or a way to
-    /// wait, calls are not paced.
-    fn pace(&self, can_sleep: bool) -> Result<Slot<'_>, Duration> {
+    /// A slot to send a request in; or the wait for one (announced), or the error of a wait
+    /// too long to make. Without a clock or a way to wait, calls are not paced.
+    fn pace<TE>(&self, call: Call, can_sleep: bool) -> Result<Result<Slot<'_>, Wait>, Error<TE>> {
         let (Some(clock), true) = (self.settings.clock, can_sleep) else {
-            return Ok(Slot { pacer: &self.pacer, ticket: None, clock: || Duration::ZERO });
+            return Ok(Ok(Slot { pacer: &self.pacer, ticket: None, clock: || Duration::ZERO }));
         };
         match self.pacer.lock().unwrap_or_else(PoisonError::into_inner).before_send(clock()) {
-            Pace::Send(ticket) => Ok(Slot { pacer: &self.pacer, ticket: Some(ticket), clock }),
+            Pace::Send(ticket) => Ok(Ok(Slot { pacer: &self.pacer, ticket: Some(ticket), clock })),
             Pace::Wait(wait) => {
-                trace::paced(wait);
-                Err(wait)
+                self.announce(&wait);
+                Ok(Err(wait))
             }
+            Pace::TooLong(wait) => {
+                trace::waited(&wait, false);
+                Err(Error::RateLimited { call, source: WaitTooLong::new(wait, self.settings.pacing.max_wait()) })
+            }
+        }
+    }
+
+    /// Tells the trace and the `on_wait` observer of a wait about to be made.
+    fn announce(&self, wait: &Wait) {
+        trace::waited(wait, true);
+        if let Some(notice) = &self.settings.on_wait {
+            notice(wait);
         }
     }
 
@@ -386,10 +432,10 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
         let _entered = span.enter();
         let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
         loop {
-            let slot = match self.pace(S::CAN_SLEEP) {
+            let slot = match self.pace(E::CALL, S::CAN_SLEEP)? {
                 Ok(slot) => slot,
                 Err(wait) => {
-                    self.sleep.sleep(wait);
+                    self.sleep.sleep(wait.duration);
                     continue;
                 }
             };
@@ -398,7 +444,10 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
             slot.answered(&outcome);
             match exchange.on_outcome(outcome, T::failure, self.since(started)) {
                 Next::Done(result) => return result,
-                Next::Retry(wait) => self.sleep.sleep(wait),
+                Next::Retry(wait) => {
+                    self.announce(&wait);
+                    self.sleep.sleep(wait.duration);
+                }
             }
         }
     }
@@ -439,10 +488,10 @@ impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
         trace::instrument(trace::call(endpoint), async {
             let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
             loop {
-                let slot = match self.pace(S::CAN_SLEEP) {
+                let slot = match self.pace(E::CALL, S::CAN_SLEEP)? {
                     Ok(slot) => slot,
                     Err(wait) => {
-                        self.sleep.sleep(wait).await;
+                        self.sleep.sleep(wait.duration).await;
                         continue;
                     }
                 };
@@ -451,7 +500,10 @@ impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
                 slot.answered(&outcome);
                 match exchange.on_outcome(outcome, T::failure, self.since(started)) {
                     Next::Done(result) => return result,
-                    Next::Retry(wait) => self.sleep.sleep(wait).await,
+                    Next::Retry(wait) => {
+                        self.announce(&wait);
+                        self.sleep.sleep(wait.duration).await;
+                    }
                 }
             }
         })

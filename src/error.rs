@@ -7,6 +7,7 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::message::ApiMessage;
+use crate::wait::{HumanDuration, Wait};
 
 /// Why a value could not become a request. Never carries a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -218,7 +219,7 @@ impl std::fmt::Display for ApiError {
             f.write_str(": no error detail given")?;
         }
         if let Some(d) = self.retry_after {
-            write!(f, " (retry after {}s)", d.as_secs_f64())?;
+            write!(f, " (retry after {})", HumanDuration(d))?;
         }
         Ok(())
     }
@@ -308,6 +309,29 @@ impl ResponseError {
             Self::Http(e) => e.retry_after,
             Self::Decode(_) => None,
         }
+    }
+}
+
+/// A wait for the rate limit longer than the client may make
+/// ([`Pacing::max_wait`](crate::Pacing::max_wait)): the call was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{wait}, longer than this client waits ({}; Pacing::with_max_wait); nothing was sent, try again in {}",
+    HumanDuration(*max_wait),
+    HumanDuration(wait.duration)
+)]
+#[non_exhaustive]
+pub struct WaitTooLong {
+    /// The wait the rate limit calls for, and why.
+    pub wait: Wait,
+    /// The longest wait the client makes.
+    pub max_wait: Duration,
+}
+
+impl WaitTooLong {
+    /// A wait of `wait`, longer than `max_wait`.
+    pub fn new(wait: Wait, max_wait: Duration) -> Self {
+        Self { wait, max_wait }
     }
 }
 
@@ -411,6 +435,16 @@ pub enum Error<E> {
         /// Why paging stopped.
         source: PagerError,
     },
+    /// The rate limit calls for a wait longer than the client makes: the call was not sent.
+    /// [`is_rate_limited`](Self::is_rate_limited) is true and
+    /// [`retry_after`](Self::retry_after) is the wait, as for a 429 whose `Retry-After` is
+    /// longer than the retry policy accepts.
+    RateLimited {
+        /// The call.
+        call: Call,
+        /// The wait, and the limit it passed.
+        source: WaitTooLong,
+    },
 }
 
 impl<E: std::fmt::Display> std::fmt::Display for Error<E> {
@@ -420,6 +454,7 @@ impl<E: std::fmt::Display> std::fmt::Display for Error<E> {
             Self::Transport { call, source } => write!(f, "{call}: transport error: {source}"),
             Self::Response { call, source } => write!(f, "{call}: {source}"),
             Self::Paging { call, source } => write!(f, "{call}: {source}"),
+            Self::RateLimited { call, source } => write!(f, "{call}: {source}"),
         }
     }
 }
@@ -432,6 +467,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
             Self::Transport { source, .. } => source.source(),
             Self::Response { source, .. } => source.source(),
             Self::Paging { source, .. } => source.source(),
+            Self::RateLimited { source, .. } => source.source(),
         }
     }
 }
@@ -443,7 +479,8 @@ impl<E> Error<E> {
             Self::Build { call, .. }
             | Self::Transport { call, .. }
             | Self::Response { call, .. }
-            | Self::Paging { call, .. } => *call,
+            | Self::Paging { call, .. }
+            | Self::RateLimited { call, .. } => *call,
         }
     }
 
@@ -465,9 +502,10 @@ impl<E> Error<E> {
         self.response().is_some_and(ResponseError::is_not_found)
     }
 
-    /// See [`ResponseError::is_rate_limited`].
+    /// The server is rate limiting these credentials ([`ResponseError::is_rate_limited`]), or
+    /// the client would have had to wait longer than it may ([`Error::RateLimited`]).
     pub fn is_rate_limited(&self) -> bool {
-        self.response().is_some_and(ResponseError::is_rate_limited)
+        matches!(self, Self::RateLimited { .. }) || self.response().is_some_and(ResponseError::is_rate_limited)
     }
 
     /// See [`ResponseError::is_auth_error`].
@@ -475,9 +513,14 @@ impl<E> Error<E> {
         self.response().is_some_and(ResponseError::is_auth_error)
     }
 
-    /// See [`ResponseError::retry_after`].
+    /// How long to wait before trying again: the server's `Retry-After`
+    /// ([`ResponseError::retry_after`]), or the wait the client would not make
+    /// ([`Error::RateLimited`]).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.response().and_then(ResponseError::retry_after)
+        match self {
+            Self::RateLimited { source, .. } => Some(source.wait.duration),
+            _ => self.response().and_then(ResponseError::retry_after),
+        }
     }
 }
 

@@ -11,12 +11,14 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::retry::{Attempt, Decision, Failure, RetryPolicy};
 use crate::trace;
+use crate::wait::{Wait, WaitReason};
 
 /// What to do after an attempt.
 #[derive(Debug)]
 pub enum Next<T> {
-    /// Wait this long, then send [`Exchange::request`] again.
-    Retry(Duration),
+    /// Wait this long (the backoff, or the server's `Retry-After`), then send
+    /// [`Exchange::request`] again.
+    Retry(Wait),
     /// The call is over.
     Done(T),
 }
@@ -81,7 +83,11 @@ impl<'a, E: Endpoint> Exchange<'a, E> {
                 Attempt::Failed(failure) => failure == Failure::MaybeSent,
                 Attempt::Answered { status, .. } => status != http::StatusCode::TOO_MANY_REQUESTS,
             };
-            return Next::Retry(wait);
+            let status = match attempt {
+                Attempt::Answered { status, .. } => Some(status),
+                Attempt::Failed(_) => None,
+            };
+            return Next::Retry(Wait::new(wait, WaitReason::Retry { retry: self.attempts, status }));
         }
         Next::Done(match outcome {
             Ok(response) => {

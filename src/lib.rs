@@ -103,6 +103,7 @@ pub mod plan;
 pub mod retry;
 mod trace;
 mod transport;
+mod wait;
 #[cfg(feature = "x509-checks")]
 mod x509_check;
 
@@ -113,6 +114,7 @@ pub use credentials::Credentials;
 pub use envelope::{Success, decode, decode_response};
 pub use error::{
     ApiError, BudgetError, BuildError, Call, DecodeError, Error, HttpError, IdError, PagerError, ResponseError,
+    WaitTooLong,
 };
 pub use exchange::{Exchange, Next};
 pub use id::{AccountId, CertificateId};
@@ -121,6 +123,7 @@ pub use model::{Association, Certificate, CertificateType, Page, ResultInfo};
 pub use pacing::Pacing;
 pub use pager::{DEFAULT_PER_PAGE, Pager};
 pub use retry::RetryPolicy;
+pub use wait::{HumanDuration, Wait, WaitReason};
 
 #[cfg(feature = "fake")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fake")))]

@@ -20,6 +20,14 @@
 //! ([`MAX_SERVER_WAIT`]). Both fields are read as structured-field lists (RFC 9651, with the
 //! `sfv` crate); an item or a field that does not parse is ignored.
 //!
+//! Every wait comes with its [reason](crate::WaitReason). A wait longer than
+//! [`Pacing::max_wait`] (5 minutes unless set: Cloudflare's own lock-out) is not made: the
+//! pacer answers [`Pace::TooLong`], and a client fails the call at once with
+//! [`Error::RateLimited`](crate::Error::RateLimited), which carries the wait.
+//!
+//! Every time and duration is added with saturation: a clock near [`Duration::MAX`], a
+//! budget window of `Duration::MAX` or a server's absurd reset never overflows.
+//!
 //! ```
 //! use std::time::Duration;
 //! use cloudflare_mtls::pacing::{Budget, Pace, Pacer, Pacing};
@@ -34,7 +42,8 @@
 //! let Pace::Send(next) = pacer.before_send(second) else { unreachable!() };
 //! pacer.on_answer(next, second, None);
 //! // Two calls answered at t = 1 s use the budget of 2 per 10 s until t = 11 s.
-//! assert_eq!(pacer.before_send(second * 2), Pace::Wait(second * 9));
+//! let Pace::Wait(wait) = pacer.before_send(second * 2) else { unreachable!() };
+//! assert_eq!(wait.duration, second * 9);
 //! # Ok::<(), cloudflare_mtls::BudgetError>(())
 //! ```
 
@@ -45,9 +54,14 @@ use sfv::visitor::{EntryVisitor, Ignored, InnerListVisitor, ItemVisitor, ListVis
 use sfv::{BareItemFromInput, KeyRef};
 
 use crate::error::BudgetError;
+use crate::wait::{Wait, WaitReason};
 
 /// The longest wait a server's `Ratelimit` or `Retry-After` is believed for.
 pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+
+/// The longest wait a client makes unless told otherwise ([`Pacing::with_max_wait`]):
+/// Cloudflare's own lock-out after its limit is crossed.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
 
 /// How often to look again while every slot of the budget is taken by calls still in flight.
 const IN_FLIGHT_POLL: Duration = Duration::from_millis(20);
@@ -108,7 +122,8 @@ impl Budget {
 }
 
 /// Whether and within what budget a client paces its calls: by default within
-/// [`Budget::CLOUDFLARE`] and whatever the server says.
+/// [`Budget::CLOUDFLARE`] and whatever the server says, waiting at most
+/// [`DEFAULT_MAX_WAIT`] before a call.
 ///
 /// ```
 /// use std::time::Duration;
@@ -117,36 +132,55 @@ impl Budget {
 /// assert_eq!(Pacing::default().budget(), Some(Budget::CLOUDFLARE));
 /// let tight = Pacing::within(Budget::new(600, Duration::from_secs(300))?); // leave room for other tools
 /// assert!(Pacing::off().is_off() && !tight.is_off());
+/// // A script that would rather fail than wait more than a minute for the rate limit:
+/// let impatient = Pacing::default().with_max_wait(Duration::from_secs(60));
+/// assert_eq!(impatient.max_wait(), Duration::from_secs(60));
 /// # Ok::<(), cloudflare_mtls::BudgetError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pacing(Option<Budget>);
+pub struct Pacing {
+    budget: Option<Budget>,
+    max_wait: Duration,
+}
 
 impl Default for Pacing {
     fn default() -> Self {
-        Self(Some(Budget::CLOUDFLARE))
+        Self { budget: Some(Budget::CLOUDFLARE), max_wait: DEFAULT_MAX_WAIT }
     }
 }
 
 impl Pacing {
     /// Paces within `budget` and whatever the server says.
     pub fn within(budget: Budget) -> Self {
-        Self(Some(budget))
+        Self { budget: Some(budget), ..Self::default() }
     }
 
     /// No pacing: calls are sent at once, and a 429 is left to the retry policy.
     pub fn off() -> Self {
-        Self(None)
+        Self { budget: None, ..Self::default() }
+    }
+
+    /// Waits at most `max_wait` before a call: a longer wait (the server's `Ratelimit` says
+    /// none are left for an hour, say) is not made, and the call fails at once with
+    /// [`Error::RateLimited`](crate::Error::RateLimited), whose `retry_after()` is the wait.
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
     }
 
     /// The client's own budget (`None` when off).
     pub fn budget(&self) -> Option<Budget> {
-        self.0
+        self.budget
+    }
+
+    /// The longest wait before a call ([`DEFAULT_MAX_WAIT`] unless set).
+    pub fn max_wait(&self) -> Duration {
+        self.max_wait
     }
 
     /// Whether pacing is off.
     pub fn is_off(&self) -> bool {
-        self.0.is_none()
+        self.budget.is_none()
     }
 }
 
@@ -161,7 +195,9 @@ pub enum Pace {
     /// Send now; the call is counted.
     Send(Ticket),
     /// Wait this long, then ask again (nothing was counted).
-    Wait(Duration),
+    Wait(Wait),
+    /// The wait is longer than [`Pacing::max_wait`]: do not send (nothing was counted).
+    TooLong(Wait),
 }
 
 /// One call made through the pacer.
@@ -193,6 +229,7 @@ pub struct Pacer {
     /// No call is sent before this (a 429's `Retry-After`).
     held_until: Duration,
     answered_once: bool,
+    max_wait: Duration,
 }
 
 impl Pacer {
@@ -206,6 +243,7 @@ impl Pacer {
             limits: Vec::new(),
             held_until: Duration::ZERO,
             answered_once: false,
+            max_wait: pacing.max_wait(),
         }
     }
 
@@ -215,24 +253,40 @@ impl Pacer {
     }
 
     /// Before sending a request at `now` (monotonic, any origin): send (the call is counted),
-    /// or wait and ask again.
+    /// wait and ask again, or give up on a wait longer than the pacing's `max_wait`. The
+    /// wait named is the longest of those that apply, with its reason.
     pub fn before_send(&mut self, now: Duration) -> Pace {
         if self.is_off() {
             return Pace::Send(Ticket(u64::MAX));
         }
         self.forget_old(now);
         let in_flight = self.sent.iter().any(|s| !s.answered);
-        let mut wait = self.held_until.saturating_sub(now);
+        let mut wait = Wait::new(self.held_until.saturating_sub(now), WaitReason::RetryAfter);
+        let mut longer = |duration: Duration, reason: &dyn Fn() -> WaitReason| {
+            if duration > wait.duration {
+                wait = Wait::new(duration, reason());
+            }
+        };
         if !self.answered_once && in_flight {
-            wait = wait.max(IN_FLIGHT_POLL);
+            longer(IN_FLIGHT_POLL, &|| WaitReason::InFlight);
         }
         for limit in self.limits.iter().filter(|l| l.left == 0) {
-            wait = wait.max(limit.until.saturating_sub(now));
+            let reset = limit.until.saturating_sub(now);
+            longer(reset, &|| WaitReason::Limit { name: limit.name.clone(), reset });
         }
-        for budget in self.own.iter().chain(&self.stated) {
-            wait = wait.max(self.wait_for_budget(budget, now));
+        for (n, budget) in self.own.iter().chain(&self.stated).enumerate() {
+            let (duration, in_flight) = self.wait_for_budget(budget, now);
+            let reason = match (in_flight, n) {
+                (true, _) => WaitReason::InFlight,
+                (false, 0) if self.own.is_some() => WaitReason::Budget(*budget),
+                (false, _) => WaitReason::Policy(*budget),
+            };
+            longer(duration, &|| reason.clone());
         }
-        if !wait.is_zero() {
+        if wait.duration > self.max_wait {
+            return Pace::TooLong(wait);
+        }
+        if !wait.duration.is_zero() {
             return Pace::Wait(wait);
         }
         for limit in &mut self.limits {
@@ -260,7 +314,7 @@ impl Pacer {
         let field = |name| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
         for item in items(&field("ratelimit")) {
             let (Some(left), Some(reset)) = (item.param(b'r'), item.param(b't')) else { continue };
-            let until = now + Duration::from_secs(reset).min(MAX_SERVER_WAIT);
+            let until = now.saturating_add(Duration::from_secs(reset).min(MAX_SERVER_WAIT));
             // Our calls in flight may not be in the server's count yet.
             self.learn_limit(item.name, left.saturating_sub(others_in_flight), until, now);
         }
@@ -278,26 +332,32 @@ impl Pacer {
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
             let wait = crate::retry::retry_after(headers).unwrap_or(Duration::from_secs(1));
-            self.held_until = self.held_until.max(now + wait.min(MAX_SERVER_WAIT));
+            self.held_until = self.held_until.max(now.saturating_add(wait.min(MAX_SERVER_WAIT)));
         }
     }
 
-    /// How long until one more call fits in `budget`.
-    fn wait_for_budget(&self, budget: &Budget, now: Duration) -> Duration {
-        let counts = |s: &&Sent| !s.answered || s.at + budget.window > now;
+    /// How long until one more call fits in `budget`, and whether it is calls in flight
+    /// (not answered ones) that fill it.
+    fn wait_for_budget(&self, budget: &Budget, now: Duration) -> (Duration, bool) {
+        let counts = |s: &&Sent| !s.answered || s.at.saturating_add(budget.window) > now;
         let counted = self.sent.iter().filter(counts).count();
         // Over budget by `excess`: the `excess` earliest to leave the window must leave
         // first; calls in flight leave only once answered.
         let excess = (counted + 1).saturating_sub(budget.calls as usize);
         if excess == 0 {
-            return Duration::ZERO;
+            return (Duration::ZERO, false);
         }
-        let mut leave: Vec<Duration> =
-            self.sent.iter().filter(counts).filter(|s| s.answered).map(|s| s.at + budget.window).collect();
+        let mut leave: Vec<Duration> = self
+            .sent
+            .iter()
+            .filter(counts)
+            .filter(|s| s.answered)
+            .map(|s| s.at.saturating_add(budget.window))
+            .collect();
         leave.sort_unstable();
         match leave.get(excess - 1) {
-            Some(at) => at.saturating_sub(now),
-            None => IN_FLIGHT_POLL,
+            Some(at) => (at.saturating_sub(now), false),
+            None => (IN_FLIGHT_POLL, true),
         }
     }
 
@@ -321,8 +381,8 @@ impl Pacer {
         let longest = self.own.iter().chain(&self.stated).map(|b| b.window).max().unwrap_or_default();
         let lost = longest.saturating_mul(LOST_CALL_WINDOWS);
         self.sent.retain(|s| match s.answered {
-            true => s.at + longest > now,
-            false => s.at + lost > now,
+            true => s.at.saturating_add(longest) > now,
+            false => s.at.saturating_add(lost) > now,
         });
         self.limits.retain(|l| l.until > now);
     }
@@ -425,6 +485,15 @@ mod tests {
         Pacer::new(&Pacing::within(Budget::new(calls, Duration::from_secs(secs)).unwrap()))
     }
 
+    /// The duration of a `Pace::Wait`.
+    #[track_caller]
+    fn waited(pace: Pace) -> Duration {
+        match pace {
+            Pace::Wait(wait) => wait.duration,
+            other => panic!("expected a wait, got {other:?}"),
+        }
+    }
+
     fn headers(fields: &[(&'static str, &'static str)]) -> HeaderMap {
         fields.iter().map(|(k, v)| (http::HeaderName::from_static(k), http::HeaderValue::from_static(v))).collect()
     }
@@ -441,18 +510,18 @@ mod tests {
         call(&mut pacer, Duration::ZERO, &[]);
         call(&mut pacer, 2 * S, &[]);
         call(&mut pacer, 4 * S, &[]);
-        assert_eq!(pacer.before_send(5 * S), Pace::Wait(5 * S));
+        assert_eq!(waited(pacer.before_send(5 * S)), 5 * S);
         call(&mut pacer, 10 * S, &[]);
-        assert_eq!(pacer.before_send(10 * S), Pace::Wait(2 * S));
+        assert_eq!(waited(pacer.before_send(10 * S)), 2 * S);
     }
 
     #[test]
     fn a_call_counts_from_its_answer() {
         let mut pacer = budget(1, 10);
         let Pace::Send(t) = pacer.before_send(Duration::ZERO) else { panic!() };
-        assert_eq!(pacer.before_send(S), Pace::Wait(IN_FLIGHT_POLL));
+        assert_eq!(waited(pacer.before_send(S)), IN_FLIGHT_POLL);
         pacer.on_answer(t, 3 * S, None);
-        assert_eq!(pacer.before_send(4 * S), Pace::Wait(9 * S));
+        assert_eq!(waited(pacer.before_send(4 * S)), 9 * S);
     }
 
     #[test]
@@ -460,7 +529,7 @@ mod tests {
         let mut pacer = budget(1200, 300);
         call(&mut pacer, Duration::ZERO, &[("ratelimit", "\"default\";r=1;t=30")]);
         call(&mut pacer, S, &[]);
-        assert_eq!(pacer.before_send(2 * S), Pace::Wait(28 * S));
+        assert_eq!(waited(pacer.before_send(2 * S)), 28 * S);
         call(&mut pacer, 30 * S, &[]);
     }
 
@@ -472,7 +541,7 @@ mod tests {
         let Pace::Send(b) = pacer.before_send(S) else { panic!() };
         // `b` may not be in the server's count of 1 left.
         pacer.on_answer(a, S, Some((StatusCode::OK, &headers(&[("ratelimit", "\"default\";r=1;t=10")]))));
-        assert_eq!(pacer.before_send(S), Pace::Wait(10 * S));
+        assert_eq!(waited(pacer.before_send(S)), 10 * S);
         pacer.on_answer(b, S, None);
     }
 
@@ -480,7 +549,7 @@ mod tests {
     fn one_call_at_a_time_until_the_first_answer() {
         let mut pacer = budget(1200, 300);
         let Pace::Send(first) = pacer.before_send(Duration::ZERO) else { panic!() };
-        assert_eq!(pacer.before_send(Duration::ZERO), Pace::Wait(IN_FLIGHT_POLL));
+        assert_eq!(waited(pacer.before_send(Duration::ZERO)), IN_FLIGHT_POLL);
         pacer.on_answer(first, S, Some((StatusCode::OK, &HeaderMap::new())));
         assert!(matches!(pacer.before_send(S), Pace::Send(_)));
         assert!(matches!(pacer.before_send(S), Pace::Send(_)));
@@ -491,7 +560,7 @@ mod tests {
         let mut pacer = budget(1200, 300);
         call(&mut pacer, Duration::ZERO, &[("ratelimit-policy", "\"default\";q=2;w=10, \"burst\";q=100;w=1")]);
         call(&mut pacer, S, &[]);
-        assert_eq!(pacer.before_send(S), Pace::Wait(9 * S));
+        assert_eq!(waited(pacer.before_send(S)), 9 * S);
     }
 
     #[test]
@@ -499,14 +568,86 @@ mod tests {
         let mut pacer = budget(1200, 300);
         let Pace::Send(t) = pacer.before_send(Duration::ZERO) else { panic!() };
         pacer.on_answer(t, Duration::ZERO, Some((StatusCode::TOO_MANY_REQUESTS, &headers(&[("retry-after", "120")]))));
-        assert_eq!(pacer.before_send(S), Pace::Wait(119 * S));
+        assert_eq!(waited(pacer.before_send(S)), 119 * S);
     }
 
     #[test]
     fn server_waits_are_capped() {
-        let mut pacer = budget(1200, 300);
+        let patient = Pacing::default().with_max_wait(2 * MAX_SERVER_WAIT);
+        let mut pacer = Pacer::new(&patient);
         call(&mut pacer, Duration::ZERO, &[("ratelimit", "\"default\";r=0;t=99999999999")]);
-        assert_eq!(pacer.before_send(Duration::ZERO), Pace::Wait(MAX_SERVER_WAIT));
+        assert_eq!(waited(pacer.before_send(Duration::ZERO)), MAX_SERVER_WAIT);
+    }
+
+    #[test]
+    fn a_wait_longer_than_max_wait_is_not_made() {
+        // The server's hour, by `Ratelimit` or by `Ratelimit-Policy`, against the default 5 minutes.
+        for field in [("ratelimit", "\"default\";r=0;t=3600"), ("ratelimit-policy", "\"default\";q=1;w=3600")] {
+            let mut pacer = Pacer::new(&Pacing::default());
+            call(&mut pacer, Duration::ZERO, &[field]);
+            let Pace::TooLong(wait) = pacer.before_send(S) else { panic!("{field:?}") };
+            assert!(wait.duration > 3000 * S && wait.duration <= 3600 * S, "{wait:?}");
+            assert!(!matches!(wait.reason, WaitReason::InFlight | WaitReason::Budget(_)), "{wait:?}");
+            // Nothing was counted: once the server's window is over, calls go again.
+            call(&mut pacer, 3601 * S, &[]);
+        }
+        // Within the limit, the same wait is made.
+        let mut pacer = Pacer::new(&Pacing::default().with_max_wait(3600 * S));
+        call(&mut pacer, Duration::ZERO, &[("ratelimit", "\"default\";r=0;t=3600")]);
+        assert_eq!(waited(pacer.before_send(S)), 3599 * S);
+    }
+
+    #[test]
+    fn each_wait_says_why() {
+        let reason = |pacer: &mut Pacer, now| match pacer.before_send(now) {
+            Pace::Wait(wait) | Pace::TooLong(wait) => wait.reason,
+            Pace::Send(_) => panic!("sent"),
+        };
+        let mut pacer = budget(1, 10);
+        call(&mut pacer, Duration::ZERO, &[]);
+        assert_eq!(reason(&mut pacer, S), WaitReason::Budget(Budget::new(1, 10 * S).unwrap()));
+
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[("ratelimit", "\"default\";r=0;t=30")]);
+        assert_eq!(reason(&mut pacer, S), WaitReason::Limit { name: "default".into(), reset: 29 * S });
+
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[("ratelimit-policy", "\"burst\";q=1;w=60")]);
+        assert_eq!(reason(&mut pacer, S), WaitReason::Policy(Budget::new(1, 60 * S).unwrap()));
+
+        let mut pacer = budget(1200, 300);
+        let Pace::Send(t) = pacer.before_send(Duration::ZERO) else { panic!() };
+        pacer.on_answer(t, Duration::ZERO, Some((StatusCode::TOO_MANY_REQUESTS, &headers(&[("retry-after", "20")]))));
+        assert_eq!(reason(&mut pacer, S), WaitReason::RetryAfter);
+
+        let mut pacer = budget(1200, 300);
+        let Pace::Send(_in_flight) = pacer.before_send(Duration::ZERO) else { panic!() };
+        assert_eq!(reason(&mut pacer, Duration::ZERO), WaitReason::InFlight);
+    }
+
+    #[test]
+    fn times_and_windows_near_the_end_of_time_do_not_overflow() {
+        let end = Duration::MAX;
+        let mut pacer = Pacer::new(&Pacing::within(Budget::new(5, end).unwrap()));
+        for now in [Duration::ZERO, end - S, end] {
+            if let Pace::Send(t) = pacer.before_send(now) {
+                pacer.on_answer(
+                    t,
+                    now,
+                    Some((
+                        StatusCode::TOO_MANY_REQUESTS,
+                        &headers(&[("retry-after", "99999999999"), ("ratelimit", "\"d\";r=0;t=99999999999")]),
+                    )),
+                );
+            }
+        }
+        let mut pacer = budget(2, 10);
+        for now in [end - S, end, end] {
+            if let Pace::Send(t) = pacer.before_send(now) {
+                pacer.on_answer(t, now, Some((StatusCode::OK, &headers(&[("ratelimit-policy", "\"d\";q=1;w=3600")]))));
+            }
+        }
+        assert_eq!(Budget::new(5, end).unwrap().least_time(u64::MAX), end);
     }
 
     #[test]
@@ -529,7 +670,7 @@ mod tests {
     fn a_lost_ticket_stops_counting() {
         let mut pacer = budget(1, 10);
         let Pace::Send(_lost) = pacer.before_send(Duration::ZERO) else { panic!() };
-        assert_eq!(pacer.before_send(19 * S), Pace::Wait(IN_FLIGHT_POLL));
+        assert_eq!(waited(pacer.before_send(19 * S)), IN_FLIGHT_POLL);
         assert!(matches!(pacer.before_send(20 * S), Pace::Send(_)));
     }
 

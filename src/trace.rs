@@ -91,10 +91,14 @@ pub(crate) fn attempt(number: u32, outcome: &Attempt<'_>, elapsed: Option<Durati
     }
 }
 
-/// A call waits for the rate limit before an attempt.
-pub(crate) fn paced(wait: Duration) {
+/// A wait before an attempt (the pacer's or a retry's), made or, too long, refused.
+pub(crate) fn waited(wait: &crate::wait::Wait, made: bool) {
     #[cfg(feature = "tracing")]
-    tracing::info!(wait_ms = wait.as_secs_f64() * 1000.0, "pacing: waiting for the rate limit");
+    if made {
+        tracing::info!(wait_ms = wait.duration.as_secs_f64() * 1000.0, reason = %wait.reason, "waiting");
+    } else {
+        tracing::warn!(wait_ms = wait.duration.as_secs_f64() * 1000.0, reason = %wait.reason, "not waiting: longer than the pacing's max_wait");
+    }
     #[cfg(not(feature = "tracing"))]
-    let _ = wait;
+    let _ = (wait, made);
 }

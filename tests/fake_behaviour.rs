@@ -736,6 +736,17 @@ fn the_rate_limit_answers_429_with_retry_after_past_n_calls_per_window() {
 }
 
 #[test]
+fn a_window_past_any_date_never_ends_and_never_panics() {
+    let mut api = api();
+    api.rate_limit(1, Duration::MAX);
+    assert!(List::new(account()).parse_response(&api.handle(&list_request(), NOW)).is_ok());
+    let refused = api.handle(&list_request(), NOW + Duration::from_secs(3600));
+    assert_eq!(refused.status().as_u16(), 429);
+    assert_eq!(refused.headers()["retry-after"], u64::MAX.to_string());
+    assert_eq!(refused.headers()["ratelimit-policy"], format!("\"default\";q=1;w={}", u64::MAX));
+}
+
+#[test]
 fn every_answer_carries_ratelimit_fields_when_a_limit_is_set() {
     let mut api = api();
     let fields = |r: &Response<Vec<u8>>| {

@@ -144,6 +144,31 @@ struct RateLimit {
     current: Option<(OffsetDateTime, u32)>,
 }
 
+impl RateLimit {
+    /// When a window started at `start` ends; `None`: past any date (a window of
+    /// `Duration::MAX`, say), so it never does.
+    fn end(&self, start: OffsetDateTime) -> Option<OffsetDateTime> {
+        start.checked_add(time::Duration::try_from(self.window).ok()?)
+    }
+
+    /// Whether the window started at `start` is still open at `now`.
+    fn open(&self, start: OffsetDateTime, now: OffsetDateTime) -> bool {
+        self.end(start).is_none_or(|end| now < end)
+    }
+
+    /// Whole seconds (rounded up) from `now` until the window started at `start` ends.
+    fn seconds_left(&self, start: OffsetDateTime, now: OffsetDateTime) -> u64 {
+        match self.end(start) {
+            Some(end) => {
+                let left = end - now;
+                let whole = u64::try_from(left.whole_seconds()).unwrap_or(0);
+                whole.saturating_add(u64::from(left.subsec_nanoseconds() > 0))
+            }
+            None => u64::MAX,
+        }
+    }
+}
+
 /// A scripted failure for the next call, whatever it is. The call is not processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -313,9 +338,8 @@ impl FakeApi {
     fn rate_headers(&self, now: OffsetDateTime, response: &mut Response<Vec<u8>>) {
         let Some(rate) = &self.rate else { return };
         let (left, reset) = match rate.current {
-            Some((start, calls)) if now < start + rate.window => {
-                let reset = (start + rate.window - now).as_seconds_f64().ceil();
-                (rate.max_calls.saturating_sub(calls), if reset.is_finite() { reset as u64 } else { 0 })
+            Some((start, calls)) if rate.open(start, now) => {
+                (rate.max_calls.saturating_sub(calls), rate.seconds_left(start, now))
             }
             _ => (rate.max_calls, rate.window.as_secs()),
         };
@@ -334,17 +358,17 @@ impl FakeApi {
     fn count_call(&mut self, now: OffsetDateTime) -> Option<Response<Vec<u8>>> {
         let rate = self.rate.as_mut()?;
         let (start, calls) = match rate.current {
-            Some((start, calls)) if now < start + rate.window => (start, calls.saturating_add(1)),
+            Some((start, calls)) if rate.open(start, now) => (start, calls.saturating_add(1)),
             _ => (now, 1),
         };
         rate.current = Some((start, calls));
         if calls <= rate.max_calls {
             return None;
         }
-        let left = (start + rate.window - now).as_seconds_f64().ceil();
+        let left = rate.seconds_left(start, now);
         let mut response =
             reply::error(StatusCode::TOO_MANY_REQUESTS, 971, "Please wait and consider throttling your request speed");
-        reply::set_retry_after(&mut response, if left.is_finite() && left > 0.0 { left as u64 } else { 1 });
+        reply::set_retry_after(&mut response, left.max(1));
         Some(response)
     }
 }

@@ -1,0 +1,183 @@
+//! A wait a client makes before it sends, and why: the rate-limit pacer's (its own budget,
+//! the server's `Ratelimit` and `Ratelimit-Policy`, a 429's `Retry-After`) or a retry's
+//! backoff. A client hands each one to its [`on_wait`](crate::Client::on_wait) observer
+//! before sleeping, so a program can say why it is quiet; a wait longer than
+//! [`Pacing::max_wait`](crate::Pacing::max_wait) is not made at all (see
+//! [`WaitTooLong`](crate::WaitTooLong)).
+//!
+//! ```
+//! use std::time::Duration;
+//! use cloudflare_mtls::{Wait, WaitReason};
+//!
+//! let wait = Wait::new(Duration::from_millis(4200), WaitReason::Limit { name: "default".into(), reset: Duration::from_secs(4) });
+//! assert_eq!(wait.to_string(), "waiting 4.2 s for the API's rate limit (Ratelimit \"default\" r=0, resets in 4.0 s)");
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::pacing::Budget;
+
+/// A wait before a request is sent, and its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Wait {
+    /// How long.
+    pub duration: Duration,
+    /// Why.
+    pub reason: WaitReason,
+}
+
+impl Wait {
+    /// A wait of `duration` for `reason`.
+    pub fn new(duration: Duration, reason: WaitReason) -> Self {
+        Self { duration, reason }
+    }
+}
+
+/// Why a client waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitReason {
+    /// The client's own budget ([`Pacing::within`](crate::Pacing::within)) has no room yet.
+    Budget(Budget),
+    /// A budget the server stated in `Ratelimit-Policy` (`q=…;w=…`) has no room yet.
+    Policy(Budget),
+    /// The server's `Ratelimit` said no call is left in the limit `name` until it resets.
+    Limit {
+        /// The limit's name (`"default"`), as the server sent it.
+        name: String,
+        /// When it resets, from now.
+        reset: Duration,
+    },
+    /// A 429's `Retry-After` holds every call of the client until it passes.
+    RetryAfter,
+    /// Every slot of the budget is taken by calls still in flight (or, before the first
+    /// answer, one call at a time is sent).
+    InFlight,
+    /// Before retry number `retry` of a call, after an attempt that ended with `status`
+    /// (`None`: no answer, the transport failed).
+    Retry {
+        /// The retry's number, from 1.
+        retry: u32,
+        /// The status of the attempt that failed, if it was answered.
+        status: Option<StatusCode>,
+    },
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "waiting {} {}", HumanDuration(self.duration), self.reason)
+    }
+}
+
+impl fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Budget(b) => {
+                write!(f, "to stay within the client's budget of {} calls per {}", b.calls(), HumanDuration(b.window()))
+            }
+            Self::Policy(b) => write!(
+                f,
+                "for the API's rate limit (Ratelimit-Policy q={}, w={})",
+                b.calls(),
+                HumanDuration(b.window())
+            ),
+            Self::Limit { name, reset } => {
+                write!(f, "for the API's rate limit (Ratelimit {name:?} r=0, resets in {})", HumanDuration(*reset))
+            }
+            Self::RetryAfter => f.write_str("for the API's rate limit (HTTP 429 with Retry-After)"),
+            Self::InFlight => f.write_str("for calls in flight to be answered"),
+            Self::Retry { retry, status: Some(status) } => write!(f, "before retry {retry} (HTTP {})", status.as_u16()),
+            Self::Retry { retry, status: None } => write!(f, "before retry {retry} (no answer)"),
+        }
+    }
+}
+
+/// A duration as a person reads it: `4.2 s`, `42 s`, `3 min 20 s`, `2 h 5 min`, `3 days
+/// 4 h`; beyond a hundred years, `more than 100 years` (a number that large is a server's or
+/// a typist's mistake, not a wait).
+///
+/// ```
+/// use std::time::Duration;
+/// use cloudflare_mtls::HumanDuration;
+///
+/// assert_eq!(HumanDuration(Duration::from_millis(4200)).to_string(), "4.2 s");
+/// assert_eq!(HumanDuration(Duration::from_secs(200)).to_string(), "3 min 20 s");
+/// assert_eq!(HumanDuration(Duration::from_secs(3600)).to_string(), "1 h");
+/// assert_eq!(HumanDuration(Duration::MAX).to_string(), "more than 100 years");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const MINUTE: u64 = 60;
+        const HOUR: u64 = 60 * MINUTE;
+        const DAY: u64 = 24 * HOUR;
+        const CENTURY: u64 = 36_525 * DAY;
+        let d = self.0;
+        let secs = d.as_secs();
+        let pair = |f: &mut fmt::Formatter<'_>, big: u64, big_unit: &str, small: u64, small_unit: &str| {
+            let s = if big_unit == "day" && big != 1 { "s" } else { "" };
+            match small {
+                0 => write!(f, "{big} {big_unit}{s}"),
+                _ => write!(f, "{big} {big_unit}{s} {small} {small_unit}"),
+            }
+        };
+        match secs {
+            _ if d < Duration::from_secs(10) => write!(f, "{:.1} s", d.as_secs_f64()),
+            0..MINUTE => write!(f, "{secs} s"),
+            MINUTE..HOUR => pair(f, secs / MINUTE, "min", secs % MINUTE, "s"),
+            HOUR..DAY => pair(f, secs / HOUR, "h", secs % HOUR / MINUTE, "min"),
+            DAY..=CENTURY => pair(f, secs / DAY, "day", secs % DAY / HOUR, "h"),
+            _ => f.write_str("more than 100 years"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_a_person_reads_them() {
+        let shown = |secs: f64| HumanDuration(Duration::from_secs_f64(secs)).to_string();
+        assert_eq!(shown(0.0), "0.0 s");
+        assert_eq!(shown(0.02), "0.0 s");
+        assert_eq!(shown(9.96), "10.0 s");
+        assert_eq!(shown(10.0), "10 s");
+        assert_eq!(shown(59.9), "59 s");
+        assert_eq!(shown(60.0), "1 min");
+        assert_eq!(shown(3599.0), "59 min 59 s");
+        assert_eq!(shown(7500.0), "2 h 5 min");
+        assert_eq!(shown(86_400.0), "1 day");
+        assert_eq!(shown(400.0 * 86_400.0 + 3600.0), "400 days 1 h");
+        assert_eq!(HumanDuration(Duration::from_secs(u64::MAX)).to_string(), "more than 100 years");
+    }
+
+    #[test]
+    fn reasons_name_their_source() {
+        let budget = Budget::new(1200, Duration::from_secs(300)).unwrap();
+        let waits = [
+            (WaitReason::Budget(budget), "waiting 4.0 s to stay within the client's budget of 1200 calls per 5 min"),
+            (WaitReason::Policy(budget), "waiting 4.0 s for the API's rate limit (Ratelimit-Policy q=1200, w=5 min)"),
+            (WaitReason::RetryAfter, "waiting 4.0 s for the API's rate limit (HTTP 429 with Retry-After)"),
+            (
+                WaitReason::Retry { retry: 2, status: Some(StatusCode::BAD_GATEWAY) },
+                "waiting 4.0 s before retry 2 (HTTP 502)",
+            ),
+            (WaitReason::Retry { retry: 1, status: None }, "waiting 4.0 s before retry 1 (no answer)"),
+            // A name cannot start a line of its own.
+            (
+                WaitReason::Limit { name: "a\nb".into(), reset: Duration::from_secs(4) },
+                "waiting 4.0 s for the API's rate limit (Ratelimit \"a\\nb\" r=0, resets in 4.0 s)",
+            ),
+        ];
+        for (reason, text) in waits {
+            assert_eq!(Wait::new(Duration::from_secs(4), reason).to_string(), text);
+        }
+    }
+}
