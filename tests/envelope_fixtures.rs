@@ -322,7 +322,7 @@ fn retry_after_is_surfaced_on_api_and_http_errors() {
     assert!(matches!(err, ResponseError::Api(_)));
     assert_eq!(err.retry_after(), Some(Duration::from_secs(17)));
     assert!(err.is_rate_limited());
-    assert!(err.to_string().contains("retry after 17s"), "{err}");
+    assert!(err.to_string().contains("retry after 17 s"), "{err}");
     // `retry-after-ms` and the HTTP-date form (measured from the response's own Date).
     let ms = list().parse_response(&with_headers(429, &[("retry-after-ms", "250")], limited)).unwrap_err();
     assert_eq!(ms.retry_after(), Some(Duration::from_millis(250)));

@@ -13,7 +13,7 @@ use cloudflare_mtls::retry::Failure;
 use cloudflare_mtls::{
     AccountId, Association, BlockingClient, Certificate, CertificateId, Config, Deleted, HttpClient,
 };
-use cloudflare_mtls::{Call, Error, List, Pacing, Pager, RetryPolicy, Upload};
+use cloudflare_mtls::{Call, Error, List, Pacing, Pager, RetryPolicy, Upload, Wait};
 use serde_json::Value;
 
 use crate::exit::{CliError, Exit};
@@ -45,6 +45,14 @@ impl<T: HttpClient> HttpClient for Recording<'_, T> {
 fn uptime() -> Duration {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     START.get_or_init(std::time::Instant::now).elapsed()
+}
+
+/// Says on stderr why the tool is quiet: every wait over a second (the rate limit's, a
+/// retry's), one line each. Shorter ones pass unsaid.
+fn announce(wait: &Wait) {
+    if wait.duration > Duration::from_secs(1) {
+        eprintln!("cf-mtls: {}", crate::text::safe(&wait.to_string()));
+    }
 }
 
 /// A typed model and its JSON object as the API sent it.
@@ -83,7 +91,8 @@ where
             .with_retry(retry)
             .with_seed(seed)
             .with_clock(uptime)
-            .with_pacing(pacing);
+            .with_pacing(pacing)
+            .on_wait(announce);
         Self { client, account }
     }
 

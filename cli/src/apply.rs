@@ -14,6 +14,7 @@ use crate::args::ApplyArgs;
 use crate::context::Context;
 use crate::exit::{CliError, Exit};
 use crate::table::{self, Column};
+use crate::text;
 use crate::{files, output};
 
 /// A certificate the folder wants, and where it came from.
@@ -26,12 +27,13 @@ struct Wanted {
 /// every problem reported at once; none of them means nothing is sent.
 fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<Vec<Wanted>, CliError> {
     let entries = std::fs::read_dir(dir)
-        .map_err(|e| CliError::local(format!("cannot read the folder {}: {e}", dir.display())))?;
+        .map_err(|e| CliError::local(format!("cannot read the folder {}: {e}", text::path(dir))))?;
     let mut pems = Vec::new();
     let mut keys = Vec::new();
     let mut problems = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| CliError::local(format!("cannot read the folder {}: {e}", dir.display())))?.path();
+        let path =
+            entry.map_err(|e| CliError::local(format!("cannot read the folder {}: {e}", text::path(dir))))?.path();
         let (Some(stem), Some(ext)) = (path.file_stem(), path.extension()) else { continue };
         let list = match ext.to_str() {
             Some("pem") => &mut pems,
@@ -41,17 +43,17 @@ fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<V
         match stem.to_str() {
             Some(name) if !name.starts_with('.') => list.push((name.to_owned(), path.clone())),
             Some(_) => {}
-            None => problems.push(format!("{}: the file name is not UTF-8, so it cannot be a name", path.display())),
+            None => problems.push(format!("{}: the file name is not UTF-8, so it cannot be a name", text::path(path))),
         }
     }
     pems.sort();
     for (name, key) in &keys {
         if !pems.iter().any(|(n, _)| n == name) {
-            problems.push(format!("{}: a key without its certificate ({name}.pem)", key.display()));
+            problems.push(format!("{}: a key without its certificate ({}.pem)", text::path(key), text::visible(name)));
         }
     }
     if pems.is_empty() && problems.is_empty() {
-        return Err(CliError::usage(format!("{} has no NAME.pem files", dir.display()))
+        return Err(CliError::usage(format!("{} has no NAME.pem files", text::path(dir)))
             .note("hint: nothing to compare with; an empty folder with --prune would delete every custom certificate, so it is refused"));
     }
     let mut wanted = Vec::new();
@@ -69,7 +71,7 @@ fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<V
     let mut err = CliError::local(format!(
         "{count} problem{} in {}; nothing was sent",
         if count == 1 { "" } else { "s" },
-        dir.display()
+        text::path(dir)
     ));
     for problem in problems {
         err = err.note(format!("- {problem}"));
@@ -128,9 +130,11 @@ where
     }
     if !carry_out {
         show(&plan, &wanted, ctx)?;
+        // Changes to make are the plan's answer, not an error: the summary printed says them,
+        // and the exit code tells a script.
         return match changes {
             0 => Ok(()),
-            n => Err(CliError::new(Exit::Changes, format!("{n} change{} to make", if n == 1 { "" } else { "s" }))),
+            _ => Err(CliError::quiet(Exit::Changes)),
         };
     }
     carry(api, &plan, changes, ctx)
@@ -176,7 +180,11 @@ where
         return Ok(output::print_json(&json!({"done": done, "unchanged": unchanged}))?);
     }
     let summary = match changes {
-        0 => format!("No changes: the account's {unchanged} certificates match the folder.\n"),
+        0 => format!(
+            "No changes: the account's {unchanged} certificate{} match{} the folder.\n",
+            if unchanged == 1 { "" } else { "s" },
+            if unchanged == 1 { "es" } else { "" }
+        ),
         n => format!("Applied {n} change{}; {unchanged} unchanged.\n", if n == 1 { "" } else { "s" }),
     };
     Ok(output::print(&summary)?)

@@ -78,6 +78,12 @@ pub struct Global {
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "N/WINDOW|off", default_value = "1200/5m", value_parser = parse_pacing)]
     pub pace: Pacing,
 
+    /// The longest wait for the API's rate limit (its Ratelimit, Ratelimit-Policy or a 429's
+    /// Retry-After) before a call; a longer one fails the call at once, saying how long to
+    /// wait. Every wait over a second is announced on stderr
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub max_wait: Duration,
+
     /// Trust only the CA certificates in FILE (PEM), as curl's --cacert; without it,
     /// SSL_CERT_FILE if set, else Mozilla's roots
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
@@ -298,6 +304,11 @@ pub struct ServeArgs {
     pub tls_ca: Option<PathBuf>,
 }
 
+/// The longest duration any option takes: a hundred years. A longer one is a mistake (and
+/// `18446744073709551615s` would overflow the clocks it is added to), refused as a usage
+/// error.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_525 * 86_400);
+
 /// `20/10s`: at most 20 calls in 10 seconds.
 fn parse_rate(text: &str) -> Result<(u32, Duration), String> {
     let (calls, window) = text.split_once('/').ok_or("expected N/WINDOW, e.g. 20/10s")?;
@@ -315,12 +326,20 @@ fn parse_pacing(text: &str) -> Result<Pacing, String> {
         return Ok(Pacing::off());
     }
     let (calls, window) = parse_rate(text)?;
-    Budget::new(calls, window).map(Pacing::within).map_err(|e| e.to_string())
+    Budget::new(calls, window)
+        .map(Pacing::within)
+        .map_err(|_| "a budget needs at least one call per window (e.g. 1200/5m); for no pacing, --pace off".into())
 }
 
-/// `30d`, `12h`, `2w`, `1w 3d`: humantime's syntax.
+/// `30d`, `12h`, `2w`, `1w 3d`: humantime's syntax, up to [`MAX_DURATION`].
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 30d, 12h, 2w)"))
+    let too_long = || format!("{text:?} is longer than the largest duration accepted, 36525d (100 years)");
+    match humantime::parse_duration(text) {
+        Ok(d) if d > MAX_DURATION => Err(too_long()),
+        Ok(d) => Ok(d),
+        Err(humantime::DurationError::NumberOverflow) => Err(too_long()),
+        Err(e) => Err(format!("{e} (examples: 30d, 12h, 2w)")),
+    }
 }
 
 #[cfg(test)]
@@ -342,7 +361,14 @@ mod tests {
         assert!(parse_rate("20/0s").is_err());
         assert_eq!(parse_pacing("OFF"), Ok(Pacing::off()));
         assert_eq!(parse_pacing("1200/5m"), Ok(Pacing::default()));
-        assert!(parse_pacing("0/5m").unwrap_err().contains("at least one call"));
+        let zero = parse_pacing("0/5m").unwrap_err();
+        assert!(
+            zero.contains("at least one call") && zero.contains("--pace off") && !zero.contains("Pacing::"),
+            "{zero}"
+        );
+        for absurd in ["5/18446744073709551615s", "5/10000y", "5/99999999999999999999999s"] {
+            assert!(parse_pacing(absurd).unwrap_err().contains("36525d"), "{absurd}");
+        }
     }
 
     #[test]
@@ -351,6 +377,10 @@ mod tests {
         assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(12 * 3_600)));
         assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * 86_400)));
         assert!(parse_duration("soon").unwrap_err().contains("30d"));
+        assert_eq!(parse_duration("36525d"), Ok(MAX_DURATION));
+        for absurd in ["18446744073709551615s", "36526d", "10000y", "99999999999999999999999999s"] {
+            assert!(parse_duration(absurd).unwrap_err().contains("largest duration accepted, 36525d"), "{absurd}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! code says whether any does; the output lists them, as text, JSON, or Prometheus's text
 //! exposition format (for node_exporter's textfile collector).
 
-use cloudflare_mtls::{AccountId, Certificate, HttpClient, List};
+use cloudflare_mtls::{AccountId, Certificate, HttpClient, HumanDuration, List};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -12,6 +12,7 @@ use crate::args::{CheckArgs, Format};
 use crate::context::Context;
 use crate::exit::{CliError, Exit};
 use crate::output;
+use crate::text::visible;
 
 /// What a check keeps of each certificate (pages are not kept whole).
 struct Seen {
@@ -63,7 +64,7 @@ where
         // The report is printed; the code tells a script, and the message says why on stderr.
         Err(CliError::new(
             Exit::Expiring,
-            format!("{} of {checked} certificates expire within {}", expiring.len(), humanize(args)),
+            format!("{} of {} expire within {}", expiring.len(), certificates(checked), humanize(args)),
         ))
     }
 }
@@ -78,8 +79,14 @@ fn keep(cert: &Certificate) -> Option<Seen> {
     })
 }
 
+/// The window as a person reads it (`30 days`, `400 days`, `1 day 12 h`).
 fn humanize(args: &CheckArgs) -> String {
-    humantime::format_duration(args.expiring_within).to_string()
+    HumanDuration(args.expiring_within).to_string()
+}
+
+/// `1 certificate`, `2 certificates`.
+fn certificates(n: usize) -> String {
+    format!("{n} certificate{}", if n == 1 { "" } else { "s" })
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -88,15 +95,16 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 fn text(expiring: &[&Seen], checked: usize, args: &CheckArgs, now: OffsetDateTime) -> String {
     if expiring.is_empty() {
-        return format!("OK: none of {checked} certificates expires within {}.\n", humanize(args));
+        return format!("OK: none of {} expires within {}.\n", certificates(checked), humanize(args));
     }
-    let mut out = format!("{} of {checked} certificates expire within {}:\n", expiring.len(), humanize(args));
+    let verb = if expiring.len() == 1 { "expires" } else { "expire" };
+    let mut out = format!("{} of {} {verb} within {}:\n", expiring.len(), certificates(checked), humanize(args));
     for s in expiring {
         let when = match s.days_left(now) {
             d if d < 0.0 => "expired".to_string(),
             d => format!("{} days left", d.floor()),
         };
-        let name = if s.name.is_empty() { String::new() } else { format!(" \"{}\"", s.name) };
+        let name = if s.name.is_empty() { String::new() } else { format!(" \"{}\"", visible(&s.name)) };
         out.push_str(&format!("  {}{name}  {}  {}  ({when})\n", s.id, s.kind, rfc3339(s.expires_on)));
     }
     out

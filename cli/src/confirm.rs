@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 /// anything else, an empty line or the end of input is a no.
 pub fn ask(question: &str) -> std::io::Result<bool> {
     let mut err = std::io::stderr().lock();
-    write!(err, "{} [y/N] ", crate::output::safe(question))?;
+    write!(err, "{} [y/N] ", crate::text::safe(question))?;
     err.flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;

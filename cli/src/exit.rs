@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use cloudflare_mtls::ureq::TransportError;
-use cloudflare_mtls::{BuildError, Error};
+use cloudflare_mtls::{BuildError, Error, HumanDuration};
 
 /// Every exit code `cf-mtls` uses, in one place; `--help` prints [`help`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +79,7 @@ pub fn help() -> String {
 pub struct CliError {
     /// The exit code.
     pub exit: Exit,
-    /// One line, printed after `error: `.
+    /// One line, printed after `error: ` (nothing is printed when it is empty).
     pub message: String,
     /// Printed after the message, each on its own line (details, advice).
     pub notes: Vec<String>,
@@ -95,6 +95,12 @@ impl CliError {
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
+    }
+
+    /// An exit code with nothing to say on stderr: what was printed on stdout says it (a
+    /// plan with changes to make).
+    pub fn quiet(exit: Exit) -> Self {
+        Self::new(exit, "")
     }
 
     /// A usage error.
@@ -163,10 +169,24 @@ impl<E: std::fmt::Display + 'static> From<Error<E>> for CliError {
                         "hint: check the credentials and the account ID; an API token needs the `SSL and Certificates` permission (#ssl:read to read, #ssl:edit to upload and delete)",
                     );
                 } else if let Some(wait) = error.retry_after() {
-                    err = err.note(format!("hint: rate limited; try again in {} s", wait.as_secs().max(1)));
+                    err = err.note(format!("hint: rate limited; try again in {}", HumanDuration(wait)));
                 }
                 err
             }
+            // Nothing was sent: the API's rate limit (as it said) would have had to be waited
+            // out for longer than --max-wait.
+            Error::RateLimited { call, source } => CliError::new(
+                Exit::Api,
+                format!(
+                    "{call}: {}, longer than --max-wait ({}); nothing was sent",
+                    source.wait,
+                    HumanDuration(source.max_wait)
+                ),
+            )
+            .note(format!(
+                "hint: try again in {}, or allow a longer wait with --max-wait DURATION",
+                HumanDuration(source.wait.duration)
+            )),
             // `Error` is non-exhaustive: a kind added later is at least an error.
             _ => CliError::new(Exit::Other, message),
         }

@@ -11,6 +11,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::args::UploadArgs;
 use crate::exit::CliError;
+use crate::text;
 
 /// The largest file read: no PEM certificate chain or key comes near it, and a wrong path
 /// (`/dev/zero`, a disk image) fails here instead of filling memory.
@@ -19,24 +20,24 @@ const MAX_FILE: u64 = 1024 * 1024;
 /// Reads `path` as UTF-8 text, at most [`MAX_FILE`] bytes; `what` names it in the message.
 pub fn read(path: &Path, what: &str) -> Result<String, CliError> {
     use std::io::Read;
-    let cannot = |e: std::io::Error| CliError::local(format!("cannot read the {what} file {}: {e}", path.display()));
+    let cannot = |e: std::io::Error| CliError::local(format!("cannot read the {what} file {}: {e}", text::path(path)));
     let mut bytes = Vec::new();
     std::fs::File::open(path).and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes)).map_err(cannot)?;
     if bytes.len() as u64 > MAX_FILE {
         return Err(CliError::local(format!(
             "the {what} file {} is larger than 1 MiB; a PEM certificate chain or key is far smaller: is it the right file?",
-            path.display()
+            text::path(path)
         )));
     }
     if bytes.is_empty() {
-        return Err(CliError::local(format!("the {what} file {} is empty", path.display())));
+        return Err(CliError::local(format!("the {what} file {} is empty", text::path(path))));
     }
     String::from_utf8(bytes).map_err(|e| {
         // DER starts with a SEQUENCE tag; PEM is text.
         let der = e.as_bytes().first() == Some(&0x30);
-        let err = CliError::local(format!("the {what} file {} is not PEM text", path.display()));
+        let err = CliError::local(format!("the {what} file {} is not PEM text", text::path(path)));
         if der {
-            let p = path.display();
+            let p = text::path(path);
             let convert = if what == "certificate" { "x509" } else { "pkey" };
             err.note(format!(
                 "hint: it looks like DER; convert it with `openssl {convert} -inform DER -in {p} -out {p}.pem`"
@@ -71,31 +72,31 @@ pub fn prepare(account: AccountId, args: &UploadArgs, now: OffsetDateTime) -> Re
 pub fn explain(error: BuildError, cert: &Path, key: Option<&Path>) -> CliError {
     match &error {
         BuildError::InvalidCertificates(reason) => {
-            CliError::local(format!("{}: invalid certificates: {reason}", cert.display()))
+            CliError::local(format!("{}: invalid certificates: {reason}", text::path(cert)))
         }
-        BuildError::PrivateKeyInCertificates { .. } => CliError::local(format!("{}: {error}", cert.display()))
+        BuildError::PrivateKeyInCertificates { .. } => CliError::local(format!("{}: {error}", text::path(cert)))
             .note("hint: put the key in a file of its own (--key FILE; NAME.key for apply)"),
         BuildError::CaMismatch { declared_ca: true } => CliError::local(format!(
             "{}: the certificate is not a CA (its basicConstraints), but the upload says --ca",
-            cert.display()
+            text::path(cert)
         ))
         .note("hint: upload it without --ca, or pass --force to upload it as it is"),
         BuildError::CaMismatch { declared_ca: false } => CliError::local(format!(
             "{}: the certificate is a CA (its basicConstraints), but the upload says no --ca",
-            cert.display()
+            text::path(cert)
         ))
         .note("hint: if it is a CA, upload it with --ca; if it is a self-signed client certificate, give its private key with --key FILE (NAME.key for apply); or pass --force to upload it as it is"),
         BuildError::KeyMismatch => {
             let key = key.unwrap_or(Path::new("--key"));
             CliError::local(format!(
                 "{}: the private key does not belong to the certificate in {} (their public keys differ)",
-                key.display(),
-                cert.display()
+                text::path(key),
+                text::path(cert)
             ))
         }
         BuildError::InvalidPrivateKey(reason) => {
             let path = key.unwrap_or(Path::new("--key"));
-            CliError::local(format!("{}: invalid private key: {reason}", path.display()))
+            CliError::local(format!("{}: invalid private key: {reason}", text::path(path)))
         }
         _ => CliError::from(error),
     }
@@ -106,19 +107,23 @@ pub fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<
     // `validate` has accepted the PEM, so this parse succeeds; its error is still reported.
     // Neither parser's own error is shown: it may quote the file, and the file may hold a key.
     let blocks = pem::parse_many(pem_text)
-        .map_err(|_| CliError::local(format!("{}: the PEM could not be read", path.display())))?;
+        .map_err(|_| CliError::local(format!("{}: the PEM could not be read", text::path(path))))?;
     let count = blocks.len();
     for (index, block) in blocks.iter().enumerate() {
         let which =
             if count == 1 { "the certificate".to_owned() } else { format!("certificate {} of {count}", index + 1) };
         let (_, cert) = x509_parser::parse_x509_certificate(block.contents())
-            .map_err(|_| CliError::local(format!("{}: {which} is not a valid X.509 certificate", path.display())))?;
+            .map_err(|_| CliError::local(format!("{}: {which} is not a valid X.509 certificate", text::path(path))))?;
         let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
-            .map_err(|_| CliError::local(format!("{}: {which} has an unusable expiry date", path.display())))?;
+            .map_err(|_| CliError::local(format!("{}: {which} has an unusable expiry date", text::path(path))))?;
         if not_after <= now {
             let when = not_after.format(&Rfc3339).unwrap_or_else(|_| not_after.to_string());
-            return Err(CliError::local(format!("{}: {which} ({}) expired on {when}", path.display(), cert.subject()))
-                .note("hint: renew the certificate and upload the new one"));
+            return Err(CliError::local(format!(
+                "{}: {which} ({}) expired on {when}",
+                text::path(path),
+                text::visible(&cert.subject().to_string())
+            ))
+            .note("hint: renew the certificate and upload the new one"));
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ mod network;
 mod output;
 mod serve;
 mod table;
+mod text;
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -30,9 +31,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::from(Exit::Ok.code()),
         Err(err) => {
             // Messages quote servers and users: made safe for the terminal, as stdout is.
-            eprintln!("error: {}", output::safe(&err.message));
+            if !err.message.is_empty() {
+                eprintln!("error: {}", text::safe(&err.message));
+            }
             for note in &err.notes {
-                eprintln!("{}", output::safe(note));
+                eprintln!("{}", text::safe(note));
             }
             ExitCode::from(err.exit.code())
         }
@@ -59,8 +62,10 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     let client = cloudflare_mtls::ureq::Builder::new(config.clone())
         .with_timeout(cli.global.timeout)
         .with_connect_timeout(connect_timeout)
-        .with_retry(RetryPolicy::default().with_max_retries(cli.global.retries))
-        .with_pacing(cli.global.pace)
+        .with_retry(
+            RetryPolicy::default().with_max_retries(cli.global.retries).with_max_retry_after(cli.global.max_wait),
+        )
+        .with_pacing(cli.global.pace.with_max_wait(cli.global.max_wait))
         .with_roots(network::roots(&cli.global)?)
         .with_proxy(network::proxy(&cli.global)?)
         .build();

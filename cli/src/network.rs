@@ -6,6 +6,7 @@ use cloudflare_mtls::ureq::{Proxy, ProxyUrl, Roots};
 use crate::args::Global;
 use crate::exit::CliError;
 use crate::files;
+use crate::text;
 
 /// `--cacert FILE`, else `SSL_CERT_FILE`: only the certificates in it (as curl and OpenSSL
 /// read them); else Mozilla's roots.
@@ -16,7 +17,7 @@ pub fn roots(global: &Global) -> Result<Roots, CliError> {
         _ => return Ok(Roots::webpki()),
     };
     let pem = files::read(&path, "CA certificate")?;
-    Roots::from_pem(&pem).map_err(|e| CliError::local(format!("{given_by} {}: {e}", path.display())))
+    Roots::from_pem(&pem).map_err(|e| CliError::local(format!("{given_by} {}: {e}", text::path(path))))
 }
 
 /// `--proxy URL` for every host, `--proxy ''` for none, else the environment's.

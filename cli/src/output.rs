@@ -10,21 +10,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::table::{self, Column};
-
-/// Characters a terminal may act on rather than show: C0 and C1 controls, DEL (an
-/// `ESC ] 0 ; … BEL` retitles the window, `ESC [ 2 J` clears it, U+009B is a one-byte CSI),
-/// and the bidirectional overrides that make text read in another order than it is stored.
-fn acts_on_terminal(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// `text` safe for a terminal: every character a terminal may act on, newlines aside, is
-/// shown as U+FFFD. Anyone who can upload a certificate chooses its name, and a server
-/// chooses its error messages: neither may drive the terminal.
-pub fn safe(text: &str) -> String {
-    text.chars().map(|c| if c != '\n' && acts_on_terminal(c) { '\u{fffd}' } else { c }).collect()
-}
+use crate::text::{acts_on_terminal, safe, visible};
 
 fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -170,12 +156,7 @@ fn certificate_rows(certs: &[&Certificate], now: OffsetDateTime) -> Vec<Vec<Stri
             ]
         })
         .collect();
-    safe_rows(rows)
-}
-
-/// Rows made [`safe`] before they are measured, so the table lines up as printed.
-fn safe_rows(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
-    rows.into_iter().map(|row| row.iter().map(|cell| safe(cell)).collect()).collect()
+    rows
 }
 
 /// One certificate, a field per line (the PEM only with `--json`).
@@ -199,7 +180,7 @@ pub fn certificate_details(cert: &Certificate, now: OffsetDateTime) -> String {
     let mut out = String::new();
     for (label, value) in fields {
         if let Some(value) = value {
-            out.push_str(&format!("{:<15}{}\n", format!("{label}:"), safe(&value)));
+            out.push_str(&format!("{:<15}{}\n", format!("{label}:"), visible(&value)));
         }
     }
     out
@@ -208,8 +189,8 @@ pub fn certificate_details(cert: &Certificate, now: OffsetDateTime) -> String {
 /// `Name (ID)`, or whichever of the two is known.
 pub fn certificate_label(cert: &Certificate) -> String {
     match (&cert.name, &cert.id) {
-        (Some(name), Some(id)) => format!("\"{}\" ({id})", safe(name)),
-        (Some(name), None) => format!("\"{}\"", safe(name)),
+        (Some(name), Some(id)) => format!("\"{}\" ({id})", visible(name)),
+        (Some(name), None) => format!("\"{}\"", visible(name)),
         (None, Some(id)) => id.to_string(),
         (None, None) => "(unnamed)".to_owned(),
     }
@@ -224,7 +205,7 @@ pub fn association_table(associations: &[&Association]) -> String {
         .iter()
         .map(|a| vec![a.service.clone().unwrap_or_default(), a.status.clone().unwrap_or_default()])
         .collect();
-    table::render(&[Column::fixed("SERVICE"), Column::fixed("STATUS")], &safe_rows(rows), None)
+    table::render(&[Column::fixed("SERVICE"), Column::fixed("STATUS")], &rows, None)
 }
 
 /// Headers whose values are secrets, whatever `is_sensitive` says.

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::args::ServeArgs;
 use crate::exit::CliError;
-use crate::output;
+use crate::{output, text};
 
 /// Serves until the process is stopped (Ctrl-C).
 pub fn serve(args: &ServeArgs, json: bool) -> Result<(), CliError> {
@@ -41,7 +41,7 @@ pub fn serve(args: &ServeArgs, json: bool) -> Result<(), CliError> {
     if !args.quiet {
         // On stderr, so stdout keeps only the lines to export (or the one JSON line).
         server.log_requests(|method, uri, status, took| {
-            eprintln!("{method} {} {} {:.1}ms", output::safe(uri.path()), status.as_u16(), took.as_secs_f64() * 1000.0);
+            eprintln!("{method} {} {} {:.1}ms", text::safe(uri.path()), status.as_u16(), took.as_secs_f64() * 1000.0);
         });
     }
     let url = server.base_url().to_string();

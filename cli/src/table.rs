@@ -3,6 +3,8 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::text::visible;
+
 /// Two spaces between columns.
 const GAP: usize = 2;
 
@@ -35,6 +37,7 @@ impl Column {
 }
 
 /// Renders `rows` under `columns`, each line ending in `\n`, fitted to `width` when given.
+/// Every cell is shown [`visible`]: a name with a newline cannot start a row of its own.
 pub fn render(columns: &[Column], rows: &[Vec<String>], width: Option<usize>) -> String {
     lines(columns, &layout(columns, rows, width), rows, true)
 }
@@ -44,7 +47,7 @@ pub fn layout(columns: &[Column], rows: &[Vec<String>], width: Option<usize>) ->
     let mut widths: Vec<usize> = columns.iter().map(|c| c.header.width()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.width());
+            *w = (*w).max(visible(cell).width());
         }
     }
     if let Some(limit) = width {
@@ -66,7 +69,8 @@ pub fn lines(columns: &[Column], widths: &[usize], rows: &[Vec<String>], header:
             if i > 0 {
                 line.push_str(&" ".repeat(GAP));
             }
-            let cell = if column.min.is_some() { truncate(cell, *w) } else { cell.to_string() };
+            let cell = visible(cell);
+            let cell = if column.min.is_some() { truncate(&cell, *w) } else { cell };
             let pad = " ".repeat(w.saturating_sub(cell.width()));
             if column.right {
                 line.push_str(&pad);

@@ -20,7 +20,7 @@ fn exit_codes_follow_the_window_in_every_format() {
     insert(&fake, serde_json::json!({"name": "no date"}));
 
     let run = cf(&fake, &["check", "--expiring-within", "30d"]).expect(6);
-    assert!(run.stdout.starts_with("2 of 4 certificates expire within 30days:"), "{run:?}");
+    assert!(run.stdout.starts_with("2 of 4 certificates expire within 30 days:"), "{run:?}");
     assert!(run.stdout.contains(soon.as_str()) && run.stdout.contains(gone.as_str()), "{run:?}");
     assert!(run.stdout.contains("(expired)") && run.stdout.contains("days left"), "{run:?}");
     assert!(!run.stdout.contains(later.as_str()), "{run:?}");
@@ -57,7 +57,7 @@ fn nothing_in_the_window_is_exit_0() {
     let fake = fake();
     insert(&fake, serde_json::json!({"name": "later", "expires_on": at(100)}));
     let run = cf(&fake, &["check", "--expiring-within", "30d"]).expect(0);
-    assert_eq!(run.stdout, "OK: none of 1 certificates expires within 30days.\n");
+    assert_eq!(run.stdout, "OK: none of 1 certificate expires within 30 days.\n");
     let json = cf(&fake, &["check", "--json"]).expect(0).json();
     assert_eq!(json["expiring"], serde_json::json!([]));
     cf(&fake, &["check", "--format", "prometheus"]).expect(0);

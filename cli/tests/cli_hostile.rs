@@ -41,7 +41,7 @@ fn names_issuers_and_messages_never_drive_the_terminal() {
         assert_inert(&run.stderr);
     }
     let shown = cf(&fake, &["get", id.as_str()]).expect(0).stdout;
-    assert!(shown.contains("evil\u{fffd}]0;pwned\u{fffd}"), "shown, made inert: {shown}");
+    assert!(shown.contains(r"evil\u{1b}]0;pwned\u{7}"), "shown, made visible and inert: {shown}");
 
     // JSON keeps the exact value, escaped.
     let run = cf(&fake, &["get", id.as_str(), "--json"]).expect(0);

@@ -1,0 +1,107 @@
+//! The edges a first-time user meets at the shell: waits that are announced and bounded,
+//! durations that would overflow, names that would forge a line of output, and plain
+//! wording (a plan is not an error; one certificate is not "certificates").
+
+mod cli_support;
+
+use std::time::{Duration, Instant};
+
+use cli_support::*;
+use serde_json::json;
+
+#[test]
+fn a_servers_hour_fails_the_call_at_once_saying_how_long_and_what_to_do() {
+    let fake = fake();
+    upload_ca(&fake, "ca");
+    // One call an hour: the list is answered with r=0, t=3600; the delete would wait an hour.
+    fake.with_api(|api| api.rate_limit(1, Duration::from_secs(3600)));
+    let started = Instant::now();
+    let run = cf(&fake, &["delete", "--name", "ca", "--yes"]).expect(3);
+    assert!(started.elapsed() < Duration::from_secs(30), "it waited: {run:?}");
+    assert!(run.stderr.contains("waiting 59 min 59 s for the API's rate limit (Ratelimit"), "{run:?}");
+    assert!(run.stderr.contains("longer than --max-wait (5 min)"), "{run:?}");
+    assert!(run.stderr.contains("nothing was sent") && run.stderr.contains("--max-wait"), "{run:?}");
+    assert!(!run.stderr.contains("18446744073709"), "{run:?}");
+    assert_eq!(fake.with_api(|api| api.certificates().len()), 1, "nothing was deleted");
+}
+
+#[test]
+fn every_wait_over_a_second_is_announced_on_stderr() {
+    let fake = fake();
+    upload_ca(&fake, "ca");
+    // The pacer's wait: the server's window of 2 s, within --max-wait.
+    fake.with_api(|api| api.rate_limit(1, Duration::from_secs(2)));
+    let run = cf(&fake, &["delete", "--name", "ca", "--yes"]).expect(0);
+    let waits: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("cf-mtls: waiting")).collect();
+    assert_eq!(waits.len(), 1, "{run:?}");
+    assert!(waits[0].contains("for the API's rate limit (Ratelimit"), "{run:?}");
+
+    // A retry's wait: pacing off, so the 429's Retry-After is met by the retry policy.
+    upload_ca(&fake, "ca2");
+    std::thread::sleep(Duration::from_millis(2100));
+    let run = cf(&fake, &["--pace", "off", "delete", "--name", "ca2", "--yes"]).expect(0);
+    assert!(run.stderr.contains("cf-mtls: waiting 2.0 s before retry 1 (HTTP 429)"), "{run:?}");
+
+    // --max-wait below the wait: not made.
+    upload_ca(&fake, "ca3");
+    std::thread::sleep(Duration::from_millis(2100));
+    let run = cf(&fake, &["--max-wait", "500ms", "delete", "--name", "ca3", "--yes"]).expect(3);
+    assert!(run.stderr.contains("longer than --max-wait (0.5 s)"), "{run:?}");
+}
+
+#[test]
+fn durations_that_would_overflow_are_usage_errors_naming_the_largest() {
+    let fake = fake();
+    for args in [
+        &["--timeout", "18446744073709551615s", "list"][..],
+        &["--pace", "5/18446744073709551615s", "list"],
+        &["--max-wait", "10000y", "list"],
+        &["check", "--expiring-within", "99999999999999999999d"],
+        &["serve-fake", "--rate-limit", "5/10000y"],
+    ] {
+        let run = cf(&fake, args).expect(2);
+        assert!(run.stderr.contains("36525d"), "{args:?}: {run:?}");
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {run:?}");
+    }
+    // The largest is taken, and works.
+    cf(&fake, &["--timeout", "36525d", "--pace", "5/36525d", "list"]).expect(0);
+    let zero = cf(&fake, &["--pace", "0/5s", "list"]).expect(2);
+    assert!(zero.stderr.contains("--pace off") && !zero.stderr.contains("Pacing::"), "{zero:?}");
+}
+
+#[test]
+fn a_name_cannot_forge_a_line_of_text_output() {
+    let fake = fake();
+    let forged = "x\nOK: none of 9 certificates expires within 30 days.\n\tok";
+    let id = insert(
+        &fake,
+        json!({"name": forged, "ca": true, "type": "custom", "issuer": "O=A\nB",
+               "expires_on": "2020-01-01T00:00:00Z", "certificates": CA_PEM}),
+    );
+    let check = cf(&fake, &["check"]).expect(6);
+    assert!(!check.stdout.lines().any(|l| l.starts_with("OK:")), "{check:?}");
+    assert!(check.stdout.contains(r#""x\nOK: none of 9 certificates expires within 30 days.\n\tok""#), "{check:?}");
+    for args in [&["list"][..], &["get", id.as_str()], &["get", "--name", forged]] {
+        let run = cf(&fake, args).expect(0);
+        assert!(!run.stdout.lines().any(|l| l.starts_with("OK:") || l.starts_with('\t')), "{args:?}: {run:?}");
+        assert!(run.stdout.contains(r"x\nOK"), "{args:?}: {run:?}");
+    }
+    // JSON keeps the name exactly.
+    assert_eq!(cf(&fake, &["get", id.as_str(), "--json"]).expect(0).json()["name"], forged);
+}
+
+#[test]
+fn wording_says_what_was_asked_once_and_in_the_right_number() {
+    let fake = fake();
+    let dir = file("one.pem", CA_PEM).parent().unwrap().to_path_buf();
+    // A plan with a change is exit 7 and a summary, not an error.
+    let plan = cf(&fake, &["plan", dir.to_str().unwrap()]).expect(7);
+    assert!(plan.stdout.contains("Plan: 1 to create"), "{plan:?}");
+    assert!(!plan.stderr.contains("error"), "{plan:?}");
+    cf(&fake, &["apply", dir.to_str().unwrap()]).expect(0);
+    let again = cf(&fake, &["apply", dir.to_str().unwrap()]).expect(0);
+    assert_eq!(again.stdout, "No changes: the account's 1 certificate matches the folder.\n");
+    // The window echoed as typed days, not "1year 1month 4days 7h 26m 24s".
+    let check = cf(&fake, &["check", "--expiring-within", "400d"]).expect(0);
+    assert_eq!(check.stdout, "OK: none of 1 certificate expires within 400 days.\n");
+}
