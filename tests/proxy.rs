@@ -5,6 +5,9 @@
 #![cfg(all(feature = "ureq", feature = "hyper", feature = "fake-server"))]
 
 #[allow(dead_code)]
+#[path = "support/raw.rs"]
+mod raw;
+#[allow(dead_code)]
 #[path = "support/tinyproxy.rs"]
 mod tinyproxy;
 #[path = "support/tools.rs"]
@@ -179,5 +182,70 @@ fn a_proxy_that_is_down_is_named() {
         let shown = error.to_string();
         assert!(shown.contains(&format!("could not connect to the proxy {closed}")), "{shown}");
         assert!(!format!("{shown} {error:?}").contains(PASSWORD), "{error:?}");
+    }
+}
+
+/// Both clients, for an API host that does not resolve, directly and through a proxy whose
+/// own name does not resolve: a connect failure (retried, even for an upload), naming the
+/// host that did not resolve.
+#[test]
+fn a_name_that_does_not_resolve_is_a_connect_failure_naming_it() {
+    let roots = Roots::webpki();
+    let base = BaseUrl::new("https://no-such-host.invalid/client/v4").unwrap();
+    for result in list_both(base, &roots, Proxy::Off) {
+        let error = result.unwrap_err();
+        let Error::Transport { source, .. } = &error else { panic!("{error:?}") };
+        assert!(source.is_connect(), "{error}");
+        assert!(error.to_string().contains("could not connect to no-such-host.invalid:443"), "{error}");
+    }
+    let base = BaseUrl::new("https://api.example.test/client/v4").unwrap();
+    for result in list_both(base, &roots, explicit("http://no-such-proxy.invalid:3128")) {
+        let error = result.unwrap_err();
+        let Error::Transport { source, .. } = &error else { panic!("{error:?}") };
+        assert!(source.is_connect(), "{error}");
+        assert!(error.to_string().contains("the proxy no-such-proxy.invalid:3128"), "{error}");
+    }
+}
+
+/// Proxies that misbehave (a scripted one: tinyproxy does not do these on demand): each
+/// client names the proxy and says what it did.
+#[test]
+fn a_proxy_that_misbehaves_is_named_with_what_it_did() {
+    use raw::{Reply, Scripted};
+    let base = BaseUrl::new("https://api.example.test/client/v4").unwrap();
+    let cases = [
+        (Reply::BytesThenClose(b"SSH-2.0-OpenSSH_9.2\r\n\r\n".to_vec()), "it answered the CONNECT with something"),
+        (Reply::Stall, "no complete response within 2.0 s through the proxy"),
+        (
+            Reply::BytesThenClose(b"HTTP/1.1 200 Connection established\r\n\r\nnot TLS at all".to_vec()),
+            "what came through the tunnel is not TLS",
+        ),
+    ];
+    for (reply, said) in cases {
+        let proxy = Scripted::start(vec![reply]);
+        let at = proxy.base_url().as_str().trim_start_matches("http://").trim_end_matches("/client/v4").to_owned();
+        let config = Config::new(Credentials::api_token(TOKEN).unwrap()).with_base_url(base.clone());
+        let timeout = std::time::Duration::from_secs(2);
+        let ureq = cloudflare_mtls::ureq::Builder::new(config.clone())
+            .with_proxy(explicit(&format!("http://{at}")))
+            .with_timeout(timeout)
+            .with_retry(RetryPolicy::never())
+            .build();
+        let hyper = cloudflare_mtls::hyper::Builder::new(config)
+            .with_proxy(explicit(&format!("http://{at}")))
+            .with_timeout(timeout)
+            .with_retry(RetryPolicy::never())
+            .build();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let from_hyper = runtime.block_on(async { hyper.list(&List::new(account())).await.map(|_| ()) });
+        for (client, result) in [("ureq", ureq.list(&List::new(account())).map(|_| ())), ("hyper", from_hyper)] {
+            let error = result.unwrap_err();
+            let Error::Transport { source, .. } = &error else { panic!("{error:?}") };
+            let shown = error.to_string();
+            assert!(shown.contains(&format!("proxy {at}")), "{client}, {said}: {shown}");
+            assert!(shown.contains(said), "{client}, {said}: {shown}");
+            // Not a TLS error, whose advice is to trust another root.
+            assert!(!source.is_tls(), "{client}: {shown}");
+        }
     }
 }

@@ -112,6 +112,12 @@ const CHILD_BASE_URL: &str = "CF_MTLS_TEST_SYSTEM_ROOTS_BASE_URL";
 #[test]
 fn system_roots_read_ssl_cert_file() {
     if let Ok(base) = std::env::var(CHILD_BASE_URL) {
+        // A FIFO in SSL_CERT_FILE is refused, named, not opened (it would block forever).
+        if base == "fifo" {
+            let error = Roots::system().unwrap_err().to_string();
+            assert!(error.contains("SSL_CERT_FILE") && error.contains("not a regular file"), "{error}");
+            return;
+        }
         let roots = Roots::system().unwrap();
         assert_eq!(roots.added(), 0);
         let config = Config::new(Credentials::api_token(TOKEN).unwrap())
@@ -142,4 +148,13 @@ fn system_roots_read_ssl_cert_file() {
     std::fs::write(&other, FakeTls::new().unwrap().ca_pem()).unwrap();
     assert!(!child(&other).status.success());
     assert_eq!(server.requests_served(), 1);
+    let fifo = dir.join("fifo.pem");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let refused = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "system_roots_read_ssl_cert_file", "--test-threads", "1"])
+        .env(CHILD_BASE_URL, "fifo")
+        .env("SSL_CERT_FILE", &fifo)
+        .output()
+        .unwrap();
+    assert!(refused.status.success(), "{}", String::from_utf8_lossy(&refused.stdout));
 }

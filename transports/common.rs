@@ -42,10 +42,17 @@ pub enum TransportError {
         error: Source,
     },
     /// The attempt took longer than the configured timeout; the server may have acted on it.
-    #[error("no complete response within {}s", after.as_secs_f64())]
+    #[error(
+        "no complete response within {}{}",
+        crate::HumanDuration(*after),
+        proxy.as_deref().map(|p| format!(" through the proxy {p}")).unwrap_or_default()
+    )]
     Timeout {
         /// The timeout that expired.
         after: Duration,
+        /// The proxy the attempt went through (`host:port`), if any: it may be the one that
+        /// did not answer.
+        proxy: Option<String>,
     },
     /// TLS with the server failed: its certificate does not verify (not retried), or the
     /// handshake failed.
@@ -58,9 +65,9 @@ pub enum TransportError {
         /// The library's error.
         error: Source,
     },
-    /// The proxy would not carry the request (a 407, a refused `CONNECT`): nothing reached
-    /// the API. Not retried.
-    #[error("the proxy {proxy} refused to connect to {to}: {reason}")]
+    /// The proxy would not carry the request (a 407, a refused `CONNECT`, an answer that is
+    /// not HTTP, a tunnel that does not carry TLS): nothing reached the API. Not retried.
+    #[error("the proxy {proxy} did not connect to {to}: {reason}")]
     Proxy {
         /// The proxy: `host:port` (never a credential).
         proxy: String,
@@ -172,6 +179,29 @@ impl TransportError {
             _ => "",
         };
         Self::Proxy { proxy: proxy.authority(), to, reason: format!("{answer}{hint}") }
+    }
+
+    /// `proxy` did not carry the request to `to`, and what it did instead (`what`).
+    #[cfg(any(feature = "ureq", feature = "hyper"))]
+    pub(crate) fn proxy_failed(proxy: &crate::transport_proxy::ProxyUrl, to: String, what: &str) -> Self {
+        Self::Proxy { proxy: proxy.authority(), to, reason: what.to_owned() }
+    }
+
+    /// A TLS failure through `proxy` that is not about the server's certificate: the tunnel
+    /// did not carry TLS (the proxy answered `200` and then something else), so it is the
+    /// proxy's doing, not a root to trust. A certificate that does not verify stays a TLS
+    /// error: a TLS-inspecting gateway's, whose root `--cacert` trusts.
+    #[cfg(any(feature = "ureq", feature = "hyper"))]
+    pub(crate) fn tls_through(proxy: Option<&crate::transport_proxy::ProxyUrl>, to: String, error: Source) -> Self {
+        let rustls = crate::transport_tls::find_rustls(error.as_ref());
+        match proxy {
+            Some(proxy) if !matches!(rustls, Some(rustls::Error::InvalidCertificate(_))) => Self::proxy_failed(
+                proxy,
+                to,
+                &format!("it accepted the CONNECT, but what came through the tunnel is not TLS ({})", Chain(&error)),
+            ),
+            _ => Self::tls(to, error),
+        }
     }
 
     /// Whether TLS with the server failed.

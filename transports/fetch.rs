@@ -241,7 +241,7 @@ impl FetchTransport {
     /// What a rejected promise means: the timeout's abort, or a failed exchange.
     fn failed(&self, error: &JsValue, uri: &http::Uri, controller: &AbortController) -> TransportError {
         if controller.signal().aborted() {
-            return TransportError::Timeout { after: self.timeout };
+            return TransportError::Timeout { after: self.timeout, proxy: None };
         }
         // fetch says "fetch failed" (Node), "Failed to fetch" (browsers) or "Network
         // connection lost" (Workers): none says whether the request went out.

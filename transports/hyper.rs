@@ -266,7 +266,7 @@ impl HyperTransport {
     fn request_error(&self, error: ::hyper_util::client::legacy::Error, uri: &http::Uri) -> TransportError {
         if error.is_connect() {
             if crate::transport_tls::find_rustls(&error).is_some() {
-                return TransportError::tls(authority(uri), Box::new(error));
+                return TransportError::tls_through(self.proxy.as_ref(), authority(uri), Box::new(error));
             }
             if let Some(proxy) = &self.proxy {
                 // hyper-util's tunnel error is not public: its message says which it is.
@@ -274,8 +274,29 @@ impl HyperTransport {
                 if says("tunnel error: proxy authorization required") {
                     return TransportError::proxy_refused(proxy, authority(uri), "407 Proxy Authentication Required");
                 }
-                if says("tunnel error: unsuccessful") || says("tunnel error: unexpected end of file") {
-                    return TransportError::proxy_refused(proxy, authority(uri), "it refused the CONNECT");
+                if says("tunnel error: unsuccessful") {
+                    // hyper-util tells apart only 200 and 407: a refusal or an answer that is
+                    // not HTTP at all look the same to it.
+                    return TransportError::proxy_refused(
+                        proxy,
+                        authority(uri),
+                        "it answered the CONNECT with something other than 200 (a refusal, or not HTTP)",
+                    );
+                }
+                if says("tunnel error: unexpected end of file") {
+                    // hyper-util reads the answer until a blank line and knows only 200 and 407.
+                    return TransportError::proxy_failed(
+                        proxy,
+                        authority(uri),
+                        "it answered the CONNECT with something that is not HTTP, or closed the connection",
+                    );
+                }
+                if says("tls handshake eof") {
+                    return TransportError::proxy_failed(
+                        proxy,
+                        authority(uri),
+                        "it accepted the CONNECT, but what came through the tunnel is not TLS (tls handshake eof)",
+                    );
                 }
                 return TransportError::Connect {
                     to: format!("the proxy {}", proxy.authority()),
@@ -317,7 +338,10 @@ impl AsyncHttpClient for HyperTransport {
         let pool = self.pool.as_ref().map_err(|e| TransportError::Setup(e.clone()))?;
         match ::tokio::time::timeout(self.timeout, self.exchange(pool, request)).await {
             Ok(result) => result,
-            Err(_) => Err(TransportError::Timeout { after: self.timeout }),
+            Err(_) => Err(TransportError::Timeout {
+                after: self.timeout,
+                proxy: self.proxy.as_ref().map(ProxyUrl::authority),
+            }),
         }
     }
 

@@ -200,6 +200,27 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    /// The proxy requests to `target` go through (`None`: direct), as a client built now
+    /// would choose it: for [`FromEnv`](Self::FromEnv), the process's environment is read
+    /// now. A variable that holds an unusable URL is an error that names it, so a program can
+    /// report a bad `HTTPS_PROXY` before any call.
+    ///
+    /// ```
+    /// use cloudflare_mtls::ureq::Proxy;
+    ///
+    /// let target: http::Uri = "https://api.cloudflare.com/client/v4".parse()?;
+    /// let bad = Proxy::from_lookup(|name| (name == "HTTPS_PROXY").then(|| "ftp://proxy:21".to_owned()));
+    /// assert!(bad.resolve(&target).unwrap_err().to_string().contains("HTTPS_PROXY"));
+    /// let good = Proxy::from_lookup(|name| (name == "HTTPS_PROXY").then(|| "http://proxy:3128".to_owned()));
+    /// assert_eq!(good.resolve(&target)?.map(|p| p.authority()), Some("proxy:3128".to_owned()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resolve(&self, target: &Uri) -> Result<Option<ProxyUrl>, BuildError> {
+        choose(self, target, |name| std::env::var(name).ok())
+    }
+}
+
 /// The proxy for requests to `target`, with the process's environment read through `env`.
 pub(crate) fn choose(
     proxy: &Proxy,

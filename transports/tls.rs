@@ -72,6 +72,15 @@ impl Roots {
     #[cfg(feature = "native-roots")]
     #[cfg_attr(docsrs, doc(cfg(feature = "native-roots")))]
     pub fn system() -> Result<Self, BuildError> {
+        // rustls-native-certs opens SSL_CERT_FILE as it is: a FIFO there would block forever.
+        if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty())
+            && std::fs::metadata(&file).is_ok_and(|m| !m.is_file())
+        {
+            return Err(BuildError::InvalidRoots(format!(
+                "SSL_CERT_FILE names {}, which is not a regular file",
+                std::path::Path::new(&file).display()
+            )));
+        }
         let found = rustls_native_certs::load_native_certs();
         if found.certs.is_empty() {
             let why = found.errors.first().map(ToString::to_string).unwrap_or_else(|| "none was found".to_owned());
@@ -97,7 +106,16 @@ impl Roots {
                     block.line
                 )));
             }
-            self.added.push(CertificateDer::from(block.der));
+            let cert = CertificateDer::from(block.der);
+            // Refused now rather than failing every connection later as "unknown issuer".
+            if rustls::RootCertStore::empty().add(cert.clone()).is_err() {
+                return Err(BuildError::InvalidRoots(format!(
+                    "PEM block {} (line {}) is labelled CERTIFICATE but is not an X.509 certificate",
+                    n + 1,
+                    block.line
+                )));
+            }
+            self.added.push(cert);
         }
         Ok(self)
     }

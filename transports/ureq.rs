@@ -195,9 +195,11 @@ impl UreqTransport {
             None => authority(uri),
         };
         let connect = |error| TransportError::Connect { to, error: Box::new(error) };
+        let proxy = self.proxy.as_ref();
+        let timeout = TransportError::Timeout { after: self.timeout, proxy: proxy.map(ProxyUrl::authority) };
         // rustls's refusals come up as I/O errors that carry it.
         if crate::transport_tls::find_rustls(&error).is_some() {
-            return TransportError::tls(authority(uri), Box::new(error));
+            return TransportError::tls_through(proxy, authority(uri), Box::new(error));
         }
         match error {
             E::BodyExceedsLimit(limit) => TransportError::BodyTooLarge { limit },
@@ -208,18 +210,33 @@ impl UreqTransport {
                     Ok(status) => format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or_default()),
                     Err(_) => answer.clone(),
                 };
-                match &self.proxy {
+                match proxy {
+                    Some(proxy) if answer.contains("did not respond") => TransportError::proxy_failed(
+                        proxy,
+                        authority(uri),
+                        "it closed the connection without answering the CONNECT",
+                    ),
                     Some(proxy) => TransportError::proxy_refused(proxy, authority(uri), status.trim_end()),
                     None => TransportError::Other(Box::new(error)),
                 }
             }
+            // Through a proxy to an https API, the only HTTP read in the clear is the proxy's
+            // answer to CONNECT (the API's is inside TLS): an answer that does not parse is its.
+            E::Protocol(_) if proxy.is_some() && uri.scheme_str() == Some("https") => match proxy {
+                Some(proxy) => TransportError::proxy_failed(
+                    proxy,
+                    authority(uri),
+                    "it answered the CONNECT with something that is not HTTP",
+                ),
+                None => TransportError::Other(Box::new(error)),
+            },
             E::Timeout(T::Connect | T::Resolve) | E::HostNotFound | E::ConnectionFailed => connect(error),
-            E::Timeout(_) => TransportError::Timeout { after: self.timeout },
-            E::Io(ref io) if is_connect_failure(io.kind()) => connect(error),
-            E::Io(ref io) if io.kind() == ErrorKind::TimedOut => TransportError::Timeout { after: self.timeout },
+            E::Timeout(_) => timeout,
+            E::Io(ref io) if is_connect_failure(io) => connect(error),
+            E::Io(ref io) if io.kind() == ErrorKind::TimedOut => timeout,
             E::Io(_) => TransportError::Io(Box::new(error)),
             E::Tls(_) | E::Pem(_) | E::Rustls(_) | E::TlsRequired => {
-                TransportError::tls(authority(uri), Box::new(error))
+                TransportError::tls_through(proxy, authority(uri), Box::new(error))
             }
             _ => TransportError::Other(Box::new(error)),
         }
@@ -227,15 +244,18 @@ impl UreqTransport {
 }
 
 /// I/O errors that only happen before a connection exists.
-fn is_connect_failure(kind: ErrorKind) -> bool {
+/// Whether no connection was made: refused, unreachable, or the name did not resolve (std
+/// reports a failed `getaddrinfo` as an uncategorised I/O error whose text says so; ureq
+/// resolves before it connects, so the request was certainly not sent).
+fn is_connect_failure(io: &std::io::Error) -> bool {
     matches!(
-        kind,
+        io.kind(),
         ErrorKind::ConnectionRefused
             | ErrorKind::AddrNotAvailable
             | ErrorKind::NetworkUnreachable
             | ErrorKind::HostUnreachable
             | ErrorKind::NetworkDown
-    )
+    ) || io.to_string().starts_with("failed to lookup address information")
 }
 
 impl HttpClient for UreqTransport {
@@ -302,6 +322,6 @@ mod tests {
         assert_eq!(too_large.to_string(), "the response body is larger than the limit of 3 bytes");
         let timeout = t.error(::ureq::Error::Timeout(::ureq::Timeout::Global), &uri);
         assert!(timeout.is_timeout());
-        assert_eq!(timeout.to_string(), "no complete response within 60s");
+        assert_eq!(timeout.to_string(), "no complete response within 1 min");
     }
 }

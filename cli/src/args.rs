@@ -136,11 +136,12 @@ pub enum Command {
 /// `upload`.
 #[derive(Debug, Args)]
 pub struct UploadArgs {
-    /// The certificate, or a chain of certificates, in a PEM file
+    /// The certificate, or a chain of certificates, in a PEM file (- for standard input)
     #[arg(long, value_name = "FILE")]
     pub cert: PathBuf,
 
-    /// The private key, in a PEM file of its own (only a few services need it)
+    /// The private key, in a PEM file of its own (only a few services need it; - for
+    /// standard input)
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
 

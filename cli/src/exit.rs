@@ -52,7 +52,7 @@ impl Exit {
         match self {
             Exit::Ok => "success",
             Exit::Usage => "usage error: bad arguments, missing credentials or account, ambiguous --name",
-            Exit::Api => "the API answered with an error (not found, permission, in use...)",
+            Exit::Api => "the API answered with an error (not found, permission, in use, rate limited...)",
             Exit::Network => "network or transport error: no answer from the API",
             Exit::Local => "local file error: unreadable, malformed, key in the certificate file, expired",
             Exit::Expiring => "check: a certificate expires within the window (or has expired)",

@@ -18,29 +18,41 @@ use crate::text;
 const MAX_FILE: u64 = 1024 * 1024;
 
 /// Reads `path` as UTF-8 text, at most [`MAX_FILE`] bytes; `what` names it in the message.
+/// `-` is standard input (as Unix tools read it: the way to pipe a certificate in). Anything
+/// else must be a regular file once symlinks are followed: a FIFO or a device would block or
+/// never end, so it is refused, named, before it is opened.
 pub fn read(path: &Path, what: &str) -> Result<String, CliError> {
     use std::io::Read;
-    let cannot = |e: std::io::Error| CliError::local(format!("cannot read the {what} file {}: {e}", text::path(path)));
+    let shown = text::path(path);
+    let cannot = |e: std::io::Error| CliError::local(format!("cannot read the {what} file {shown}: {e}"));
     let mut bytes = Vec::new();
-    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes)).map_err(cannot)?;
+    if path == Path::new("-") {
+        std::io::stdin().lock().take(MAX_FILE + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    } else {
+        let kind = std::fs::metadata(path).map_err(cannot)?.file_type();
+        if !kind.is_file() {
+            return Err(CliError::local(format!("the {what} file {shown} is {}, not a regular file", describe(kind)))
+                .note("hint: to pipe it in, pass - and send it on standard input"));
+        }
+        std::fs::File::open(path).and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes)).map_err(cannot)?;
+    }
     if bytes.len() as u64 > MAX_FILE {
         return Err(CliError::local(format!(
-            "the {what} file {} is larger than 1 MiB; a PEM certificate chain or key is far smaller: is it the right file?",
-            text::path(path)
+            "the {what} file {shown} is larger than 1 MiB; a PEM certificate chain or key is far smaller: is it the right file?"
         )));
     }
     if bytes.is_empty() {
-        return Err(CliError::local(format!("the {what} file {} is empty", text::path(path))));
+        return Err(CliError::local(format!("the {what} file {shown} is empty")));
     }
     String::from_utf8(bytes).map_err(|e| {
         // DER starts with a SEQUENCE tag; PEM is text.
         let der = e.as_bytes().first() == Some(&0x30);
-        let err = CliError::local(format!("the {what} file {} is not PEM text", text::path(path)));
+        let err = CliError::local(format!("the {what} file {shown} is not PEM text"));
         if der {
-            let p = text::path(path);
-            let convert = if what == "certificate" { "x509" } else { "pkey" };
+            // A certificate (the upload's, or a CA to trust) converts with x509, a key with pkey.
+            let convert = if what.ends_with("certificate") { "x509" } else { "pkey" };
             err.note(format!(
-                "hint: it looks like DER; convert it with `openssl {convert} -inform DER -in {p} -out {p}.pem`"
+                "hint: it looks like DER; convert it with `openssl {convert} -inform DER -in {shown} -out {shown}.pem`"
             ))
         } else {
             err
@@ -48,8 +60,29 @@ pub fn read(path: &Path, what: &str) -> Result<String, CliError> {
     })
 }
 
+/// What a file that is not a regular file is, in a message.
+fn describe(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() { "a folder" } else { "not a file" }
+}
+
 /// Reads the files of `args` into an [`Upload`] and checks it, with the clock at `now`.
 pub fn prepare(account: AccountId, args: &UploadArgs, now: OffsetDateTime) -> Result<Upload, CliError> {
+    if args.key.as_deref() == Some(Path::new("-")) && args.cert == Path::new("-") {
+        return Err(CliError::usage("--cert and --key cannot both be - (standard input is one file)"));
+    }
     let certificates = read(&args.cert, "certificate")?;
     let key = args.key.as_deref().map(|path| read(path, "private key")).transpose()?;
     let mut upload = if args.ca { Upload::ca(account, certificates) } else { Upload::leaf(account, certificates) };

@@ -66,8 +66,8 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             RetryPolicy::default().with_max_retries(cli.global.retries).with_max_retry_after(cli.global.max_wait),
         )
         .with_pacing(cli.global.pace.with_max_wait(cli.global.max_wait))
-        .with_roots(network::roots(&cli.global)?)
-        .with_proxy(network::proxy(&cli.global)?)
+        .with_roots(network::roots(&cli.global, config.base_url().as_str().starts_with("https:"))?)
+        .with_proxy(network::proxy(&cli.global, config.base_url())?)
         .build();
     let api =
         api::Api::new(config, client.transport(), client.retry_policy().clone(), client.pacing(), seed(), account);

@@ -105,3 +105,117 @@ fn wording_says_what_was_asked_once_and_in_the_right_number() {
     let check = cf(&fake, &["check", "--expiring-within", "400d"]).expect(0);
     assert_eq!(check.stdout, "OK: none of 1 certificate expires within 400 days.\n");
 }
+
+/// Runs `cmd` and kills it if it is still running after 20 s (a hang is the failure).
+fn bounded(mut cmd: std::process::Command) -> Run {
+    use std::process::Stdio;
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("hung: {cmd:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap().into()
+}
+
+fn fifo(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let made = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+    assert!(made.success());
+    path
+}
+
+#[test]
+fn a_fifo_or_device_where_a_file_belongs_is_refused_not_waited_on() {
+    let fake = fake();
+    let dir = file("placeholder", "").parent().unwrap().to_path_buf();
+    let pipe = fifo(&dir, "pipe.pem");
+    let pipe = pipe.to_str().unwrap();
+    let ca = file("ca.pem", CA_PEM);
+    let ca = ca.to_str().unwrap();
+    let base = fake.base_url().as_str().to_owned();
+    for (args, env) in [
+        (vec!["upload", "--ca", "--cert", pipe], None),
+        (vec!["upload", "--ca", "--cert", ca, "--key", pipe], None),
+        (vec!["upload", "--ca", "--cert", "/dev/zero"], None),
+        (vec!["--cacert", pipe, "list"], None),
+        (vec!["list"], Some(pipe)),
+    ] {
+        let mut cmd = command(&base);
+        if let Some(cert_file) = env {
+            // SSL_CERT_FILE matters for an https API only.
+            cmd.env("SSL_CERT_FILE", cert_file).env("CLOUDFLARE_BASE_URL", "https://api.example.test/client/v4");
+        }
+        let run = bounded({
+            cmd.args(&args);
+            cmd
+        })
+        .expect(5);
+        assert!(run.stderr.contains("not a regular file"), "{args:?}: {run:?}");
+        assert!(run.stderr.contains("named pipe") || run.stderr.contains("a device"), "{args:?}: {run:?}");
+    }
+    // In an apply folder.
+    let folder = dir.join("folder");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("ca.pem"), CA_PEM).unwrap();
+    fifo(&folder, "other.pem");
+    let mut cmd = command(&base);
+    cmd.args(["plan", folder.to_str().unwrap()]);
+    let run = bounded(cmd).expect(5);
+    assert!(run.stderr.contains("other.pem is a named pipe (FIFO), not a regular file"), "{run:?}");
+}
+
+#[test]
+fn a_certificate_piped_in_as_dash_is_read() {
+    let fake = fake();
+    let mut cmd = command(fake.base_url().as_str());
+    cmd.args(["upload", "--ca", "--cert", "-", "--name", "piped", "--json"]);
+    let stored = with_stdin(cmd, CA_PEM).expect(0).json();
+    assert_eq!(stored["name"], "piped");
+    let mut cmd = command(fake.base_url().as_str());
+    cmd.args(["upload", "--cert", "-", "--key", "-"]);
+    assert!(with_stdin(cmd, CA_PEM).expect(2).stderr.contains("cannot both be -"));
+}
+
+#[test]
+fn roots_are_checked_when_read_and_only_where_they_matter() {
+    let fake = fake();
+    // A certificate in DER given as --cacert: converted with x509, not pkey.
+    let der = file("ca.der", "");
+    std::fs::write(&der, [0x30, 0x82, 0x01, 0xff, 0xfe]).unwrap();
+    let run = cf(&fake, &["--cacert", der.to_str().unwrap(), "list"]).expect(5);
+    assert!(run.stderr.contains("openssl x509 -inform DER"), "{run:?}");
+    // A CERTIFICATE block that is not X.509: refused when read, not "unknown issuer" later.
+    let junk = file("junk.pem", "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n");
+    let run = cf(&fake, &["--cacert", junk.to_str().unwrap(), "list"]).expect(5);
+    assert!(run.stderr.contains("not an X.509 certificate"), "{run:?}");
+    // A stale SSL_CERT_FILE does not break a plain-http API (the fake on loopback)...
+    let mut cmd = command(fake.base_url().as_str());
+    cmd.env("SSL_CERT_FILE", "/nonexistent/ca.pem").arg("list");
+    Run::from(cmd.output().unwrap()).expect(0);
+    // ...but does an https one, named.
+    let mut cmd = command("https://api.example.test/client/v4");
+    cmd.env("SSL_CERT_FILE", "/nonexistent/ca.pem").arg("list");
+    assert!(Run::from(cmd.output().unwrap()).expect(5).stderr.contains("/nonexistent/ca.pem"));
+}
+
+#[test]
+fn a_bad_proxy_variable_is_a_usage_error_naming_it() {
+    for (name, value) in
+        [("HTTPS_PROXY", "ftp://proxy:21"), ("https_proxy", "http://[bad"), ("ALL_PROXY", "socks5://x:1")]
+    {
+        let mut cmd = command("https://api.example.test/client/v4");
+        cmd.env(name, value).arg("list");
+        let run = bounded(cmd).expect(2);
+        assert!(run.stderr.contains(&format!("in {name}")), "{name}: {run:?}");
+        assert!(!run.stderr.contains("base URL"), "{name}: {run:?}");
+    }
+    // Not read for loopback, which is never proxied: the fake still answers.
+    let fake = fake();
+    let mut cmd = command(fake.base_url().as_str());
+    cmd.env("HTTPS_PROXY", "ftp://proxy:21").env("HTTP_PROXY", "ftp://proxy:21").arg("list");
+    Run::from(cmd.output().unwrap()).expect(0);
+}

@@ -121,7 +121,7 @@ fn timeout_and_retries_bound_a_dripping_server() {
     let started = Instant::now();
     let run = run_against(server.base_url().as_str(), &["get", "abc", "--timeout", "1s", "--retries", "1"]).expect(4);
     let elapsed = started.elapsed();
-    assert!(run.stderr.contains("no complete response within 1s"), "{run:?}");
+    assert!(run.stderr.contains("no complete response within 1.0 s"), "{run:?}");
     assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
     assert_eq!(server.requests().len(), 2, "one try and one retry");
     let run = run_against(server.base_url().as_str(), &["get", "abc", "--timeout", "soon"]);

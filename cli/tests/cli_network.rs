@@ -119,7 +119,7 @@ fn a_proxy_that_wants_credentials() {
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let refused = run(&env, &["--proxy", &proxy.url(None), "list"]).expect(4);
-    let at = format!("the proxy 127.0.0.1:{} refused", proxy.port);
+    let at = format!("the proxy 127.0.0.1:{} did not connect", proxy.port);
     assert!(refused.stderr.contains(&at) && refused.stderr.contains("407"), "{refused:?}");
     let wrong = run(&env, &["--proxy", &proxy.url(Some(("bob", "wrong-SECRET"))), "list"]).expect(4);
     assert!(!wrong.stderr.contains("wrong-SECRET") && wrong.stderr.contains("credentials"), "{wrong:?}");
