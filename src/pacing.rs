@@ -339,7 +339,7 @@ impl Pacer {
     /// How long until one more call fits in `budget`, and whether it is calls in flight
     /// (not answered ones) that fill it.
     fn wait_for_budget(&self, budget: &Budget, now: Duration) -> (Duration, bool) {
-        let counts = |s: &&Sent| !s.answered || s.at.saturating_add(budget.window) > now;
+        let counts = |s: &&Sent| !s.answered || still(s.at, budget.window, now);
         let counted = self.sent.iter().filter(counts).count();
         // Over budget by `excess`: the `excess` earliest to leave the window must leave
         // first; calls in flight leave only once answered.
@@ -356,6 +356,8 @@ impl Pacer {
             .collect();
         leave.sort_unstable();
         match leave.get(excess - 1) {
+            // An end past the end of time never comes.
+            Some(&Duration::MAX) => (Duration::MAX, false),
             Some(at) => (at.saturating_sub(now), false),
             None => (IN_FLIGHT_POLL, true),
         }
@@ -381,11 +383,17 @@ impl Pacer {
         let longest = self.own.iter().chain(&self.stated).map(|b| b.window).max().unwrap_or_default();
         let lost = longest.saturating_mul(LOST_CALL_WINDOWS);
         self.sent.retain(|s| match s.answered {
-            true => s.at.saturating_add(longest) > now,
-            false => s.at.saturating_add(lost) > now,
+            true => still(s.at, longest, now),
+            false => still(s.at, lost, now),
         });
         self.limits.retain(|l| l.until > now);
     }
+}
+
+/// Whether what began at `at` and lasts `span` is still on at `now`. An end past
+/// [`Duration::MAX`] never comes (a saturated end would pass as soon as the clock reached it).
+fn still(at: Duration, span: Duration, now: Duration) -> bool {
+    at.checked_add(span).is_none_or(|end| end > now)
 }
 
 /// One item of a structured-field list: its name (a string or a token) and its integer
@@ -648,6 +656,16 @@ mod tests {
             }
         }
         assert_eq!(Budget::new(5, end).unwrap().least_time(u64::MAX), end);
+        // Found by fuzzing: once the clock saturates, a window that would end past the end of
+        // time has not ended (for a call in flight, and for one answered).
+        for answer in [false, true] {
+            let mut pacer = Pacer::new(&Pacing::within(Budget::new(1, end / 2).unwrap()));
+            let Pace::Send(t) = pacer.before_send(end - 3600 * S) else { panic!() };
+            if answer {
+                pacer.on_answer(t, end - 3600 * S, Some((StatusCode::OK, &HeaderMap::new())));
+            }
+            assert!(!matches!(pacer.before_send(end), Pace::Send(_)), "answered: {answer}");
+        }
     }
 
     #[test]

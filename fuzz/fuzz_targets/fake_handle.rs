@@ -142,7 +142,10 @@ fuzz_target!(|calls: Vec<Call>| {
         let json = serde_json::from_slice::<serde_json::Value>(body).ok();
         let html = body.starts_with(b"<html>");
         let dropped = body.is_empty() && status == 502;
-        assert!(json.as_ref().is_some_and(|v| v.get("success").is_some()) || html || dropped, "not an envelope: {status} {body:?}");
+        assert!(
+            json.as_ref().is_some_and(|v| v.get("success").is_some()) || html || dropped,
+            "not an envelope: {status} {body:?}"
+        );
         if let Some(v) = json {
             assert_eq!(v["success"] == true, status == 200, "success flag and status disagree: {status} {v}");
         }
