@@ -352,6 +352,7 @@ impl<T, S, M> Client<T, S, M> {
         match self.pacer.lock().unwrap_or_else(PoisonError::into_inner).before_send(clock()) {
             Pace::Send(ticket) => Ok(Ok(Slot { pacer: &self.pacer, ticket: Some(ticket), clock })),
             Pace::Wait(wait) => {
+                trace::waited(&wait, true);
                 self.announce(&wait);
                 Ok(Err(wait))
             }
@@ -362,9 +363,9 @@ impl<T, S, M> Client<T, S, M> {
         }
     }
 
-    /// Tells the trace and the `on_wait` observer of a wait about to be made.
+    /// Tells the `on_wait` observer of a wait about to be made (a retry's wait is traced
+    /// with its attempt; the pacer's, in `pace`).
     fn announce(&self, wait: &Wait) {
-        trace::waited(wait, true);
         if let Some(notice) = &self.settings.on_wait {
             notice(wait);
         }

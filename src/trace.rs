@@ -91,7 +91,7 @@ pub(crate) fn attempt(number: u32, outcome: &Attempt<'_>, elapsed: Option<Durati
     }
 }
 
-/// A wait before an attempt (the pacer's or a retry's), made or, too long, refused.
+/// A wait of the pacer before an attempt, made or, too long, refused.
 pub(crate) fn waited(wait: &crate::wait::Wait, made: bool) {
     #[cfg(feature = "tracing")]
     if made {
