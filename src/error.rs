@@ -529,6 +529,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_servers_absurd_wait_reads_as_one_human_number() {
+        let e = ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            errors: Vec::new(),
+            messages: Vec::new(),
+            retry_after: Some(Duration::MAX),
+        };
+        let text = e.to_string();
+        assert!(text.ends_with("(retry after more than 100 years)"), "{text}");
+        assert!(!text.contains("18446744073709"), "{text}");
+        let e = ApiError { retry_after: Some(Duration::from_secs(17)), ..e };
+        assert!(e.to_string().ends_with("(retry after 17 s)"));
+    }
+
+    #[test]
     fn bodies_read_as_text_in_debug() {
         let e =
             DecodeError { status: StatusCode::OK, path: ".".into(), reason: "r".into(), body: b"{\"a\":1}".to_vec() };

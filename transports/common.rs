@@ -16,6 +16,18 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Cloudflare's SDKs.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// A timeout this long or longer is no timeout: the libraries add a timeout to the clock,
+/// and `Instant + Duration::MAX` overflows (a JavaScript timer past 2³¹ ms even fires at
+/// once). A hundred years: nothing waits that long.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+pub const NO_TIMEOUT_PAST: Duration = Duration::from_secs(36_525 * 86_400);
+
+/// `timeout` as the libraries take it: `None` (no timeout) from [`NO_TIMEOUT_PAST`] on.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+pub(crate) fn armed(timeout: Duration) -> Option<Duration> {
+    (timeout < NO_TIMEOUT_PAST).then_some(timeout)
+}
+
 /// The largest response body read by default: 4 MiB (a full page of certificates is far
 /// smaller).
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 4 * 1024 * 1024;
@@ -320,7 +332,8 @@ macro_rules! builder {
                 Self { config, settings: $crate::transport_common::Settings::default() }
             }
 
-            /// How long connecting (DNS, TCP, TLS) may take.
+            /// How long connecting (DNS, TCP, TLS) may take ([`NO_TIMEOUT_PAST`] and longer:
+            /// no limit).
             ///
             #[doc = $crate::transport_common::builder_example!($module, ".with_connect_timeout(Duration::from_secs(2))")]
             pub fn with_connect_timeout(mut self, timeout: std::time::Duration) -> Self {
@@ -329,7 +342,8 @@ macro_rules! builder {
             }
 
             /// How long one attempt may take, from connecting to the last byte of the
-            /// response. Each retry gets the full time again.
+            /// response. Each retry gets the full time again. [`NO_TIMEOUT_PAST`] and longer
+            /// (`Duration::MAX` included): no limit.
             ///
             #[doc = $crate::transport_common::builder_example!($module, ".with_timeout(Duration::from_secs(20))")]
             pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {

@@ -86,7 +86,9 @@ impl Builder {
         }
     }
 
-    /// How long one attempt may take, from sending to the last byte of the response.
+    /// How long one attempt may take, from sending to the last byte of the response. The
+    /// host's timers go no further than 2³¹ − 1 ms (24.8 days; a longer delay fires at once),
+    /// so a longer timeout is none.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -259,10 +261,17 @@ impl AsyncHttpClient for FetchTransport {
             let controller = controller.clone();
             move || controller.abort()
         });
-        let timer = set_timeout(abort.unchecked_ref(), self.timeout.as_secs_f64() * 1000.0)
-            .map_err(|e| other("setTimeout is not available", &e))?;
+        let millis = self.timeout.as_secs_f64() * 1000.0;
+        let timer = match millis <= MAX_TIMER_MS {
+            true => {
+                Some(set_timeout(abort.unchecked_ref(), millis).map_err(|e| other("setTimeout is not available", &e))?)
+            }
+            false => None,
+        };
         let result = self.exchange(request, &controller).await;
-        clear_timeout(&timer);
+        if let Some(timer) = timer {
+            clear_timeout(&timer);
+        }
         result
     }
 
@@ -273,18 +282,29 @@ impl AsyncHttpClient for FetchTransport {
     }
 }
 
-/// Waits on the host's `setTimeout`.
+/// The longest delay the host's `setTimeout` takes (2³¹ − 1 ms, 24.8 days): a longer one
+/// fires at once.
+const MAX_TIMER_MS: f64 = 2_147_483_647.0;
+
+/// Waits on the host's `setTimeout` (a wait longer than its limit, in steps within it).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FetchSleep;
 
 impl AsyncSleep for FetchSleep {
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
-        let millis = duration.as_secs_f64() * 1000.0;
-        let promise = Promise::new(&mut |resolve, _reject| {
-            let _ = set_timeout(&resolve, millis);
-        });
+        let mut left = duration.as_secs_f64() * 1000.0;
         async move {
-            let _ = JsFuture::from(promise).await;
+            loop {
+                let step = left.min(MAX_TIMER_MS);
+                let promise = Promise::new(&mut |resolve, _reject| {
+                    let _ = set_timeout(&resolve, step);
+                });
+                let _ = JsFuture::from(promise).await;
+                left -= step;
+                if left <= 0.0 {
+                    return;
+                }
+            }
         }
     }
 }

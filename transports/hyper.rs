@@ -86,7 +86,9 @@ use ::hyper_util::rt::{TokioExecutor, TokioTimer};
 use http::{Request, Response};
 
 use crate::retry::Failure;
-pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
+pub use crate::transport_common::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, NO_TIMEOUT_PAST, TransportError,
+};
 use crate::transport_common::{Settings, authority, monotonic, random_seed};
 pub use crate::transport_proxy::{Proxy, ProxyUrl, ProxyVariables};
 pub use crate::transport_tls::Roots;
@@ -216,7 +218,7 @@ impl HyperTransport {
         // ALPN offers h2 and http/1.1; the core only allows http:// to loopback.
         let https = HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_all_versions();
         let mut http = HttpConnector::new();
-        http.set_connect_timeout(Some(settings.connect_timeout));
+        http.set_connect_timeout(crate::transport_common::armed(settings.connect_timeout));
         http.enforce_http(false);
         let builder = {
             let mut b = ::hyper_util::client::legacy::Client::builder(TokioExecutor::new());
@@ -336,7 +338,9 @@ impl AsyncHttpClient for HyperTransport {
 
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Bytes>, TransportError> {
         let pool = self.pool.as_ref().map_err(|e| TransportError::Setup(e.clone()))?;
-        match ::tokio::time::timeout(self.timeout, self.exchange(pool, request)).await {
+        let exchange = self.exchange(pool, request);
+        let Some(timeout) = crate::transport_common::armed(self.timeout) else { return exchange.await };
+        match ::tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::Timeout {
                 after: self.timeout,

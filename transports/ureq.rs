@@ -64,8 +64,10 @@ use std::time::Duration;
 use http::{Request, Response};
 
 use crate::retry::Failure;
-pub use crate::transport_common::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
-use crate::transport_common::{Settings, authority, monotonic, random_seed};
+pub use crate::transport_common::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, NO_TIMEOUT_PAST, TransportError,
+};
+use crate::transport_common::{Settings, armed, authority, monotonic, random_seed};
 pub use crate::transport_proxy::{Proxy, ProxyUrl, ProxyVariables};
 pub use crate::transport_tls::Roots;
 use crate::{BlockingClient, BuildError, Config, HttpClient};
@@ -179,9 +181,9 @@ impl UreqTransport {
             // With a resolve or global timeout, ureq 3.5 resolves the host on a new thread for
             // every call (25–560 µs measured). Kept: a call must never hang; see
             // BENCHMARKS.md, part 3.
-            .timeout_connect(Some(settings.connect_timeout))
-            .timeout_resolve(Some(settings.connect_timeout))
-            .timeout_global(Some(settings.timeout))
+            .timeout_connect(armed(settings.connect_timeout))
+            .timeout_resolve(armed(settings.connect_timeout))
+            .timeout_global(armed(settings.timeout))
             .build()
             .new_agent())
     }

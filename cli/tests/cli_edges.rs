@@ -219,3 +219,16 @@ fn a_bad_proxy_variable_is_a_usage_error_naming_it() {
     cmd.env("HTTPS_PROXY", "ftp://proxy:21").env("HTTP_PROXY", "ftp://proxy:21").arg("list");
     Run::from(cmd.output().unwrap()).expect(0);
 }
+
+#[test]
+fn an_absurd_retry_after_reads_as_one_human_number() {
+    use cloudflare_mtls::fake::Fault;
+    let fake = fake();
+    let refusal = Fault::Api(429, 971, "Please wait".into());
+    let absurd = Fault::WithHeader(Box::new(refusal), "retry-after".into(), u64::MAX.to_string());
+    fake.with_api(|api| api.fail_next(absurd));
+    let run = cf(&fake, &["list"]).expect(3);
+    assert!(run.stderr.contains("(retry after more than 100 years)"), "{run:?}");
+    assert!(run.stderr.contains("try again in more than 100 years"), "{run:?}");
+    assert!(!run.stderr.contains("18446744073709"), "{run:?}");
+}
