@@ -629,7 +629,10 @@ fn unknown_ids_get_404_not_found() {
 fn get_returns_what_list_shows() {
     let (mut api, ids) = populated();
     let listed = call(&mut api, &List::new(account())).unwrap().items;
+    assert_eq!(listed.len(), ids.len(), "the list shows every stored certificate");
+    assert!(!listed.is_empty());
     for (id, from_list) in ids.iter().zip(&listed) {
+        assert_eq!(from_list.id.as_ref(), Some(id), "listed in the order stored");
         assert_eq!(&call(&mut api, &Get::new(account(), id.clone())).unwrap(), from_list);
     }
 }

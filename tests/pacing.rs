@@ -54,7 +54,9 @@ fn spawned_tasks_sharing_one_client_get_no_429() {
     let elapsed = started.elapsed();
     assert_eq!((refused.load(Ordering::Relaxed), server.requests_served()), (0, 30));
     let least = Budget::new(8, Duration::from_secs(1)).unwrap().least_time(30);
-    assert!(elapsed >= least - Duration::from_millis(100) && elapsed < least * 3, "took {elapsed:?}");
+    // The counts are the property (no 429 above); time is a lower bound, and the upper one
+    // (generous for a loaded machine) only catches a pacer that waits far too long.
+    assert!(elapsed >= least - Duration::from_millis(100) && elapsed < least * 10, "took {elapsed:?}");
 }
 
 #[test]

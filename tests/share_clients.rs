@@ -1,5 +1,5 @@
 //! What a service does on its first day: one client, cloned into tasks and threads, each
-//! walking every page; clones share one connection pool.
+//! walking every page; clones share one connection pool (counted at the server).
 #![cfg(all(feature = "ureq", feature = "hyper", feature = "fake-server"))]
 
 use cloudflare_mtls::fake::FakeApi;
@@ -59,4 +59,32 @@ fn clones_in_spawned_tasks_and_threads_walk_every_page() {
     assert_eq!(all.into_iter().map(|c| c.name.unwrap()).collect::<Vec<_>>(), expected);
     // 3 pages twice over hyper, 3 pages over ureq.
     assert_eq!(server.requests_served(), 9);
+}
+
+/// Clones share the connection pool: a clone's call, after the first client's, reuses its
+/// kept-alive connection (the fake counts connections accepted); a client built apart opens
+/// its own.
+#[test]
+fn a_clone_reuses_the_pooled_connection_a_separate_client_does_not() {
+    let server = FakeServer::start(FakeApi::new(TOKEN, account())).unwrap();
+    let config = Config::new(Credentials::api_token(TOKEN).unwrap()).with_base_url(server.base_url());
+
+    let ureq = cloudflare_mtls::ureq::client(config.clone());
+    ureq.list(&List::new(account())).unwrap();
+    let clone = ureq.clone();
+    std::thread::spawn(move || clone.list(&List::new(account())).map(drop)).join().unwrap().unwrap();
+    assert_eq!(server.connections_accepted(), 1, "the ureq clone opened a connection of its own");
+    cloudflare_mtls::ureq::client(config.clone()).list(&List::new(account())).unwrap();
+    assert_eq!(server.connections_accepted(), 2, "a separate ureq client shared a pool");
+
+    let hyper = cloudflare_mtls::hyper::client(config.clone());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        hyper.list(&List::new(account())).await.unwrap();
+        let clone = hyper.clone();
+        tokio::spawn(async move { clone.list(&List::new(account())).await.map(drop) }).await.unwrap().unwrap();
+    });
+    assert_eq!(server.connections_accepted(), 3, "the hyper clone opened a connection of its own");
+    runtime.block_on(cloudflare_mtls::hyper::client(config).list(&List::new(account()))).unwrap();
+    assert_eq!(server.connections_accepted(), 4, "a separate hyper client shared a pool");
 }

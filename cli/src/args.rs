@@ -212,8 +212,8 @@ pub struct DeleteArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
     /// The folder: NAME.pem is a certificate or chain (a CA or a leaf by its first
-    /// certificate's basicConstraints), NAME.key its private key (optional); other files
-    /// are not read
+    /// certificate's basicConstraints; a self-signed one with its NAME.key is a client
+    /// certificate, a leaf), NAME.key its private key (optional); other files are not read
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 
@@ -265,7 +265,8 @@ pub enum Format {
     Text,
     /// `{"checked", "expiring_within_seconds", "expiring": [...]}`.
     Json,
-    /// Every certificate's expiry and days left as gauges, in Prometheus's text format.
+    /// Every certificate's expiry as a gauge (Unix time, seconds), in Prometheus's text
+    /// format: alert on `cloudflare_mtls_certificate_expiry_timestamp_seconds - time()`.
     Prometheus,
 }
 

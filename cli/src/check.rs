@@ -56,7 +56,7 @@ where
     match format {
         Format::Text => output::print(&text(&expiring, checked, args, ctx.now))?,
         Format::Json => output::print_json(&json_report(&expiring, checked, args, ctx.now))?,
-        Format::Prometheus => output::print(&prometheus(&seen, api.account(), ctx.now))?,
+        Format::Prometheus => output::print(&prometheus(&seen, api.account()))?,
     }
     if expiring.is_empty() {
         Ok(())
@@ -130,10 +130,11 @@ fn label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Two gauges per certificate: its expiry as a Unix time, and the seconds left (negative
-/// once expired), so an alert can be written either way. Every certificate is listed, not
+/// One gauge per certificate: its expiry as a Unix time, in the base unit as Prometheus
+/// wants it (`promtool check metrics` refuses a `days` one) and as blackbox_exporter and
+/// ssl_exporter expose theirs; an alert subtracts `time()`. Every certificate is listed, not
 /// only those in the window: the window is the exit code's business.
-fn prometheus(seen: &[Seen], account: &AccountId, now: OffsetDateTime) -> String {
+fn prometheus(seen: &[Seen], account: &AccountId) -> String {
     let labels = |s: &Seen| {
         format!(
             "account=\"{}\",id=\"{}\",name=\"{}\",type=\"{}\",ca=\"{}\"",
@@ -154,13 +155,6 @@ fn prometheus(seen: &[Seen], account: &AccountId, now: OffsetDateTime) -> String
             labels(s),
             s.expires_on.unix_timestamp()
         ));
-    }
-    out.push_str(
-        "# HELP cloudflare_mtls_certificate_days_left Days until the certificate expires (negative once expired).\n\
-         # TYPE cloudflare_mtls_certificate_days_left gauge\n",
-    );
-    for s in seen {
-        out.push_str(&format!("cloudflare_mtls_certificate_days_left{{{}}} {:.3}\n", labels(s), s.days_left(now)));
     }
     out
 }

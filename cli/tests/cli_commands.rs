@@ -279,7 +279,8 @@ fn serve_fake_rate_limits_and_logs_every_request() {
     let mut child = std::process::Command::new(BIN)
         .env_clear()
         .args(["serve-fake", "--listen", "127.0.0.1:0", "--token", "tok", "--account", "acc123", "--json"])
-        .args(["--rate-limit", "3/30s"])
+        // A window far longer than four processes take, even on a loaded machine.
+        .args(["--rate-limit", "3/10m"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

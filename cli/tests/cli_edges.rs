@@ -27,26 +27,42 @@ fn a_servers_hour_fails_the_call_at_once_saying_how_long_and_what_to_do() {
 
 #[test]
 fn every_wait_over_a_second_is_announced_on_stderr() {
+    use cloudflare_mtls::fake::Fault;
+    // The pacer's wait: the server's window of 3 s (one call each), within --max-wait.
     let fake = fake();
     upload_ca(&fake, "ca");
-    // The pacer's wait: the server's window of 2 s, within --max-wait.
-    fake.with_api(|api| api.rate_limit(1, Duration::from_secs(2)));
+    fake.with_api(|api| api.rate_limit(1, Duration::from_secs(3)));
     let run = cf(&fake, &["delete", "--name", "ca", "--yes"]).expect(0);
     let waits: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("cf-mtls: waiting")).collect();
     assert_eq!(waits.len(), 1, "{run:?}");
     assert!(waits[0].contains("for the API's rate limit (Ratelimit"), "{run:?}");
 
-    // A retry's wait: pacing off, so the 429's Retry-After is met by the retry policy.
-    upload_ca(&fake, "ca2");
-    std::thread::sleep(Duration::from_millis(2100));
-    let run = cf(&fake, &["--pace", "off", "delete", "--name", "ca2", "--yes"]).expect(0);
-    assert!(run.stderr.contains("cf-mtls: waiting 2.0 s before retry 1 (HTTP 429)"), "{run:?}");
-
-    // --max-wait below the wait: not made.
-    upload_ca(&fake, "ca3");
-    std::thread::sleep(Duration::from_millis(2100));
-    let run = cf(&fake, &["--max-wait", "500ms", "delete", "--name", "ca3", "--yes"]).expect(3);
+    // --max-wait below that wait: it is not made.
+    let fake = fake_with_ca();
+    fake.with_api(|api| api.rate_limit(1, Duration::from_secs(3)));
+    let run = cf(&fake, &["--max-wait", "500ms", "delete", "--name", "ca", "--yes"]).expect(3);
     assert!(run.stderr.contains("longer than --max-wait (0.5 s)"), "{run:?}");
+    assert_eq!(fake.with_api(|api| api.certificates().len()), 1);
+
+    // A retry's wait: a 429 with Retry-After: 2 (scripted), pacing off so the retry policy
+    // alone meets it.
+    let fake = fake_with_ca();
+    let refusal = Fault::Api(429, 971, "Please wait".into());
+    fake.with_api(|api| api.fail_next(Fault::WithHeader(Box::new(refusal), "retry-after".into(), "2".into())));
+    let run = cf(&fake, &["--pace", "off", "list"]).expect(0);
+    assert!(run.stderr.contains("cf-mtls: waiting 2.0 s before retry 1 (HTTP 429)"), "{run:?}");
+    // A short wait passes unsaid.
+    let fake = fake_with_ca();
+    fake.with_api(|api| api.fail_next(Fault::Html(502)));
+    let run = cf(&fake, &["list"]).expect(0);
+    assert!(!run.stderr.contains("waiting"), "{run:?}");
+}
+
+/// A fake holding one CA named `ca`.
+fn fake_with_ca() -> cloudflare_mtls::fake_server::FakeServer {
+    let fake = fake();
+    upload_ca(&fake, "ca");
+    fake
 }
 
 #[test]

@@ -194,6 +194,7 @@ fn dry_run_of_every_command() {
         // No --yes and stdin not a terminal: nothing would be deleted, so nothing is refused.
         (vec!["delete", &id], format!("DELETE {url}/{id}")),
         (vec!["delete", "--name", "kept"], format!("GET {url}?name=kept&page=1&per_page=50")),
+        (vec!["check", "--type", "custom"], format!("GET {url}?type=custom&page=1&per_page=50")),
     ] {
         let mut all = args.clone();
         all.push("--dry-run");
@@ -209,8 +210,15 @@ fn dry_run_of_every_command() {
         assert_eq!(format!("{} {}", json["method"].as_str().unwrap(), json["url"].as_str().unwrap()), first_line);
         assert_eq!(json["headers"]["authorization"], "<redacted>");
     }
+    // plan and apply --dry-run read the account (no change); plan --dry-run is refused as
+    // having nothing to print, and both change nothing.
+    let dir = file("kept.pem", CA_PEM).parent().unwrap().to_path_buf();
+    let refused = cf(&fake, &["plan", "--dry-run", dir.to_str().unwrap()]).expect(2);
+    assert!(refused.stderr.contains("they run, not print a request"), "{refused:?}");
     assert_eq!(fake.requests_served(), served, "a dry run sends nothing");
-    assert_eq!(fake.with_api(|api| api.certificates()).len(), 1);
+    let planned = cf(&fake, &["apply", "--dry-run", "--json", dir.to_str().unwrap()]).expect(0).json();
+    assert_eq!(planned["steps"][0]["action"], "unchanged", "{planned}");
+    assert_eq!(fake.with_api(|api| api.certificates()).len(), 1, "apply --dry-run changed nothing");
 }
 
 #[test]

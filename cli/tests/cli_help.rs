@@ -47,6 +47,9 @@ fn every_command_documents_its_flags_and_the_exit_codes() {
         ("associations", &["[ID]", "--name <NAME>"]),
         ("delete", &["[ID]", "--name <NAME>", "-y, --yes"]),
         ("serve-fake", &["--listen <ADDR>", "--token <TOKEN>", "--account <ID>", "127.0.0.1:8799"]),
+        ("check", &["--expiring-within <DURATION>", "--type <TYPE>", "--format <FORMAT>", "prometheus"]),
+        ("apply", &["<DIR>", "--prune", "NAME.key", "self-signed"]),
+        ("plan", &["<DIR>", "--prune", "exit 0 when there is nothing to do"]),
     ] {
         let text = help(&[command, "--help"]);
         for flag in flags {
@@ -55,14 +58,36 @@ fn every_command_documents_its_flags_and_the_exit_codes() {
         for line in EXIT_LINES {
             assert!(text.contains(line), "{command}: {line:?} missing from:\n{text}");
         }
-        // Every option line carries a description on the same line or the next.
-        let lines: Vec<&str> = text.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
-            let option = line.trim_start();
-            if option.starts_with('-') && line.starts_with("  ") {
-                let described = option.contains("  ") || lines.get(i + 1).is_some_and(|l| !l.trim().is_empty());
-                assert!(described, "{command}: {line:?} has no description:\n{text}");
-            }
+        for line in undescribed(&text) {
+            panic!("{command}: {line:?} has no description:\n{text}");
         }
     }
+}
+
+/// The option lines of a help text that carry no description: none after the option on its
+/// line, and the next line not a deeper-indented continuation (another option, a blank line
+/// or a heading does not describe it).
+fn undescribed(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let option = line.trim_start();
+        if !(option.starts_with('-') && line.starts_with("  ")) {
+            continue;
+        }
+        let same_line = option.split_once("  ").is_some_and(|(_, rest)| !rest.trim().is_empty());
+        let next = lines.get(i + 1).copied().unwrap_or("");
+        let continued = !next.trim().is_empty() && !next.trim_start().starts_with('-') && indent(next) > indent(line);
+        if !(same_line || continued) {
+            found.push(*line);
+        }
+    }
+    found
+}
+
+#[test]
+fn an_undescribed_option_is_caught() {
+    let text = "Options:\n      --described  Says what it does\n      --bare\n      --next <X>\n          Described below\n      --last\n\nExit codes:\n";
+    assert_eq!(undescribed(text), ["      --bare", "      --last"]);
 }

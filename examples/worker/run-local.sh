@@ -41,14 +41,19 @@ code=$(curl -s -o "$work/30.json" -w '%{http_code}' "http://127.0.0.1:$port/expi
 cat "$work/30.json"; echo " (HTTP $code)"
 test "$code" = 409
 grep -q '"name":"in-10-days"' "$work/30.json"
-! grep -q 'in-100-days' "$work/30.json"
+# Not `! grep` alone: bash's `set -e` ignores a `!` pipeline, so it could never fail the script.
+if grep -q 'in-100-days' "$work/30.json"; then echo "in-100-days listed as expiring within 30 days" >&2; exit 1; fi
 echo "--- GET /expiring?days=5"
 code=$(curl -s -o "$work/5.json" -w '%{http_code}' "http://127.0.0.1:$port/expiring?days=5")
 cat "$work/5.json"; echo " (HTTP $code)"
 test "$code" = 200
+# The body says so too: both certificates checked, none expiring.
+grep -q '"checked":2' "$work/5.json"
+grep -q '"expiring":\[\]' "$work/5.json"
 echo "--- the cron trigger (/__scheduled)"
 curl -s "http://127.0.0.1:$port/__scheduled?cron=0+6+*+*+*" > /dev/null
-sleep 1
+# The log line comes when the handler has run: wait for it (up to 30 s), not a fixed time.
+for _ in $(seq 150); do grep -qE "expiring: |OK: none|the check failed" "$work/wrangler.log" && break; sleep 0.2; done
 grep -E "expiring: |OK: none|the check failed" "$work/wrangler.log" || { cat "$work/wrangler.log"; exit 1; }
 grep -q "expiring: .*in-10-days" "$work/wrangler.log"
 rm -f .dev.vars

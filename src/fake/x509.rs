@@ -156,6 +156,11 @@ fn go_der(attr: &AttributeTypeAndValue<'_>) -> Vec<u8> {
             (tag | constructed, any.data)
         }
     };
+    tlv(tag, content)
+}
+
+/// `tag`, the DER length of `content` (short form below 128, else long form), `content`.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut der = vec![tag];
     let len = content.len();
     if len < 0x80 {
@@ -240,6 +245,24 @@ mod tests {
 
     #[test]
     fn der_length_forms() {
+        // Short form below 128; long form (0x80 | count, then big-endian bytes) from 128.
+        for (len, head) in [
+            (0, &[0x0c, 0x00][..]),
+            (0x7f, &[0x0c, 0x7f]),
+            (0x80, &[0x0c, 0x81, 0x80]),
+            (0xff, &[0x0c, 0x81, 0xff]),
+            (0x100, &[0x0c, 0x82, 0x01, 0x00]),
+            (0x1_0000, &[0x0c, 0x83, 0x01, 0x00, 0x00]),
+        ] {
+            let content = vec![b'a'; len];
+            let der = tlv(0x0c, &content);
+            assert_eq!(&der[..head.len()], head, "length {len}");
+            assert_eq!(der.len(), head.len() + len, "length {len}");
+            // And a DER parser reads it back whole.
+            let (rest, parsed) = x509_parser::der_parser::der::parse_der(&der).unwrap();
+            assert!(rest.is_empty());
+            assert_eq!(parsed.as_slice().unwrap(), &content[..], "length {len}");
+        }
         assert_eq!(hex(&[0x0c, 0x01]), "0c01");
         assert!(go_printable(b'A') && go_printable(b'?') && !go_printable(b'@') && !go_printable(b'*'));
     }

@@ -146,18 +146,20 @@ pub fn connection_reuse<A: Adapter, N: Net>() {
     assert!((1..=10).contains(&connections), "{connections} connections for 50 calls");
 }
 
-/// Unpaced, past the fake's rate limit (one call a second) a 429 with `Retry-After: 1`
-/// comes, and the client waits that second before it tries again.
+/// Unpaced, a 429 with `Retry-After: 1` (scripted, so a slow machine cannot miss it) and
+/// the client waits that second before it tries again. Time is only a lower bound here (a
+/// loaded machine is slower, never faster); the upper one only catches a hang.
 pub fn retry_after_429_is_honoured<A: Adapter, N: Net>() {
     let server = N::fake();
-    server.with_api(|api| api.rate_limit(1, Duration::from_secs(1)));
     let client = A::build(config(server.base_url()), &Knobs { pacing: Pacing::off(), ..N::knobs() });
     client.list(&List::new(account())).unwrap();
+    let refusal = Fault::Api(429, 971, "Please wait and consider throttling your request speed".into());
+    server.with_api(|api| api.fail_next(Fault::WithHeader(Box::new(refusal), "retry-after".into(), "1".into())));
     let started = Instant::now();
     client.list(&List::new(account())).unwrap();
     let elapsed = started.elapsed();
-    assert_eq!(server.requests_served(), 3, "the limited call, its 429, its retry");
-    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5), "waited {elapsed:?}");
+    assert_eq!(server.requests_served(), 3, "the first call, the 429, its retry");
+    assert!(elapsed >= Duration::from_millis(950) && elapsed < Duration::from_secs(60), "waited {elapsed:?}");
 }
 
 /// Paced (the default), more calls than the fake's budget (4 per second) get no 429: the
@@ -181,7 +183,8 @@ pub fn pacing_keeps_under_the_rate_limit<A: Adapter, N: Net>() {
     assert_eq!(refused.load(std::sync::atomic::Ordering::Relaxed), 0, "429s from the fake");
     assert_eq!(server.requests_served(), 10);
     // 10 calls at 4 per second take two windows' waits at least.
-    assert!(elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_secs(8), "took {elapsed:?}");
+    // A lower bound only (the upper one catches a hang): the counts above are the property.
+    assert!(elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_secs(60), "took {elapsed:?}");
 }
 
 /// An HTML 502 from the edge, then the answer: a GET is retried.
@@ -273,7 +276,8 @@ pub fn connection_refused<A: Adapter>() {
     let client = A::build(config(base), &Knobs::default());
     let started = Instant::now();
     let error = client.get(&account(), &cert_id()).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    // Quick is the point, but a loaded machine is slow: only a hang (retries of seconds) fails.
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
     assert_no_secret(&error);
     // Where, and why: "could not connect to 127.0.0.1:PORT: ... refused ...".
     let shown = error.to_string();
@@ -293,7 +297,7 @@ pub fn stall_past_the_timeout<A: Adapter>() {
     let error = transport_error(client.get(&account(), &cert_id()));
     let elapsed = started.elapsed();
     assert!(matches!(error, TransportError::Timeout { after, .. } if after == timeout), "{error:?}");
-    assert!(elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(30), "took {elapsed:?}");
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -333,10 +337,13 @@ pub fn redirect_not_followed<A: Adapter>() {
     let client = A::build(config(server.base_url()), &Knobs::default());
     let error = client.get(&account(), &cert_id()).unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(302), "{error:?}");
-    assert_eq!(server.requests().len(), 1);
-    // Had the client followed, it would have done so before returning.
+    // One request, carrying the token: the token was there to be forwarded, and was not.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+    // Had the client followed, it would have done so before returning: no connection at all
+    // reached the other server.
     assert_eq!(elsewhere.connections(), 0);
-    assert!(elsewhere.requests().iter().all(|r| r.header("authorization").is_none()));
 }
 
 /// What goes on the wire: credentials and user agent; no compression asked for; no empty
