@@ -172,7 +172,7 @@ pub use http;
 pub use time;
 
 /// The README's examples, compiled and run as doc tests.
-#[cfg(all(doctest, feature = "ureq", feature = "hyper", feature = "fake-server"))]
+#[cfg(all(doctest, feature = "ureq", feature = "hyper", feature = "fake-server", feature = "fetch"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
