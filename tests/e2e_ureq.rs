@@ -29,16 +29,3 @@ impl Adapter for Ureq {
 }
 
 support::e2e_suite!(Ureq);
-
-/// A timeout of `Duration::MAX` is no timeout, not an overflow inside ureq.
-#[test]
-fn a_timeout_of_duration_max_is_none() {
-    use cloudflare_mtls::fake::FakeApi;
-    use cloudflare_mtls::fake_server::FakeServer;
-    let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353").unwrap();
-    let server = FakeServer::start(FakeApi::new("t", account.clone())).unwrap();
-    let config = Config::new(cloudflare_mtls::Credentials::api_token("t").unwrap()).with_base_url(server.base_url());
-    let max = std::time::Duration::MAX;
-    let client = cloudflare_mtls::ureq::Builder::new(config).with_timeout(max).with_connect_timeout(max).build();
-    assert!(client.list(&List::new(account)).unwrap().items.is_empty());
-}

@@ -24,6 +24,8 @@ pub type CallError = Error<TransportError>;
 pub struct Knobs {
     /// The whole-attempt timeout (the default if `None`).
     pub timeout: Option<Duration>,
+    /// The connect timeout (the default if `None`).
+    pub connect_timeout: Option<Duration>,
     /// The response-size limit (the default if `None`).
     pub max_body_size: Option<u64>,
     /// The retry policy.
@@ -43,7 +45,15 @@ impl Default for Knobs {
         let retry = RetryPolicy::default()
             .with_initial_backoff(Duration::from_millis(10))
             .with_max_backoff(Duration::from_millis(50));
-        Self { timeout: None, max_body_size: None, retry, pacing: Pacing::default(), roots: None, proxy: None }
+        Self {
+            timeout: None,
+            connect_timeout: None,
+            max_body_size: None,
+            retry,
+            pacing: Pacing::default(),
+            roots: None,
+            proxy: None,
+        }
     }
 }
 
@@ -73,6 +83,9 @@ macro_rules! configure {
         let mut builder = $builder.with_retry(knobs.retry.clone()).with_pacing(knobs.pacing);
         if let Some(timeout) = knobs.timeout {
             builder = builder.with_timeout(timeout);
+        }
+        if let Some(timeout) = knobs.connect_timeout {
+            builder = builder.with_connect_timeout(timeout);
         }
         if let Some(bytes) = knobs.max_body_size {
             builder = builder.with_max_body_size(bytes);
@@ -120,6 +133,7 @@ macro_rules! e2e_suite {
             connection_reuse,
             retry_after_429_is_honoured,
             pacing_keeps_under_the_rate_limit,
+            timeouts_of_duration_max_are_none,
             html_502_then_success_on_get,
             upload_502_is_not_retried,
             upload_stored_then_502_should_retry_is_sent_once,

@@ -187,6 +187,15 @@ pub fn pacing_keeps_under_the_rate_limit<A: Adapter, N: Net>() {
     assert!(elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_secs(60), "took {elapsed:?}");
 }
 
+/// Timeouts of `Duration::MAX` are no timeouts, not an overflow adding them to the clock
+/// (ureq panicked so).
+pub fn timeouts_of_duration_max_are_none<A: Adapter, N: Net>() {
+    let server = N::fake();
+    let knobs = Knobs { timeout: Some(Duration::MAX), connect_timeout: Some(Duration::MAX), ..N::knobs() };
+    let client = A::build(config(server.base_url()), &knobs);
+    assert!(client.list(&List::new(account())).unwrap().items.is_empty());
+}
+
 /// An HTML 502 from the edge, then the answer: a GET is retried.
 pub fn html_502_then_success_on_get<A: Adapter, N: Net>() {
     let server = N::fake();
