@@ -131,6 +131,21 @@ pub enum Command {
     /// without an account
     #[command(after_help = crate::exit::help())]
     ServeFake(ServeArgs),
+    /// Print the shell completion script for SHELL (e.g. `cf-mtls completions bash >
+    /// ~/.local/share/bash-completion/completions/cf-mtls`)
+    #[command(after_help = crate::exit::help())]
+    Completions(CompletionsArgs),
+    /// Print the manual page, in roff (e.g. `cf-mtls man > ~/.local/share/man/man1/cf-mtls.1`)
+    #[command(after_help = crate::exit::help())]
+    Man,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 /// `upload`.

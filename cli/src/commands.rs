@@ -66,7 +66,9 @@ pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Con
             }
             (first_page(list).to_request(config), Some("then every further page, and report".to_owned()))
         }
-        Command::ServeFake(_) => return Err(CliError::usage("serve-fake sends no request: --dry-run does not apply")),
+        Command::ServeFake(_) | Command::Completions(_) | Command::Man => {
+            return Err(CliError::usage("this command sends no request: --dry-run does not apply"));
+        }
         // `run` answers `apply --dry-run` with the plan (reads only); `plan` changes nothing.
         Command::Apply(_) | Command::Plan(_) => {
             return Err(CliError::usage(
@@ -140,7 +142,9 @@ where
         Command::Check(args) => crate::check::run(api, args, ctx),
         Command::Apply(args) => crate::apply::run(api, args, true, ctx),
         Command::Plan(args) => crate::apply::run(api, args, false, ctx),
-        Command::ServeFake(_) => Err(CliError::new(Exit::Other, "serve-fake is not an API command")),
+        Command::ServeFake(_) | Command::Completions(_) | Command::Man => {
+            Err(CliError::new(Exit::Other, "not an API command"))
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod check;
 mod commands;
 mod confirm;
 mod context;
+mod docs;
 mod exit;
 mod files;
 mod network;
@@ -43,6 +44,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<(), CliError> {
+    // Generated from the declaration: no credentials, no request.
+    match &cli.command {
+        Command::Completions(args) => return docs::completions(args.shell),
+        Command::Man => return docs::man(),
+        _ => {}
+    }
     if let Command::ServeFake(args) = &cli.command {
         if cli.global.dry_run {
             return Err(CliError::usage("serve-fake sends no request: --dry-run does not apply"));

@@ -50,6 +50,8 @@ fn every_command_documents_its_flags_and_the_exit_codes() {
         ("check", &["--expiring-within <DURATION>", "--type <TYPE>", "--format <FORMAT>", "prometheus"]),
         ("apply", &["<DIR>", "--prune", "NAME.key", "self-signed"]),
         ("plan", &["<DIR>", "--prune", "exit 0 when there is nothing to do"]),
+        ("completions", &["<SHELL>", "bash"]),
+        ("man", &["roff"]),
     ] {
         let text = help(&[command, "--help"]);
         for flag in flags {
