@@ -77,6 +77,8 @@
 //!   clients with a clock and a sleep.
 //! - [`plan`]: certificates as code: the steps from an account's certificates to a desired
 //!   set, compared by DER bytes (what `cf-mtls apply` runs).
+//! - [`folder`]: certificates as a folder and back (`NAME.pem`, a manifest for `ca` flags a
+//!   certificate does not say): what `cf-mtls export` writes and `apply` reads.
 //!
 //! # Errors
 //!
@@ -93,6 +95,7 @@ mod credentials;
 mod envelope;
 mod error;
 mod exchange;
+pub mod folder;
 mod id;
 mod message;
 mod model;

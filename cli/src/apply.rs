@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use cloudflare_mtls::folder::{MANIFEST, Manifest};
 use cloudflare_mtls::plan::{Change, Plan, Step};
 use cloudflare_mtls::{AccountId, Association, HttpClient, List, PrivateKey, Upload};
 use serde_json::{Value, json};
@@ -52,6 +53,7 @@ fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<V
             problems.push(format!("{}: a key without its certificate ({}.pem)", text::path(key), text::visible(name)));
         }
     }
+    let manifest = read_manifest(dir, &pems, &mut problems);
     if pems.is_empty() && problems.is_empty() {
         return Err(CliError::usage(format!("{} has no NAME.pem files", text::path(dir)))
             .note("hint: nothing to compare with; an empty folder with --prune would delete every custom certificate, so it is refused"));
@@ -59,7 +61,7 @@ fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<V
     let mut wanted = Vec::new();
     for (name, cert) in pems {
         let key = keys.iter().find(|(n, _)| *n == name).map(|(_, path)| path.clone());
-        match read_one(&name, &cert, key.as_deref(), account, now) {
+        match read_one(&name, &cert, key.as_deref(), manifest.ca(&name), account, now) {
             Ok(upload) => wanted.push(Wanted { upload, cert }),
             Err(e) => problems.push(std::iter::once(e.message).chain(e.notes).collect::<Vec<_>>().join("\n  ")),
         }
@@ -79,20 +81,50 @@ fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<V
     Err(err)
 }
 
-/// One certificate file (and its key), checked as `upload` checks them, CA or leaf by its
-/// basicConstraints, except that a self-signed certificate with its key is a client
-/// certificate (a leaf), as the tutorial's `openssl req -x509` makes one.
+/// The folder's manifest (`.cf-mtls.json`, as `export` writes it), or none; its problems
+/// (it does not read, it names a certificate the folder lacks) join `problems`.
+fn read_manifest(dir: &Path, pems: &[(String, PathBuf)], problems: &mut Vec<String>) -> Manifest {
+    let path = dir.join(MANIFEST);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Manifest::default();
+    }
+    let manifest = match files::read(&path, "manifest")
+        .and_then(|t| Manifest::from_json(&t).map_err(|e| CliError::local(format!("{}: {e}", text::path(&path)))))
+    {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            problems.push(e.message);
+            return Manifest::default();
+        }
+    };
+    for name in manifest.names() {
+        if !pems.iter().any(|(n, _)| n == name) {
+            problems.push(format!("{}: gives a flag to {name:?}, but there is no {name}.pem", text::path(&path)));
+        }
+    }
+    manifest
+}
+
+/// One certificate file (and its key), checked as `upload` checks them, CA or leaf by the
+/// manifest (`declared`) if it says, else by its basicConstraints, except that a self-signed
+/// certificate with its key is a client certificate (a leaf), as the tutorial's `openssl req
+/// -x509` makes one. A flag the manifest declares is the folder's word: not checked against
+/// the certificate.
 fn read_one(
     name: &str,
     cert: &Path,
     key: Option<&Path>,
+    declared: Option<bool>,
     account: &AccountId,
     now: OffsetDateTime,
 ) -> Result<Upload, CliError> {
     let pem = files::read(cert, "certificate")?;
     let key_pem = key.map(|path| files::read(path, "private key")).transpose()?;
-    let ca = files::is_ca(&pem, key_pem.is_some()).unwrap_or(false);
+    let ca = declared.unwrap_or_else(|| files::is_ca(&pem, key_pem.is_some()).unwrap_or(false));
     let mut upload = if ca { Upload::ca(account.clone(), pem) } else { Upload::leaf(account.clone(), pem) };
+    if declared.is_some() {
+        upload = upload.without_ca_check();
+    }
     upload = upload.with_name(name);
     if let Some(key_pem) = key_pem {
         upload = upload.with_private_key(PrivateKey::new(key_pem));

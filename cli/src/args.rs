@@ -127,6 +127,11 @@ pub enum Command {
     /// monitoring; `--format prometheus` for node_exporter's textfile collector)
     #[command(after_help = crate::exit::help())]
     Check(CheckArgs),
+    /// Write the account's custom certificates into a folder that `plan` and `apply` read
+    /// back as they are: NAME.pem each, and a manifest (.cf-mtls.json) for a `ca` flag a
+    /// certificate does not say itself. Keys are never returned by the API, so none is written
+    #[command(after_help = crate::exit::help())]
+    Export(ExportArgs),
     /// Run a fake of the API on this machine, to try this tool (or wrangler, or an SDK)
     /// without an account
     #[command(after_help = crate::exit::help())]
@@ -138,6 +143,19 @@ pub enum Command {
     /// Print the manual page, in roff (e.g. `cf-mtls man > ~/.local/share/man/man1/cf-mtls.1`)
     #[command(after_help = crate::exit::help())]
     Man,
+}
+
+/// `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The folder to write into (made if missing); nothing in it is ever deleted
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Overwrite files that exist already (without it, they are left as they are and the
+    /// export is partial, exit 9)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `completions`.
@@ -228,7 +246,8 @@ pub struct DeleteArgs {
 pub struct ApplyArgs {
     /// The folder: NAME.pem is a certificate or chain (a CA or a leaf by its first
     /// certificate's basicConstraints; a self-signed one with its NAME.key is a client
-    /// certificate, a leaf), NAME.key its private key (optional); other files are not read
+    /// certificate, a leaf; .cf-mtls.json, as `export` writes it, may give the flag), NAME.key
+    /// its private key (optional); other files are not read
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 

@@ -59,6 +59,10 @@ pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Con
         Command::Get(_) | Command::Associations(_) | Command::Delete(_) => {
             return Err(CliError::usage("give a certificate ID or --name"));
         }
+        Command::Export(_) => (
+            first_page(List::new(account)).to_request(config),
+            Some("then every further page, and write the folder".to_owned()),
+        ),
         Command::Check(args) => {
             let mut list = List::new(account);
             for kind in &args.types {
@@ -140,6 +144,7 @@ where
         }
         Command::Delete(args) => delete(api, args, ctx),
         Command::Check(args) => crate::check::run(api, args, ctx),
+        Command::Export(args) => crate::export::run(api, args, ctx),
         Command::Apply(args) => crate::apply::run(api, args, true, ctx),
         Command::Plan(args) => crate::apply::run(api, args, false, ctx),
         Command::ServeFake(_) | Command::Completions(_) | Command::Man => {

@@ -27,11 +27,14 @@ pub enum Exit {
     /// `plan`, `apply`: the plan cannot be carried out (an ambiguous name, a certificate to
     /// replace or delete that a service uses); `apply` changed nothing.
     Blocked = 8,
+    /// `export`: some certificates were left out (a name that cannot be a file name or is
+    /// shared, an existing file without `--force`); the rest was written.
+    Partial = 9,
 }
 
 impl Exit {
     /// All codes, in the order `--help` lists them.
-    pub const ALL: [Exit; 9] = [
+    pub const ALL: [Exit; 10] = [
         Exit::Ok,
         Exit::Usage,
         Exit::Api,
@@ -40,6 +43,7 @@ impl Exit {
         Exit::Expiring,
         Exit::Changes,
         Exit::Blocked,
+        Exit::Partial,
         Exit::Other,
     ];
 
@@ -57,6 +61,7 @@ impl Exit {
             Exit::Local => "local file error: unreadable, malformed, key in the certificate file, expired",
             Exit::Expiring => "check: a certificate expires within the window (or has expired)",
             Exit::Changes => "plan (apply --dry-run): there are changes to make",
+            Exit::Partial => "export: some certificates were left out (listed); the rest was written",
             Exit::Blocked => {
                 "plan, apply: the plan cannot be carried out (ambiguous name, certificate in use); nothing was changed"
             }
@@ -212,7 +217,7 @@ mod tests {
         }
         let mut codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
         codes.sort_unstable();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     }
 
     #[test]

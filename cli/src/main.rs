@@ -9,6 +9,7 @@ mod confirm;
 mod context;
 mod docs;
 mod exit;
+mod export;
 mod files;
 mod network;
 mod output;

@@ -8,8 +8,20 @@ use std::process::{Command, Stdio};
 
 use cli_support::*;
 
-const COMMANDS: [&str; 11] =
-    ["upload", "list", "get", "associations", "delete", "apply", "plan", "check", "serve-fake", "completions", "man"];
+const COMMANDS: [&str; 12] = [
+    "upload",
+    "list",
+    "get",
+    "associations",
+    "delete",
+    "apply",
+    "plan",
+    "check",
+    "export",
+    "serve-fake",
+    "completions",
+    "man",
+];
 
 fn run(args: &[&str]) -> Run {
     Command::new(BIN).env_clear().args(args).stdin(Stdio::null()).output().unwrap().into()

@@ -51,6 +51,7 @@ fn every_command_documents_its_flags_and_the_exit_codes() {
         ("apply", &["<DIR>", "--prune", "NAME.key", "self-signed"]),
         ("plan", &["<DIR>", "--prune", "exit 0 when there is nothing to do"]),
         ("completions", &["<SHELL>", "bash"]),
+        ("export", &["<DIR>", "--force", ".cf-mtls.json"]),
         ("man", &["roff"]),
     ] {
         let text = help(&[command, "--help"]);

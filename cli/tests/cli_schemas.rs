@@ -77,6 +77,12 @@ fn every_json_output_fits_its_schema() {
     insert(&fake, json!({"name": "root", "type": "custom"}));
     valid("apply", &cf(&fake, &["apply", "--json", folder]).expect(8).json());
 
+    // Partial both times: a name with a newline and two "root"s are left out, then the files exist.
+    for _ in 0..2 {
+        valid("export", &cf(&fake, &["export", "--json", dir.join("out").to_str().unwrap()]).expect(9).json());
+    }
+    let whole = cf(&fake, &["export", "--json", ca.parent().unwrap().join("whole").to_str().unwrap()]);
+    valid("export", &whole.json());
     valid("delete", &cf(&fake, &["delete", &id, "--yes", "--json"]).expect(0).json());
 
     let (_server, info) = serve_fake(&["--quiet"]);
@@ -98,4 +104,5 @@ fn each_schema_refuses_a_wrong_document() {
     invalid("apply", &json!({"done": [{"action": "moved", "name": null, "old_id": null, "id": null}], "unchanged": 0}));
     invalid("dry-run", &json!({"method": "GET", "url": "not a url", "headers": {}, "body": null}));
     invalid("serve-fake", &json!({"base_url": "http://127.0.0.1:1/client/v4"}));
+    invalid("export", &json!({"dir": "d", "written": [], "exists": [], "skipped": [], "keys_written": 1}));
 }

@@ -1,0 +1,273 @@
+//! Certificates as a folder, both ways: what `cf-mtls apply` reads (`NAME.pem`, its key
+//! `NAME.key`, and a manifest for the `ca` flags a certificate does not say itself) and what
+//! `cf-mtls export` writes from an account, so that planning the exported folder against the
+//! same account finds nothing to do. Pure: the caller reads and writes the files, and tells
+//! how a certificate's own basicConstraints read (`inferred_ca`), so the core needs no X.509
+//! parser here.
+//!
+//! ```
+//! use cloudflare_mtls::folder::{self, Manifest};
+//! use cloudflare_mtls::Certificate;
+//!
+//! let pem = include_str!("../tests/fixtures/ca-p256.pem");
+//! // On the account: a self-signed CA:TRUE certificate, uploaded as a client certificate.
+//! let stored: Certificate = serde_json::from_value(serde_json::json!({
+//!     "id": "2458ce5a", "name": "client", "ca": false, "type": "custom", "certificates": pem,
+//! }))?;
+//! let export = folder::export(&[stored], |_pem| Some(true));
+//! assert_eq!(export.files[0].file_name, "client.pem");
+//! // Its flag is not what the certificate says: the manifest keeps it.
+//! assert_eq!(export.manifest.ca("client"), Some(false));
+//! let read_back = Manifest::from_json(&export.manifest.to_json())?;
+//! assert_eq!(read_back, export.manifest);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::model::{Certificate, CertificateType};
+
+/// The manifest's file name in a folder: hidden, so never read as a certificate.
+pub const MANIFEST: &str = ".cf-mtls.json";
+
+/// The longest name kept as a file name: `NAME.pem` within 255 bytes, the limit of the usual
+/// file systems (ext4, APFS, NTFS).
+pub const MAX_NAME_BYTES: usize = 251;
+
+/// The `ca` flag of each certificate whose flag is not what its first certificate's
+/// basicConstraints say (a self-signed client certificate uploaded without its key, say):
+/// `{"ca": {"NAME": false}}`. A folder without one needs none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    ca: BTreeMap<String, bool>,
+}
+
+/// A manifest that does not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the manifest {MANIFEST} is not {{\"ca\": {{\"NAME\": true|false, ...}}}}: {0}")]
+pub struct ManifestError(String);
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    ca: BTreeMap<String, bool>,
+}
+
+impl Manifest {
+    /// Reads a manifest's text.
+    pub fn from_json(text: &str) -> Result<Self, ManifestError> {
+        let file: ManifestFile = serde_json::from_str(text).map_err(|e| ManifestError(e.to_string()))?;
+        Ok(Self { ca: file.ca })
+    }
+
+    /// The manifest's text (names sorted, one per line, ending in a newline).
+    pub fn to_json(&self) -> String {
+        let file = ManifestFile { ca: self.ca.clone() };
+        // A map of strings to booleans always serialises.
+        serde_json::to_string_pretty(&file).unwrap_or_default() + "\n"
+    }
+
+    /// The flag it gives `name`, if any.
+    pub fn ca(&self, name: &str) -> Option<bool> {
+        self.ca.get(name).copied()
+    }
+
+    /// Gives `name` the flag `ca`.
+    pub fn set(&mut self, name: impl Into<String>, ca: bool) {
+        self.ca.insert(name.into(), ca);
+    }
+
+    /// The names it gives a flag, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.ca.keys().map(String::as_str)
+    }
+
+    /// Whether it gives no flag (then no manifest file is needed).
+    pub fn is_empty(&self) -> bool {
+        self.ca.is_empty()
+    }
+}
+
+/// Why a certificate name cannot be a file name here: `None` when `NAME.pem` is fine.
+/// Refused: empty; `.` or `..`; a leading `.` (hidden, and `apply` skips it); a `/` or `\`;
+/// a control character; longer than [`MAX_NAME_BYTES`].
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    match name {
+        "" => Some("it is empty"),
+        _ if name.starts_with('.') => Some("it starts with '.' (a hidden file, which apply does not read)"),
+        _ if name.contains(['/', '\\']) => Some("it contains a path separator ('/' or '\\')"),
+        _ if name.chars().any(char::is_control) => Some("it contains a control character (a newline, a tab...)"),
+        _ if name.len() > MAX_NAME_BYTES => Some("it is longer than a file name may be (251 bytes)"),
+        _ => None,
+    }
+}
+
+/// One file an export writes: `NAME.pem` holding the certificates as the API stores them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExportedFile {
+    /// The certificate's name.
+    pub name: String,
+    /// `NAME.pem`.
+    pub file_name: String,
+    /// The PEM, as stored.
+    pub pem: String,
+}
+
+/// A certificate an export leaves out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Skipped {
+    /// Its ID, if the API gave one.
+    pub id: Option<String>,
+    /// Its name, if any.
+    pub name: Option<String>,
+    /// Why it is not exported.
+    pub why: String,
+    /// Whether it is left out by design (a certificate of a Cloudflare product), not for a
+    /// problem to fix: an export that skips only these is complete.
+    pub by_design: bool,
+}
+
+/// What an export writes and what it leaves out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Export {
+    /// The files, in name order.
+    pub files: Vec<ExportedFile>,
+    /// The `ca` flags the files do not say themselves (write it as [`MANIFEST`] when not empty).
+    pub manifest: Manifest,
+    /// What was left out.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Export {
+    /// Whether anything was left out for a problem (not by design).
+    pub fn is_partial(&self) -> bool {
+        self.skipped.iter().any(|s| !s.by_design)
+    }
+}
+
+/// The folder of `certificates`: each `custom` certificate with a usable, unique name as
+/// `NAME.pem`, and a manifest entry where its stored `ca` flag differs from what
+/// `inferred_ca` reads in its PEM (the first certificate's basicConstraints; `None` when it
+/// cannot tell). Names are not guessed: a name that cannot be a file name, a name several
+/// certificates share, or two names equal but for case (one file on macOS and Windows) are
+/// left out with their reason, and so are certificates without a name or a PEM.
+pub fn export(certificates: &[Certificate], inferred_ca: impl Fn(&str) -> Option<bool>) -> Export {
+    let mut out = Export::default();
+    let skip = |c: &Certificate, why: String, by_design: bool| Skipped {
+        id: c.id.as_ref().map(ToString::to_string),
+        name: c.name.clone(),
+        why,
+        by_design,
+    };
+    let mut custom = Vec::new();
+    for cert in certificates {
+        match &cert.kind {
+            Some(CertificateType::Custom) | None => custom.push(cert),
+            Some(kind) => out.skipped.push(skip(
+                cert,
+                format!("a {kind} certificate belongs to a Cloudflare product; apply never touches it"),
+                true,
+            )),
+        }
+    }
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    let mut by_folded: HashMap<String, usize> = HashMap::new();
+    for cert in &custom {
+        if let Some(name) = &cert.name {
+            *by_name.entry(name).or_default() += 1;
+            *by_folded.entry(name.to_lowercase()).or_default() += 1;
+        }
+    }
+    for cert in custom {
+        let (Some(name), Some(pem)) = (&cert.name, &cert.certificates) else {
+            let why = if cert.name.is_none() { "it has no name" } else { "the API returned no PEM for it" };
+            out.skipped.push(skip(cert, why.to_owned(), false));
+            continue;
+        };
+        let why = if let Some(problem) = name_problem(name) {
+            Some(format!("its name cannot be a file name: {problem}"))
+        } else if by_name.get(name.as_str()).copied().unwrap_or(0) > 1 {
+            Some("several certificates share its name; delete all but one".to_owned())
+        } else if by_folded.get(&name.to_lowercase()).copied().unwrap_or(0) > 1 {
+            Some("another certificate's name differs from it only in case (one file on many file systems)".to_owned())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            out.skipped.push(skip(cert, why, false));
+            continue;
+        }
+        if let (Some(stored), inferred) = (cert.ca, inferred_ca(pem))
+            && inferred != Some(stored)
+        {
+            out.manifest.set(name.clone(), stored);
+        }
+        out.files.push(ExportedFile { name: name.clone(), file_name: format!("{name}.pem"), pem: pem.clone() });
+    }
+    out.files.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(json: serde_json::Value) -> Certificate {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn names_are_not_guessed() {
+        let pem = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
+        let long = "n".repeat(252);
+        let certs: Vec<Certificate> = [
+            serde_json::json!({"id": "1", "name": "ok", "ca": true, "type": "custom", "certificates": pem}),
+            serde_json::json!({"id": "2", "name": "", "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "3", "name": "a/b", "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "4", "name": "..", "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "5", "name": "line\nbreak", "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "6", "name": long, "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "7", "name": "Twin", "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "8", "name": "twin", "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "9", "name": "same", "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "10", "name": "same", "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "11", "ca": true, "certificates": pem}),
+            serde_json::json!({"id": "12", "name": "gw", "type": "gateway_managed", "certificates": pem}),
+            serde_json::json!({"id": "13", "name": "back\\slash", "ca": true, "certificates": pem}),
+        ]
+        .into_iter()
+        .map(cert)
+        .collect();
+        let export = export(&certs, |_| Some(true));
+        assert_eq!(export.files.iter().map(|f| f.file_name.as_str()).collect::<Vec<_>>(), ["ok.pem"]);
+        let skipped: Vec<&str> = export.skipped.iter().map(|s| s.id.as_deref().unwrap()).collect();
+        assert_eq!(skipped, ["12", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "13"]);
+        assert!(export.is_partial());
+        assert!(export.skipped[0].by_design && export.skipped[1..].iter().all(|s| !s.by_design));
+        assert!(export.manifest.is_empty());
+    }
+
+    #[test]
+    fn the_manifest_keeps_only_flags_the_certificate_does_not_say() {
+        let pem = "x";
+        let certs: Vec<Certificate> = [
+            serde_json::json!({"name": "as-said", "ca": true, "certificates": pem}),
+            serde_json::json!({"name": "client", "ca": false, "certificates": pem}),
+        ]
+        .into_iter()
+        .map(cert)
+        .collect();
+        let export = export(&certs, |_| Some(true));
+        assert_eq!(export.manifest.names().collect::<Vec<_>>(), ["client"]);
+        assert!(!export.is_partial());
+        let text = export.manifest.to_json();
+        assert_eq!(text, "{\n  \"ca\": {\n    \"client\": false\n  }\n}\n");
+        assert_eq!(Manifest::from_json(&text).unwrap(), export.manifest);
+        for bad in ["[]", "{\"ca\": {\"x\": 1}}", "{\"ca\": {}, \"more\": 1}", "{}"] {
+            assert!(Manifest::from_json(bad).is_err(), "{bad}");
+        }
+    }
+}
