@@ -13,7 +13,7 @@ use cloudflare_mtls::retry::Failure;
 use cloudflare_mtls::{
     AccountId, Association, BlockingClient, Certificate, CertificateId, Config, Deleted, HttpClient,
 };
-use cloudflare_mtls::{Call, Error, List, Pacing, Pager, RetryPolicy, Upload, Wait};
+use cloudflare_mtls::{Call, Error, List, Pacing, Pager, RetryPolicy, Upload};
 use serde_json::Value;
 
 use crate::exit::{CliError, Exit};
@@ -47,14 +47,6 @@ fn uptime() -> Duration {
     START.get_or_init(std::time::Instant::now).elapsed()
 }
 
-/// Says on stderr why the tool is quiet: every wait over a second (the rate limit's, a
-/// retry's), one line each. Shorter ones pass unsaid.
-fn announce(wait: &Wait) {
-    if wait.duration > Duration::from_secs(1) {
-        eprintln!("cf-mtls: {}", crate::text::safe(&wait.to_string()));
-    }
-}
-
 /// A typed model and its JSON object as the API sent it.
 pub struct Raw<M> {
     /// The decoded model.
@@ -85,14 +77,15 @@ where
         account: AccountId,
     ) -> Self {
         let recording = Recording { inner: transport, bodies: RefCell::new(Vec::new()) };
-        let sleep: fn(Duration) = std::thread::sleep;
+        // Every wait over a second is said (a line, or on the progress bar, counting down).
+        let sleep: fn(Duration) = crate::progress::sleep;
         let client = BlockingClient::new(config, recording)
             .with_sleep(sleep)
             .with_retry(retry)
             .with_seed(seed)
             .with_clock(uptime)
             .with_pacing(pacing)
-            .on_wait(announce);
+            .on_wait(crate::progress::announce);
         Self { client, account }
     }
 

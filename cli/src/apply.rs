@@ -14,6 +14,7 @@ use crate::api::Api;
 use crate::args::ApplyArgs;
 use crate::context::Context;
 use crate::exit::{CliError, Exit};
+use crate::progress::Progress;
 use crate::table::{self, Column};
 use crate::text;
 use crate::{files, output};
@@ -179,7 +180,13 @@ where
     T::Error: std::fmt::Display + 'static,
 {
     let mut done = Vec::new();
+    // JSON is one document at the end: no bar, no lines.
+    let progress = (!ctx.json).then(|| Progress::new(changes));
     for step in plan.steps().iter().filter(|s| s.is_change()) {
+        if let Some(progress) = &progress {
+            let (action, ..) = describe(step);
+            progress.step(&format!("{action} {:?}", step.name().unwrap_or("(unnamed)")));
+        }
         let result = match step {
             Step::Create { upload } => api.upload(upload).map(|stored| ("created", None, stored.model.id)),
             Step::Replace { upload, old, .. } => api
@@ -197,20 +204,20 @@ where
             ))
         })?;
         let name = step.name().unwrap_or("(unnamed)").to_owned();
-        if !ctx.json {
+        if let Some(progress) = &progress {
             let ids = match (&old, &new) {
                 (Some(old), Some(new)) => format!(" ({old} -> {new})"),
                 (None, Some(id)) | (Some(id), None) => format!(" ({id})"),
                 (None, None) => String::new(),
             };
-            output::print(&format!("{action} {name:?}{ids}\n"))?;
+            progress.done(&format!("{action} {name:?}{ids}\n"))?;
         }
         done.push(json!({"action": action, "name": step.name(), "old_id": old.map(|i| i.to_string()), "id": new.map(|i| i.to_string())}));
     }
     let unchanged = plan.steps().len() - changes;
-    if ctx.json {
+    let Some(progress) = progress else {
         return Ok(output::print_json(&json!({"done": done, "unchanged": unchanged}))?);
-    }
+    };
     let summary = match changes {
         0 => format!(
             "No changes: the account's {unchanged} certificate{} match{} the folder.\n",
@@ -219,7 +226,7 @@ where
         ),
         n => format!("Applied {n} change{}; {unchanged} unchanged.\n", if n == 1 { "" } else { "s" }),
     };
-    Ok(output::print(&summary)?)
+    Ok(progress.summary(&summary)?)
 }
 
 /// Prints the plan: a table, or JSON.

@@ -84,6 +84,11 @@ pub struct Global {
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub max_wait: Duration,
 
+    /// Print only errors: no progress, no notice of waits, no per-step lines of apply and
+    /// export, no request log of serve-fake (what a command is asked to print still is)
+    #[arg(long, short = 'q', global = true, help_heading = GLOBAL)]
+    pub quiet: bool,
+
     /// Trust only the CA certificates in FILE (PEM), as curl's --cacert; without it,
     /// SSL_CERT_FILE if set, else Mozilla's roots
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
@@ -324,10 +329,6 @@ pub struct ServeArgs {
     /// 1200/5m)
     #[arg(long, value_name = "N/WINDOW", value_parser = parse_rate)]
     pub rate_limit: Option<(u32, Duration)>,
-
-    /// Do not print a line per request on stderr (method, path, status, milliseconds)
-    #[arg(long)]
-    pub quiet: bool,
 
     /// Serve HTTPS (HTTP/2 and HTTP/1.1) with a certificate made at start, signed by a CA
     /// made at start too

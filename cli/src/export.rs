@@ -14,6 +14,7 @@ use crate::api::Api;
 use crate::args::ExportArgs;
 use crate::context::Context;
 use crate::exit::{CliError, Exit};
+use crate::progress::Progress;
 use crate::{files, output, text};
 
 /// What happened to one file.
@@ -61,37 +62,29 @@ where
     let mut files = std::mem::take(&mut export.files);
     let manifest = (!export.manifest.is_empty()).then(|| (MANIFEST.to_owned(), export.manifest.to_json()));
     let mut exists = Vec::new();
+    let progress = (!ctx.json).then(|| Progress::new(files.len() + usize::from(manifest.is_some())));
     for (file_name, contents) in files.drain(..).map(|f| (f.file_name, f.pem)).chain(manifest) {
-        match write(dir, &file_name, &contents, args.force)? {
-            Outcome::Written => written.push(file_name),
-            Outcome::Exists => exists.push(file_name),
+        let path = text::path(dir.join(&file_name));
+        if let Some(progress) = &progress {
+            progress.step(&format!("writing {path}"));
+        }
+        let line = match write(dir, &file_name, &contents, args.force)? {
+            Outcome::Written => {
+                written.push(file_name);
+                format!("wrote {path}\n")
+            }
+            Outcome::Exists => {
+                exists.push(file_name);
+                format!("kept {path} as it was: it exists (--force overwrites it)\n")
+            }
+        };
+        if let Some(progress) = &progress {
+            progress.done(&line)?;
         }
     }
     let partial = export.is_partial() || !exists.is_empty();
-    if ctx.json {
-        let skipped: Vec<_> = export
-            .skipped
-            .iter()
-            .map(|s| json!({"id": s.id, "name": s.name, "why": s.why, "by_design": s.by_design}))
-            .collect();
-        output::print_json(&json!({
-            "dir": dir.display().to_string(),
-            "written": written,
-            "exists": exists,
-            "skipped": skipped,
-            "keys_written": 0,
-        }))?;
-    } else {
+    if let Some(progress) = progress {
         let mut out = String::new();
-        for name in &written {
-            out.push_str(&format!("wrote {}\n", text::path(dir.join(name))));
-        }
-        for name in &exists {
-            out.push_str(&format!(
-                "kept {} as it was: it exists (--force overwrites it)\n",
-                text::path(dir.join(name))
-            ));
-        }
         for s in &export.skipped {
             let name =
                 s.name.as_deref().map_or_else(|| "(unnamed)".to_owned(), |n| format!("\"{}\"", text::visible(n)));
@@ -104,7 +97,20 @@ where
             if certs == 1 { "" } else { "s" },
             text::path(dir)
         ));
-        output::print(&out)?;
+        progress.summary(&out)?;
+    } else {
+        let skipped: Vec<_> = export
+            .skipped
+            .iter()
+            .map(|s| json!({"id": s.id, "name": s.name, "why": s.why, "by_design": s.by_design}))
+            .collect();
+        output::print_json(&json!({
+            "dir": dir.display().to_string(),
+            "written": written,
+            "exists": exists,
+            "skipped": skipped,
+            "keys_written": 0,
+        }))?;
     }
     if partial {
         let left = export.skipped.iter().filter(|s| !s.by_design).count() + exists.len();

@@ -13,6 +13,7 @@ mod export;
 mod files;
 mod network;
 mod output;
+mod progress;
 mod serve;
 mod table;
 mod text;
@@ -55,8 +56,9 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         if cli.global.dry_run {
             return Err(CliError::usage("serve-fake sends no request: --dry-run does not apply"));
         }
-        return serve::serve(args, cli.global.json);
+        return serve::serve(args, cli.global.json, cli.global.quiet);
     }
+    progress::set_quiet(cli.global.quiet);
     let config = config(&cli.global)?;
     let account = account(&cli.global)?;
     let ctx = context::Context { json: cli.global.json, now: time::OffsetDateTime::now_utc() };

@@ -9,7 +9,7 @@ use crate::exit::CliError;
 use crate::{output, text};
 
 /// Serves until the process is stopped (Ctrl-C).
-pub fn serve(args: &ServeArgs, json: bool) -> Result<(), CliError> {
+pub fn serve(args: &ServeArgs, json: bool, quiet: bool) -> Result<(), CliError> {
     // The fake takes credentials in clear over plain HTTP: it stays on this machine.
     if !args.listen.ip().is_loopback() {
         return Err(CliError::usage(format!(
@@ -38,7 +38,7 @@ pub fn serve(args: &ServeArgs, json: bool) -> Result<(), CliError> {
         }
         _ => None,
     };
-    if !args.quiet {
+    if !quiet {
         // On stderr, so stdout keeps only the lines to export (or the one JSON line).
         server.log_requests(|method, uri, status, took| {
             eprintln!("{method} {} {} {:.1}ms", text::safe(uri.path()), status.as_u16(), took.as_secs_f64() * 1000.0);
