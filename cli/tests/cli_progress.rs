@@ -69,6 +69,7 @@ fn on_a_terminal_apply_shows_progress_and_counts_a_wait_down() {
         .env("CLOUDFLARE_API_TOKEN", TOKEN)
         .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
         .env("CLOUDFLARE_BASE_URL", fake.base_url().as_str())
+        .env("TERM", "xterm")
         .stdin(Stdio::null())
         .output()
         .unwrap();
