@@ -28,17 +28,11 @@ fn folder() -> PathBuf {
     dir
 }
 
-#[test]
-fn on_a_terminal_apply_shows_progress_and_counts_a_wait_down() {
-    if !tools::require("script", "bsdutils") {
-        return;
-    }
-    let fake = fake();
-    let dir = folder();
-    // Two calls per 2 s: the apply's list and first upload fill it, so a wait comes.
-    let line = format!("{BIN} --pace 2/2s apply {}", dir.display());
+/// `cf-mtls ARGS` against `fake` on a pseudo-terminal (util-linux's `script`): what the
+/// terminal showed. It must succeed.
+fn on_a_terminal(fake: &cloudflare_mtls::fake_server::FakeServer, args: &str) -> String {
     let out = Command::new("script")
-        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .args(["-q", "-e", "-c", &format!("{BIN} {args}"), "/dev/null"])
         .env_clear()
         .env("CLOUDFLARE_API_TOKEN", TOKEN)
         .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
@@ -47,8 +41,20 @@ fn on_a_terminal_apply_shows_progress_and_counts_a_wait_down() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let shown = String::from_utf8_lossy(&out.stdout);
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{shown}");
+    shown
+}
+
+#[test]
+fn on_a_terminal_apply_shows_progress_and_counts_a_wait_down() {
+    if !tools::require("script", "bsdutils") {
+        return;
+    }
+    let fake = fake();
+    let dir = folder();
+    // Two calls per 2 s: the apply's list and first upload fill it, so a wait comes.
+    let shown = on_a_terminal(&fake, &format!("--pace 2/2s apply {}", dir.display()));
     for expected in ["[0/5]", "[5/5]", "create \"cert-0\"", "created \"cert-4\"", "Applied 5 changes"] {
         assert!(shown.contains(expected), "{expected:?} not shown:\n{shown}");
     }
@@ -62,19 +68,7 @@ fn on_a_terminal_apply_shows_progress_and_counts_a_wait_down() {
 
     // export of as many: the same bar.
     let out_dir = dir.parent().unwrap().join("exported");
-    let line = format!("{BIN} export {}", out_dir.display());
-    let out = Command::new("script")
-        .args(["-q", "-e", "-c", &line, "/dev/null"])
-        .env_clear()
-        .env("CLOUDFLARE_API_TOKEN", TOKEN)
-        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-        .env("CLOUDFLARE_BASE_URL", fake.base_url().as_str())
-        .env("TERM", "xterm")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{shown}");
+    let shown = on_a_terminal(&fake, &format!("export {}", out_dir.display()));
     assert!(shown.contains("[5/5]") && shown.contains("Exported 5 certificates"), "{shown}");
 }
 
