@@ -140,7 +140,7 @@ impl Table {
 }
 
 fn certificate_rows(certs: &[&Certificate], now: OffsetDateTime) -> Vec<Vec<String>> {
-    let rows: Vec<Vec<String>> = certs
+    certs
         .iter()
         .map(|c| {
             vec![
@@ -155,8 +155,7 @@ fn certificate_rows(certs: &[&Certificate], now: OffsetDateTime) -> Vec<Vec<Stri
                     .unwrap_or_default(),
             ]
         })
-        .collect();
-    rows
+        .collect()
 }
 
 /// One certificate, a field per line (the PEM only with `--json`).
