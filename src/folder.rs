@@ -1,9 +1,9 @@
 //! Certificates as a folder, both ways: what `cf-mtls apply` reads (`NAME.pem`, its key
 //! `NAME.key`, and a manifest for the `ca` flags a certificate does not say itself) and what
 //! `cf-mtls export` writes from an account, so that planning the exported folder against the
-//! same account finds nothing to do. Pure: the caller reads and writes the files, and tells
-//! how a certificate's own basicConstraints read (`inferred_ca`), so the core needs no X.509
-//! parser here.
+//! same account finds nothing to do. Pure: the caller reads and writes the files. What a
+//! certificate's own basicConstraints say is `expected_ca` (feature `x509-checks`, the rule
+//! of the upload checks), or the caller's `inferred_ca` where that feature is off.
 //!
 //! ```
 //! use cloudflare_mtls::folder::{self, Manifest};
@@ -86,6 +86,26 @@ impl Manifest {
     pub fn is_empty(&self) -> bool {
         self.ca.is_empty()
     }
+}
+
+/// Whether a folder's `NAME.pem` (with a `NAME.key` beside it, or not) is a CA upload, by
+/// the rule [`Upload::validate`](crate::Upload::validate) checks: its first certificate's
+/// basicConstraints say CA, unless it is self-signed and comes with its key (a self-signed
+/// client certificate). `None` when the text does not read as PEM certificates. What `apply`
+/// uploads a file as, and what `export` compares a stored flag with.
+///
+/// ```
+/// use cloudflare_mtls::folder::expected_ca;
+///
+/// let self_signed_ca = include_str!("../tests/fixtures/ca-p256.pem");
+/// assert_eq!(expected_ca(self_signed_ca, false), Some(true));
+/// assert_eq!(expected_ca(self_signed_ca, true), Some(false)); // with its key: a client certificate
+/// assert_eq!(expected_ca("not PEM", false), None);
+/// ```
+#[cfg(feature = "x509-checks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "x509-checks")))]
+pub fn expected_ca(certificates: &str, with_key: bool) -> Option<bool> {
+    crate::x509_check::expected_ca(certificates, with_key)
 }
 
 /// Why a certificate name cannot be a file name here: `None` when `NAME.pem` is fine.

@@ -50,6 +50,14 @@ struct First {
     self_signed: bool,
 }
 
+impl First {
+    /// A self-signed certificate that comes with its key: uploaded as a leaf, it is a client
+    /// certificate, whatever its basicConstraints (see the module docs).
+    fn is_own_client_certificate(&self, with_key: bool) -> bool {
+        with_key && self.self_signed
+    }
+}
+
 /// The first certificate, described; every block must parse as X.509.
 fn inspect(blocks: &[Block]) -> Result<First, BuildError> {
     let mut first = None;
@@ -142,13 +150,19 @@ pub(crate) fn check(blocks: &[Block], ca: bool, check_ca: bool, key: Option<&Blo
     {
         return Err(BuildError::KeyMismatch);
     }
-    // A self-signed certificate uploaded as a leaf with its key is a client certificate,
-    // whatever its basicConstraints say (see the module docs).
-    let self_signed_client = !ca && key.is_some() && first.self_signed;
+    let self_signed_client = !ca && first.is_own_client_certificate(key.is_some());
     if check_ca && ca != first.ca && !self_signed_client {
         return Err(BuildError::CaMismatch { declared_ca: ca });
     }
     Ok(())
+}
+
+/// The `ca` flag the checks expect of `certificates` (with its key or not); `None` when
+/// they do not read as PEM certificates (the upload's checks then say why).
+pub(crate) fn expected_ca(certificates: &str, with_key: bool) -> Option<bool> {
+    let blocks = crate::pem_check::check_certificates(certificates).ok()?;
+    let first = inspect(&blocks).ok()?;
+    Some(first.ca && !first.is_own_client_certificate(with_key))
 }
 
 #[cfg(test)]

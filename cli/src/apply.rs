@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cloudflare_mtls::folder::{MANIFEST, Manifest};
+use cloudflare_mtls::folder::{self, MANIFEST, Manifest};
 use cloudflare_mtls::plan::{Change, Plan, Step};
 use cloudflare_mtls::{AccountId, Association, HttpClient, List, PrivateKey, Upload};
 use serde_json::{Value, json};
@@ -121,7 +121,7 @@ fn read_one(
 ) -> Result<Upload, CliError> {
     let pem = files::read(cert, "certificate")?;
     let key_pem = key.map(|path| files::read(path, "private key")).transpose()?;
-    let ca = declared.unwrap_or_else(|| files::is_ca(&pem, key_pem.is_some()).unwrap_or(false));
+    let ca = declared.unwrap_or_else(|| folder::expected_ca(&pem, key_pem.is_some()).unwrap_or(false));
     let mut upload = if ca { Upload::ca(account.clone(), pem) } else { Upload::leaf(account.clone(), pem) };
     if declared.is_some() {
         upload = upload.without_ca_check();

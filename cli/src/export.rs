@@ -15,7 +15,7 @@ use crate::args::ExportArgs;
 use crate::context::Context;
 use crate::exit::{CliError, Exit};
 use crate::progress::Progress;
-use crate::{files, output, text};
+use crate::{output, text};
 
 /// What happened to one file.
 enum Outcome {
@@ -57,7 +57,7 @@ where
             .map_err(|e| CliError::local(format!("cannot make the folder {}: {e}", text::path(dir))))?,
     }
     let certificates: Vec<_> = api.list(List::new(api.account().clone()))?.into_iter().map(|c| c.model).collect();
-    let mut export = folder::export(&certificates, |pem| files::is_ca(pem, false));
+    let mut export = folder::export(&certificates, |pem| folder::expected_ca(pem, false));
     let mut written = Vec::new();
     let mut files = std::mem::take(&mut export.files);
     let manifest = (!export.manifest.is_empty()).then(|| (MANIFEST.to_owned(), export.manifest.to_json()));

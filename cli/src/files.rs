@@ -162,17 +162,6 @@ pub fn check_expiry(pem_text: &str, path: &Path, now: OffsetDateTime) -> Result<
     Ok(())
 }
 
-/// Whether `apply` uploads `pem_text` as a CA: its first certificate's basicConstraints say
-/// CA, unless it is self-signed and comes with its key (`with_key`), as a self-signed client
-/// certificate does (the rule of `Upload::validate`). `None`: it does not parse, which the
-/// upload's own checks then report.
-pub fn is_ca(pem_text: &str, with_key: bool) -> Option<bool> {
-    let first = pem::parse_many(pem_text).ok()?.into_iter().next()?;
-    let (_, cert) = x509_parser::parse_x509_certificate(first.contents()).ok()?;
-    let self_signed = cert.issuer().as_raw() == cert.subject().as_raw();
-    Some(cert.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca) && !(with_key && self_signed))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
