@@ -199,6 +199,15 @@ impl UreqTransport {
         let connect = |error| TransportError::Connect { to, error: Box::new(error) };
         let proxy = self.proxy.as_ref();
         let timeout = TransportError::Timeout { after: self.timeout, proxy: proxy.map(ProxyUrl::authority) };
+        // Through a proxy to an https API, the only HTTP read in the clear is the proxy's
+        // answer to CONNECT (the API's is inside TLS): an answer that does not parse is its.
+        if let (E::Protocol(_), Some(proxy), Some("https")) = (&error, proxy, uri.scheme_str()) {
+            return TransportError::proxy_failed(
+                proxy,
+                authority(uri),
+                "it answered the CONNECT with something that is not HTTP",
+            );
+        }
         // rustls's refusals come up as I/O errors that carry it.
         if crate::transport_tls::find_rustls(&error).is_some() {
             return TransportError::tls_through(proxy, authority(uri), Box::new(error));
@@ -222,16 +231,6 @@ impl UreqTransport {
                     None => TransportError::Other(Box::new(error)),
                 }
             }
-            // Through a proxy to an https API, the only HTTP read in the clear is the proxy's
-            // answer to CONNECT (the API's is inside TLS): an answer that does not parse is its.
-            E::Protocol(_) if proxy.is_some() && uri.scheme_str() == Some("https") => match proxy {
-                Some(proxy) => TransportError::proxy_failed(
-                    proxy,
-                    authority(uri),
-                    "it answered the CONNECT with something that is not HTTP",
-                ),
-                None => TransportError::Other(Box::new(error)),
-            },
             E::Timeout(T::Connect | T::Resolve) | E::HostNotFound | E::ConnectionFailed => connect(error),
             E::Timeout(_) => timeout,
             E::Io(ref io) if is_connect_failure(io) => connect(error),
