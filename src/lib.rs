@@ -26,7 +26,8 @@
 //!
 //! `cloudflare_mtls::hyper::from_env()` gives the async client: the same methods, awaited,
 //! and `list_all` as a `Stream`. See the `ureq` and `hyper` modules (each behind its
-//! feature) for their builders.
+//! feature) for their builders; `fetch` is the async client for JavaScript hosts (Node,
+//! browsers, Workers) and `wasi` the blocking one for WASI 0.2 components.
 //!
 //! # Or bring your own
 //!
@@ -141,7 +142,7 @@ pub mod fake_server;
 #[path = "../transports/fake_tls.rs"]
 mod fake_tls;
 
-#[cfg(any(feature = "ureq", feature = "hyper", feature = "fetch"))]
+#[cfg(any(feature = "ureq", feature = "hyper", feature = "fetch", feature = "wasi"))]
 #[path = "../transports/common.rs"]
 mod transport_common;
 
@@ -167,6 +168,11 @@ pub mod hyper;
 #[cfg_attr(docsrs, doc(cfg(feature = "fetch")))]
 #[path = "../transports/fetch.rs"]
 pub mod fetch;
+
+#[cfg(feature = "wasi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wasi")))]
+#[path = "../transports/wasi.rs"]
+pub mod wasi;
 pub use transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
 
 /// Re-exported so users name the same `http` version as the core.
@@ -175,7 +181,7 @@ pub use http;
 pub use time;
 
 /// The README's examples, compiled and run as doc tests.
-#[cfg(all(doctest, feature = "ureq", feature = "hyper", feature = "fake-server", feature = "fetch"))]
+#[cfg(all(doctest, feature = "ureq", feature = "hyper", feature = "fake-server", feature = "fetch", feature = "wasi"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 

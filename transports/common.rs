@@ -9,7 +9,7 @@ use crate::retry::Failure;
 use crate::retry::RetryPolicy;
 
 /// How long connecting (DNS, TCP and TLS) may take by default, as in Cloudflare's SDKs.
-#[cfg(any(feature = "ureq", feature = "hyper"))]
+#[cfg(any(feature = "ureq", feature = "hyper", feature = "wasi"))]
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long one attempt may take by default, from connecting to the last body byte, as in
@@ -19,11 +19,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// A timeout this long or longer is no timeout: the libraries add a timeout to the clock,
 /// and `Instant + Duration::MAX` overflows (a JavaScript timer past 2³¹ ms even fires at
 /// once). A hundred years: nothing waits that long.
-#[cfg(any(feature = "ureq", feature = "hyper"))]
+#[cfg(any(feature = "ureq", feature = "hyper", feature = "wasi"))]
 pub const NO_TIMEOUT_PAST: Duration = Duration::from_secs(36_525 * 86_400);
 
 /// `timeout` as the libraries take it: `None` (no timeout) from [`NO_TIMEOUT_PAST`] on.
-#[cfg(any(feature = "ureq", feature = "hyper"))]
+#[cfg(any(feature = "ureq", feature = "hyper", feature = "wasi"))]
 pub(crate) fn armed(timeout: Duration) -> Option<Duration> {
     (timeout < NO_TIMEOUT_PAST).then_some(timeout)
 }
