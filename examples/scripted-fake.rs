@@ -12,8 +12,8 @@
 //! `POST /reset` empties the store. The control port answers with CORS headers, so a
 //! browser test page can use it too.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
 use cloudflare_mtls::AccountId;
@@ -56,38 +56,65 @@ fn main() -> std::io::Result<()> {
     println!("API={} CONTROL=http://{}", server.base_url(), control.local_addr()?);
     std::io::stdout().flush()?;
     for stream in control.incoming() {
-        let mut stream = stream?;
-        let mut line = String::new();
-        let mut reader = BufReader::new(&stream);
-        reader.read_line(&mut line)?;
-        // The rest of the head is not needed: read it so the client sees a clean answer.
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header)? <= 2 {
-                break;
-            }
+        // One client's broken request must not stop the fake.
+        if let Err(e) = stream.and_then(|stream| answer(&server, &token, &account, stream)) {
+            eprintln!("scripted-fake: the control port: {e}");
         }
-        let mut words = line.split_whitespace();
-        let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
-        let status = match (method, path.strip_prefix("/fail-next/"), path) {
-            ("OPTIONS", ..) => "204 No Content",
-            ("POST", Some(name), _) => match fault(name) {
-                Some(fault) => {
-                    server.with_api(|api| api.fail_next(fault));
-                    "204 No Content"
-                }
-                None => "404 Not Found",
-            },
-            ("POST", None, "/reset") => {
-                server.with_api(|api| *api = FakeApi::new(&token, account.clone()));
-                "204 No Content"
-            }
-            _ => "404 Not Found",
-        };
-        write!(
-            stream,
-            "HTTP/1.1 {status}\r\naccess-control-allow-origin: *\r\naccess-control-allow-methods: POST\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-        )?;
     }
     Ok(())
+}
+
+/// Reads one request from the control port (its body too: closing with unread bytes would
+/// reset the connection before the client reads the answer), acts on it and answers.
+fn answer(server: &FakeServer, token: &str, account: &AccountId, mut stream: TcpStream) -> std::io::Result<()> {
+    let mut reader = BufReader::new(&stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let (mut length, mut chunked) = (0usize, false);
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? <= 2 {
+            break;
+        }
+        let (name, value) = header.split_once(':').unwrap_or_default();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" => length = value.trim().parse().unwrap_or(0),
+            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
+            _ => {}
+        }
+    }
+    if chunked {
+        // Chunk sizes and data, up to the empty line after the last (zero) chunk.
+        let mut last = false;
+        loop {
+            let mut chunk = String::new();
+            if reader.read_line(&mut chunk)? == 0 || (last && chunk.trim().is_empty()) {
+                break;
+            }
+            last |= chunk.trim() == "0";
+        }
+    } else {
+        std::io::copy(&mut reader.by_ref().take(length as u64), &mut std::io::sink())?;
+    }
+    let mut words = line.split_whitespace();
+    let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+    let status = match (method, path.strip_prefix("/fail-next/"), path) {
+        ("OPTIONS", ..) => "204 No Content",
+        ("POST", Some(name), _) => match fault(name) {
+            Some(fault) => {
+                server.with_api(|api| api.fail_next(fault));
+                "204 No Content"
+            }
+            None => "404 Not Found",
+        },
+        ("POST", None, "/reset") => {
+            server.with_api(|api| *api = FakeApi::new(token, account.clone()));
+            "204 No Content"
+        }
+        _ => "404 Not Found",
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\naccess-control-allow-origin: *\r\naccess-control-allow-methods: POST\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    )
 }

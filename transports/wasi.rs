@@ -317,6 +317,14 @@ mod host {
         for (name, value) in request.headers() {
             fields.push((name.as_str().to_owned(), value.as_bytes().to_vec()));
         }
+        // The length, so the host need not send the body chunked (a POST without one is
+        // chunked by Node's shim, which some servers do not read).
+        let length = request.body().len();
+        if (length > 0 || matches!(request.method().as_str(), "POST" | "PUT" | "PATCH"))
+            && !request.headers().contains_key(http::header::CONTENT_LENGTH)
+        {
+            fields.push(("content-length".to_owned(), length.to_string().into_bytes()));
+        }
         // Never a value in a message: it may be the token.
         let headers = Fields::from_list(&fields)
             .map_err(|e| setup(&format!("the host refused the request's headers ({e:?})")))?;

@@ -15,7 +15,7 @@
 //!   an HTML 502, an API 500 and a dropped connection retried, a 429 waited out, a redirect
 //!   not followed.
 //! - `edges`: a refused connection (`CF_MTLS_REFUSED_URL`) and a server that never answers
-//!   (`CF_MTLS_SILENT_URL`), each failing at once or on time.
+//!   (`CF_MTLS_SILENT_URL`), each failing at once or on time; an answer over the body limit.
 //!
 //! Each step prints `ok NAME: ...` or `FAIL NAME: ...`; the exit code is 1 when one failed.
 
@@ -273,7 +273,7 @@ fn edges(steps: &mut Steps) -> Result<()> {
         .with_retry(RetryPolicy::never())
         .build();
     let started = Instant::now();
-    let outcome = silent.list(&List::new(account));
+    let outcome = silent.list(&List::new(account.clone()));
     let took = started.elapsed();
     steps.check(
         "timeout",
@@ -285,6 +285,18 @@ fn edges(steps: &mut Steps) -> Result<()> {
             }
             Err(e) => Err(format!("{e} after {} ms", took.as_millis())),
             Ok(_) => Err("an answer from a server that never answers".into()),
+        },
+    );
+    let config = Config::from_lookup(|name| std::env::var(name).ok()).map_err(|e| e.to_string())?;
+    let small = Builder::new(config).with_max_body_size(16).build();
+    steps.check(
+        "body-limit",
+        match small.list(&List::new(account)) {
+            Err(cloudflare_mtls::Error::Transport {
+                source: e @ TransportError::BodyTooLarge { limit: 16 }, ..
+            }) => Ok(e.to_string()),
+            Err(e) => Err(format!("not the body limit: {e}")),
+            Ok(_) => Err("a body over 16 bytes was read".into()),
         },
     );
     let token_shown = format!("{refused:?}").contains(&env("CLOUDFLARE_API_TOKEN")?);
