@@ -338,7 +338,8 @@ impl WaitTooLong {
 /// A [`Budget`](crate::pacing::Budget) that allows nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "a rate budget needs at least one call in a window longer than zero (given {calls} per {window:?}); use Pacing::off() for no pacing"
+    "a rate budget needs at least one call in a window longer than zero (given {calls} per {}); use Pacing::off() for no pacing",
+    crate::HumanDuration(*window)
 )]
 pub struct BudgetError {
     /// The calls given.

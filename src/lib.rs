@@ -97,6 +97,7 @@ mod envelope;
 mod error;
 mod exchange;
 pub mod folder;
+mod headers;
 mod id;
 mod message;
 mod model;

@@ -54,6 +54,7 @@ use sfv::visitor::{EntryVisitor, Ignored, InnerListVisitor, ItemVisitor, ListVis
 use sfv::{BareItemFromInput, KeyRef};
 
 use crate::error::BudgetError;
+use crate::headers::{RATELIMIT, RATELIMIT_POLICY};
 use crate::wait::{Wait, WaitReason};
 
 /// The longest wait a server's `Ratelimit` or `Retry-After` is believed for.
@@ -311,14 +312,16 @@ impl Pacer {
         let Some((status, headers)) = answer else { return };
         self.answered_once = true;
         let others_in_flight = self.sent.iter().filter(|s| !s.answered).count() as u64;
-        let field = |name| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
-        for item in items(&field("ratelimit")) {
+        let field = |name: http::HeaderName| {
+            headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",")
+        };
+        for item in items(&field(RATELIMIT)) {
             let (Some(left), Some(reset)) = (item.param(b'r'), item.param(b't')) else { continue };
             let until = now.saturating_add(Duration::from_secs(reset).min(MAX_SERVER_WAIT));
             // Our calls in flight may not be in the server's count yet.
             self.learn_limit(item.name, left.saturating_sub(others_in_flight), until, now);
         }
-        let stated: Vec<Budget> = items(&field("ratelimit-policy"))
+        let stated: Vec<Budget> = items(&field(RATELIMIT_POLICY))
             .iter()
             .filter_map(|item| {
                 let calls = u32::try_from(item.param(b'q')?).ok()?;

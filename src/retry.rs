@@ -27,7 +27,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::{HeaderMap, Method, StatusCode};
+use http::header::{DATE, RETRY_AFTER};
+use http::{HeaderMap, HeaderName, Method, StatusCode};
+
+use crate::headers::{RETRY_AFTER_MS, X_SHOULD_RETRY};
 
 /// What happened to one attempt.
 #[derive(Debug, Clone, Copy)]
@@ -199,7 +202,7 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
-    match headers.get("x-should-retry")?.to_str().ok()?.trim() {
+    match headers.get(X_SHOULD_RETRY)?.to_str().ok()?.trim() {
         "true" => Some(true),
         "false" => Some(false),
         _ => None,
@@ -212,16 +215,16 @@ fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
 /// number too large for a `Duration` (2⁶⁴ s and more) is [`Duration::MAX`]: a wait nobody
 /// should make, not a missing one. Negative or malformed values are ignored.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(ms) = text("retry-after-ms").and_then(|v| seconds(v, true)) {
+    let text = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(ms) = text(RETRY_AFTER_MS).and_then(|v| seconds(v, true)) {
         return Some(ms);
     }
-    let value = text("retry-after")?;
+    let value = text(RETRY_AFTER)?;
     if let Some(secs) = seconds(value, false) {
         return Some(secs);
     }
     let at: SystemTime = httpdate::parse_http_date(value).ok()?;
-    let now: SystemTime = httpdate::parse_http_date(text("date")?).ok()?;
+    let now: SystemTime = httpdate::parse_http_date(text(DATE)?).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 

@@ -128,7 +128,12 @@ impl fmt::Display for HumanDuration {
             }
         };
         match secs {
-            _ if d < Duration::from_secs(10) => write!(f, "{:.1} s", d.as_secs_f64()),
+            // Tenths by integers, rounded half up: float formatting would link core's float
+            // printer into a WASM module (BENCHMARKS.md, part 5).
+            _ if d < Duration::from_secs(10) => {
+                let tenths = (d.as_nanos() + 50_000_000) / 100_000_000;
+                write!(f, "{}.{} s", tenths / 10, tenths % 10)
+            }
             0..MINUTE => write!(f, "{secs} s"),
             MINUTE..HOUR => pair(f, secs / MINUTE, "min", secs % MINUTE, "s"),
             HOUR..DAY => pair(f, secs / HOUR, "h", secs % HOUR / MINUTE, "min"),

@@ -130,7 +130,9 @@ fn now() -> Duration {
     Duration::from_secs_f64(js_sys::Date::now().max(0.0) / 1000.0)
 }
 
-/// Sends requests with the host's global `fetch`.
+/// Sends requests with the host's global `fetch`. Its responses carry the headers the
+/// client reads (`Retry-After`, `Retry-After-Ms`, `Date`, `X-Should-Retry`, `Ratelimit`,
+/// `Ratelimit-Policy`, `Content-Type`, `Content-Length`), not every header the server sent.
 #[derive(Debug, Clone)]
 pub struct FetchTransport {
     timeout: Duration,
@@ -218,16 +220,19 @@ impl FetchTransport {
                 authority(request.uri())
             )))));
         }
-        let mut response = Response::builder().status(answer.status());
-        if let Ok(Some(pairs)) = js_sys::try_iter(&answer.headers()) {
-            for pair in pairs.flatten() {
-                let pair = js_sys::Array::from(&pair);
-                if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                    response = response.header(name, value);
-                }
+        let mut response = Response::new(Vec::new());
+        *response.status_mut() =
+            http::StatusCode::from_u16(answer.status()).map_err(|e| TransportError::Other(Box::new(e)))?;
+        // The headers the client reads, by name: parsing every name the host sends would
+        // link http's whole header-name parser into the module (BENCHMARKS.md, part 5).
+        let headers = answer.headers();
+        for name in crate::headers::READ {
+            let value = headers.get(name.as_str()).ok().flatten();
+            if let Some(value) = value.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
+                response.headers_mut().insert(name, value);
             }
         }
-        let length = response.headers_ref().and_then(|h| h.get(http::header::CONTENT_LENGTH));
+        let length = response.headers().get(http::header::CONTENT_LENGTH);
         if length.and_then(|l| l.to_str().ok()?.parse::<u64>().ok()).is_some_and(|l| l > self.max_body_size) {
             return Err(TransportError::BodyTooLarge { limit: self.max_body_size });
         }
@@ -237,7 +242,8 @@ impl FetchTransport {
         if u64::from(bytes.length()) > self.max_body_size {
             return Err(TransportError::BodyTooLarge { limit: self.max_body_size });
         }
-        response.body(bytes.to_vec()).map_err(|e| TransportError::Other(Box::new(e)))
+        *response.body_mut() = bytes.to_vec();
+        Ok(response)
     }
 
     /// What a rejected promise means: the timeout's abort, or a failed exchange.

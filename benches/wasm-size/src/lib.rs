@@ -50,3 +50,31 @@ pub async fn get_with_fetch(token: String, base_url: String) -> Result<String, S
     let cert = cloudflare_mtls::fetch::client(config).get(&account, &id).await.map_err(|e| e.to_string())?;
     Ok(cert.name.unwrap_or_default())
 }
+
+/// The same `get` through the `AsyncClient` over a closure transport that asks the host for
+/// the answer's bytes: the client without a transport of its own, the baseline the fetch
+/// transport's weight is measured against (BENCHMARKS.md, part 5).
+#[cfg(feature = "closure")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub async fn get_with_closure(token: String, base_url: String) -> Result<String, String> {
+    #[wasm_bindgen::prelude::wasm_bindgen]
+    extern "C" {
+        /// The host's answer to a GET of `url`.
+        fn host_answer(url: &str) -> Vec<u8>;
+    }
+    let config = Credentials::api_token(&token)
+        .and_then(|c| Ok(Config::new(c).with_base_url(cloudflare_mtls::BaseUrl::new(base_url)?)))
+        .map_err(|e| e.to_string())?;
+    let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353").map_err(|e| e.to_string())?;
+    let id = CertificateId::new("2458ce5a0c1b4d4e8b4a6d0e0f5c3b2a").map_err(|e| e.to_string())?;
+    let transport = |request: cloudflare_mtls::http::Request<Vec<u8>>| {
+        let body = host_answer(&request.uri().to_string());
+        std::future::ready(Ok::<_, std::io::Error>(Response::new(body)))
+    };
+    let client = cloudflare_mtls::AsyncClient::new(config, transport)
+        .with_sleep(|_: std::time::Duration| std::future::ready(()))
+        .with_clock(|| std::time::Duration::ZERO)
+        .with_seed(7);
+    let cert = client.get(&account, &id).await.map_err(|e| e.to_string())?;
+    Ok(cert.name.unwrap_or_default())
+}
