@@ -15,17 +15,17 @@
 //! public key, derived from its seed. A key that carries no public part and cannot be
 //! derived from (an EC key written without it) is not checked.
 
-use x509_parser::der_parser::ber::{BerObject, BerObjectContent};
-use x509_parser::der_parser::der::parse_der;
-use x509_parser::prelude::X509Certificate;
-use x509_parser::public_key::PublicKey;
+use der::asn1::AnyRef;
+use der::{Decode, Reader, SliceReader, Tag, Tagged};
 
 use crate::error::BuildError;
 use crate::pem_check::Block;
 
-const RSA: &str = "1.2.840.113549.1.1.1";
-const EC: &str = "1.2.840.10045.2.1";
-const ED25519: &str = "1.3.101.112";
+/// Object identifiers, as their DER contents.
+const RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+const EC: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
+const ED25519: &[u8] = &[0x2B, 0x65, 0x70];
+const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1D, 0x13];
 
 /// A public key, as bytes that compare equal exactly when the keys are the same.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,6 +39,34 @@ enum Public {
 fn unsigned(bytes: &[u8]) -> Vec<u8> {
     let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
     bytes.get(start..).unwrap_or_default().to_vec()
+}
+
+/// The elements of a constructed value, in order (DER: definite lengths, nothing left over).
+fn items(value: &[u8]) -> Option<Vec<AnyRef<'_>>> {
+    let mut reader = SliceReader::new(value).ok()?;
+    let mut out = Vec::new();
+    while !reader.is_finished() {
+        out.push(AnyRef::decode(&mut reader).ok()?);
+    }
+    Some(out)
+}
+
+/// The elements of `any` when it is a SEQUENCE.
+fn sequence<'a>(any: &AnyRef<'a>) -> Option<Vec<AnyRef<'a>>> {
+    (any.tag() == Tag::Sequence).then(|| items(any.value())).flatten()
+}
+
+/// Whether `any` is the context-specific `[number]`, constructed (an EXPLICIT tag) or not.
+fn is_context(any: &AnyRef<'_>, number: u32, constructed: bool) -> bool {
+    matches!(any.tag(), Tag::ContextSpecific { constructed: c, number: n } if c == constructed && n.value() == number)
+}
+
+/// A BIT STRING's key bytes: its contents after the unused-bits count (which must be 0).
+fn bits(any: &AnyRef<'_>) -> Option<Vec<u8>> {
+    match any.value().split_first() {
+        Some((0, key)) if any.tag() == Tag::BitString => Some(key.to_vec()),
+        _ => None,
+    }
 }
 
 /// What the checks need of the first certificate.
@@ -69,75 +97,124 @@ fn inspect(blocks: &[Block]) -> Result<First, BuildError> {
                 block.line
             ))
         };
-        let (rest, cert) = x509_parser::parse_x509_certificate(&block.der).map_err(|_| not_x509())?;
-        if !rest.is_empty() {
-            return Err(not_x509());
-        }
+        let described = describe(&block.der).ok_or_else(not_x509)?;
         if first.is_none() {
-            first = Some(describe(&cert));
+            first = Some(described);
         }
     }
     first.ok_or_else(|| BuildError::InvalidCertificates("no -----BEGIN CERTIFICATE----- block found".into()))
 }
 
-fn describe(cert: &X509Certificate<'_>) -> First {
-    let spki = cert.public_key();
-    let public = match spki.parsed() {
-        Ok(PublicKey::RSA(rsa)) => Public::Rsa(unsigned(rsa.modulus), unsigned(rsa.exponent)),
-        _ => Public::Bits(spki.subject_public_key.data.to_vec()),
+/// An X.509 certificate (RFC 5280, section 4.1), read as far as its structure goes: every
+/// field of `TBSCertificate` in order and of its type; `None` when it is not one.
+fn describe(der: &[u8]) -> Option<First> {
+    let certificate = AnyRef::from_der(der).ok()?;
+    let [tbs, algorithm, signature] = sequence(&certificate)?.try_into().ok()?;
+    sequence(&algorithm)?;
+    bits(&signature)?;
+    let mut fields = sequence(&tbs)?.into_iter().peekable();
+    // [0] EXPLICIT version, absent for v1.
+    fields.next_if(|f| is_context(f, 0, true));
+    let mut next = |tag: Tag| fields.next().filter(|f| f.tag() == tag);
+    let (_serial, _signature) = (next(Tag::Integer)?, next(Tag::Sequence)?);
+    let issuer = next(Tag::Sequence)?;
+    let validity = next(Tag::Sequence)?;
+    let subject = next(Tag::Sequence)?;
+    let spki = next(Tag::Sequence)?;
+    let times = sequence(&validity)?;
+    if times.len() != 2 || times.iter().any(|t| !matches!(t.tag(), Tag::UtcTime | Tag::GeneralizedTime)) {
+        return None;
+    }
+    let public = spki_public(&spki)?;
+    // [1] and [2] unique identifiers, then [3] EXPLICIT extensions, and nothing more.
+    let mut ca = false;
+    for field in fields {
+        match field.tag() {
+            Tag::ContextSpecific { number, .. } if matches!(number.value(), 1 | 2) => {}
+            _ if is_context(&field, 3, true) => {
+                let [extensions] = items(field.value())?.try_into().ok()?;
+                for extension in sequence(&extensions)? {
+                    ca |= basic_constraints_ca(&sequence(&extension)?)?;
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(First { public, ca, self_signed: issuer.value() == subject.value() })
+}
+
+/// Whether an extension (`extnID`, `critical`, `extnValue`) is basicConstraints with `cA`
+/// set; `None` when it is not an extension.
+fn basic_constraints_ca(extension: &[AnyRef<'_>]) -> Option<bool> {
+    let (id, value) = match extension {
+        [id, value] | [id, _, value] => (id, value),
+        _ => return None,
     };
-    let ca = cert.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca);
-    First { public, ca, self_signed: cert.issuer().as_raw() == cert.subject().as_raw() }
+    if id.tag() != Tag::ObjectIdentifier || value.tag() != Tag::OctetString {
+        return None;
+    }
+    if id.value() != BASIC_CONSTRAINTS {
+        return Some(false);
+    }
+    // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }
+    let constraints = sequence(&AnyRef::from_der(value.value()).ok()?)?;
+    Some(constraints.first().is_some_and(|ca| ca.tag() == Tag::Boolean && ca.value() == [0xFF]))
+}
+
+/// The public key of a SubjectPublicKeyInfo: RSA's modulus and exponent, or the key's bits.
+fn spki_public(spki: &AnyRef<'_>) -> Option<Public> {
+    let [algorithm, key] = sequence(spki)?.try_into().ok()?;
+    let oid = sequence(&algorithm)?.into_iter().next().filter(|o| o.tag() == Tag::ObjectIdentifier)?;
+    let key = bits(&key)?;
+    if oid.value() == RSA {
+        // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+        let [modulus, exponent] = sequence(&AnyRef::from_der(&key).ok()?)?.try_into().ok()?;
+        return Some(Public::Rsa(unsigned(modulus.value()), unsigned(exponent.value())));
+    }
+    Some(Public::Bits(key))
 }
 
 /// The public key a private key carries (or derives), `None` when it cannot be known here.
 fn public_of_key(der: &[u8]) -> Option<Public> {
-    let (_, key) = parse_der(der).ok()?;
-    let items = key.as_sequence().ok()?;
+    let key = AnyRef::from_der(der).ok()?;
+    let items = sequence(&key)?;
     match items.as_slice() {
-        // PKCS#8: version, algorithm, privateKey OCTET STRING, [attributes], [publicKey].
-        [_, algorithm, private, rest @ ..] if algorithm.as_sequence().is_ok() => {
-            let oid = algorithm.as_sequence().ok()?.first()?.as_oid().ok()?.to_id_string();
-            let inner = private.as_slice().ok()?;
-            match oid.as_str() {
+        // PKCS#8: version, algorithm, privateKey OCTET STRING, [0] attributes, [1] publicKey.
+        [_, algorithm, private, rest @ ..] if algorithm.tag() == Tag::Sequence => {
+            let oid = sequence(algorithm)?.into_iter().next().filter(|o| o.tag() == Tag::ObjectIdentifier)?;
+            let inner = private.value();
+            match oid.value() {
                 RSA => public_of_key(inner),
-                EC => public_of_key(inner).or_else(|| tagged_bits(rest, 1)),
-                ED25519 => tagged_bits(rest, 1).or_else(|| ed25519_public(inner)),
+                EC => public_of_key(inner).or_else(|| tagged_bits(rest)),
+                ED25519 => tagged_bits(rest).or_else(|| ed25519_public(inner)),
                 _ => None,
             }
         }
         // PKCS#1 RSAPrivateKey: version, modulus, publicExponent, ...
-        [_, modulus, exponent, _, ..]
-            if matches!(modulus.content, BerObjectContent::Integer(_))
-                && matches!(exponent.content, BerObjectContent::Integer(_)) =>
-        {
-            Some(Public::Rsa(unsigned(modulus.as_slice().ok()?), unsigned(exponent.as_slice().ok()?)))
+        [_, modulus, exponent, _, ..] if modulus.tag() == Tag::Integer && exponent.tag() == Tag::Integer => {
+            Some(Public::Rsa(unsigned(modulus.value()), unsigned(exponent.value())))
         }
         // SEC1 ECPrivateKey: version 1, privateKey, [0] parameters, [1] publicKey.
-        [_, private, rest @ ..] if matches!(private.content, BerObjectContent::OctetString(_)) => tagged_bits(rest, 1),
+        [_, private, rest @ ..] if private.tag() == Tag::OctetString => tagged_bits(rest),
         _ => None,
     }
 }
 
-/// The BIT STRING inside the context-specific `[tag]` among `items`.
-fn tagged_bits(items: &[BerObject<'_>], tag: u32) -> Option<Public> {
-    let item = items.iter().find(|i| i.header.tag().0 == tag && !i.header.is_universal())?;
-    let inner = match &item.content {
-        BerObjectContent::Tagged(_, _, inner) => inner.as_bitstring().ok()?.data.to_vec(),
-        BerObjectContent::Unknown(any) => {
-            let (_, bits) = parse_der(any.data).ok()?;
-            bits.as_bitstring().ok()?.data.to_vec()
-        }
-        // An implicitly tagged BIT STRING (PKCS#8 v2): the unused-bits byte, then the key.
-        _ => item.as_slice().ok()?.get(1..)?.to_vec(),
+/// The public key in the context-specific `[1]` among `items`: EXPLICIT around a BIT STRING
+/// (SEC1), or IMPLICIT, a BIT STRING's contents under the tag (PKCS#8 v2).
+fn tagged_bits(items: &[AnyRef<'_>]) -> Option<Public> {
+    let item = items.iter().find(|i| matches!(i.tag(), Tag::ContextSpecific { number, .. } if number.value() == 1))?;
+    let key = match item.tag() {
+        Tag::ContextSpecific { constructed: true, .. } => bits(&AnyRef::from_der(item.value()).ok()?)?,
+        _ => item.value().split_first().filter(|(unused, _)| **unused == 0)?.1.to_vec(),
     };
-    Some(Public::Bits(inner))
+    Some(Public::Bits(key))
 }
 
 /// An Ed25519 public key from the PKCS#8 `privateKey`: an OCTET STRING holding the seed.
 fn ed25519_public(private: &[u8]) -> Option<Public> {
-    let (_, seed) = parse_der(private).ok()?;
-    let seed = ed25519_compact::Seed::from_slice(seed.as_slice().ok()?).ok()?;
+    let seed = AnyRef::from_der(private).ok().filter(|s| s.tag() == Tag::OctetString)?;
+    let seed = ed25519_compact::Seed::from_slice(seed.value()).ok()?;
     Some(Public::Bits(ed25519_compact::KeyPair::from_seed(seed).pk.to_vec()))
 }
 
