@@ -46,7 +46,6 @@ fn main() {
     if std::env::args().any(|a| a == "--bench") {
         ureq_client::ab();
         hyper_client::ab();
-        hyper_client::h1_vs_h2();
     }
 }
 
@@ -338,70 +337,6 @@ mod hyper_client {
             })
         });
         setup.report("hyper bundled client, 64 in flight");
-    }
-
-    /// Issue 11: the bundled client over HTTPS, 64 calls in flight, against the TLS fake
-    /// offering h2 and http/1.1 by ALPN, and against one offering http/1.1 only; interleaved
-    /// round by round. Prints calls per second and the connections each server accepted.
-    pub fn h1_vs_h2() {
-        use cloudflare_mtls::fake_server::FakeTls;
-        let tls = FakeTls::new().unwrap();
-        let roots = cloudflare_mtls::hyper::Roots::from_pem(tls.ca_pem()).unwrap();
-        let rt = runtime();
-        let serve = |tls: FakeTls| {
-            let account = AccountId::new(support::ACCOUNT).unwrap();
-            let mut api = FakeApi::new(support::TOKEN, account.clone());
-            let fixture = support::list_envelope(1);
-            let page = List::new(account.clone()).parse_response(&http::Response::new(&fixture.body[..])).unwrap();
-            let id = page.items.into_iter().filter_map(|c| api.insert(c)).next().unwrap();
-            let server = FakeServer::builder(api).with_tls(tls).start().unwrap();
-            let config = Config::new(Credentials::api_token(support::TOKEN).unwrap()).with_base_url(server.base_url());
-            let client = rt.block_on(async {
-                cloudflare_mtls::hyper::Builder::new(config)
-                    .with_roots(roots.clone())
-                    .with_pacing(cloudflare_mtls::Pacing::off())
-                    .build()
-            });
-            (server, Arc::new(client), account, id)
-        };
-        let h2 = serve(tls.clone());
-        let h1 = serve(tls.http1_only());
-        let burst =
-            |(_, client, account, id): &(FakeServer, Arc<cloudflare_mtls::hyper::Client>, AccountId, CertificateId)| {
-                rt.block_on(async {
-                    let mut tasks = tokio::task::JoinSet::new();
-                    for _ in 0..IN_FLIGHT {
-                        let (client, account, id) = (Arc::clone(client), account.clone(), id.clone());
-                        tasks.spawn(async move {
-                            for _ in 0..PER_TASK {
-                                divan::black_box(client.get(&account, &id).await.unwrap());
-                            }
-                        });
-                    }
-                    tasks.join_all().await;
-                })
-            };
-        // One call each first, as a service's first call would be: the h2 connection then
-        // exists. (hyper-util's pool learns a connection is h2 only from ALPN, so calls that
-        // all start on an empty pool open a connection each, h2 or not.)
-        for (_, client, account, id) in [&h1, &h2] {
-            rt.block_on(client.get(account, id)).unwrap();
-        }
-        let times = support::interleave(ROUNDS, 1, &mut [&mut || burst(&h1), &mut || burst(&h2)]);
-        support::summarise(
-            "e2e over HTTPS, bundled hyper client, 64 in flight",
-            IN_FLIGHT * PER_TASK,
-            &["HTTP/1.1 (server offers http/1.1 only)", "HTTP/2 (server offers h2)"],
-            &times,
-        );
-        for (name, (server, ..)) in [("HTTP/1.1", &h1), ("HTTP/2", &h2)] {
-            eprintln!(
-                "  [{name}] connections accepted: {}, requests served: {} ({} over HTTP/2)",
-                server.connections_accepted(),
-                server.requests_served(),
-                server.requests_over_http2()
-            );
-        }
     }
 
     /// The three sequential rungs, interleaved batch by batch.

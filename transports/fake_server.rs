@@ -341,6 +341,9 @@ async fn accept_loop(listener: ::tokio::net::TcpListener, shared: Arc<Shared>, m
             _ = &mut stopped => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    // An h2 answer is several writes (HEADERS, DATA); with Nagle, each after the
+                    // first waits for the client's delayed ACK (BENCHMARKS.md, part 3).
+                    let _ = stream.set_nodelay(true);
                     shared.connections.fetch_add(1, Ordering::Relaxed);
                     let shared = Arc::clone(&shared);
                     ::tokio::spawn(async move {

@@ -220,6 +220,9 @@ impl HyperTransport {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(crate::transport_common::armed(settings.connect_timeout));
         http.enforce_http(false);
+        // As ureq and reqwest do: an h2 request's HEADERS and DATA go out in separate
+        // writes, and Nagle would hold the second until the first is acknowledged.
+        http.set_nodelay(true);
         let builder = {
             let mut b = ::hyper_util::client::legacy::Client::builder(TokioExecutor::new());
             b.pool_timer(TokioTimer::new());
