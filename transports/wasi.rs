@@ -407,6 +407,13 @@ mod host {
                 reason: "its certificate does not verify against the host's roots".to_owned(),
                 error: refusal(true),
             },
+            // jco's shim reports Node's certificate verdicts ("self-signed certificate in
+            // certificate chain", "certificate has expired"...) as an internal error.
+            C::InternalError(Some(ref message)) if message.contains("certificate") => TransportError::Tls {
+                host: to.to_owned(),
+                reason: message.trim_start_matches("Error: ").to_owned(),
+                error: refusal(true),
+            },
             C::ConnectionReadTimeout | C::ConnectionWriteTimeout | C::HttpResponseTimeout => {
                 TransportError::Timeout { after: transport.timeout, proxy: None }
             }

@@ -2,8 +2,8 @@
 # Builds the component for wasm32-wasip2 and runs it under Node with jco (its preview2 shim
 # carries wasi:http to Node's sockets), against the fake: the five calls, an expiry report
 # over two certificates made by openssl (one expiring in 10 days, one in 100), the faults of
-# the scripted fake, a refused connection, a server that never answers and a body over the
-# limit. Checks each step and ends with `N passed, M failed` (exit 1 on any failure).
+# the scripted fake, a refused connection, a server that never answers, a body over the
+# limit, and over HTTPS, trusted and not. Checks each step and ends with `N passed, M failed` (exit 1 on any failure).
 # Needs: `npm ci` done here, the wasm32-wasip2 target, openssl, python3, and cf-mtls and the
 # scripted fake built (cargo build -p cf-mtls; cargo build --example scripted-fake
 # --features fake-server), which it builds when they are missing.
@@ -85,6 +85,17 @@ pids+=($!)
 for _ in $(seq 100); do [ -s "$work/silent" ] && break; sleep 0.1; done
 CF_MTLS_REFUSED_URL=http://127.0.0.1:9/client/v4 CF_MTLS_SILENT_URL="http://127.0.0.1:$(cat "$work/silent")/client/v4" \
   run "connection-refused timeout body-limit no-token-in-debug" edges
+
+# Over HTTPS: the fake with a CA made at start. Trusted through NODE_EXTRA_CA_CERTS (the
+# shim makes its connections with Node's TLS), the five calls pass; untrusted, a TLS error.
+"$cf_mtls" serve-fake --listen 127.0.0.1:0 --tls --tls-ca "$work/ca.pem" --json --quiet > "$work/tls.json" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/tls.json" ] && [ -s "$work/ca.pem" ] && break; sleep 0.1; done
+tls_base=$(sed -E 's/.*"base_url":"([^"]+)".*/\1/' "$work/tls.json")
+case "$tls_base" in https://*) ;; *) echo "FAIL the TLS fake's URL is $tls_base"; failed=$((failed + 1)) ;; esac
+CLOUDFLARE_BASE_URL=$tls_base NODE_EXTRA_CA_CERTS="$work/ca.pem" \
+  run "upload list get associations delete get-after-delete" calls
+CLOUDFLARE_BASE_URL=$tls_base run "tls-untrusted" untrusted
 
 echo "$passed passed, $failed failed"
 test "$failed" = 0

@@ -17,6 +17,9 @@
 //! - `edges`: a refused connection (`CF_MTLS_REFUSED_URL`) and a server that never answers
 //!   (`CF_MTLS_SILENT_URL`), each failing at once or on time; an answer over the body limit.
 //!
+//! - `untrusted`: an HTTPS API whose certificate the host does not trust: a TLS error, not
+//!   retried.
+//!
 //! Each step prints `ok NAME: ...` or `FAIL NAME: ...`; the exit code is 1 when one failed.
 
 use std::process::ExitCode;
@@ -69,7 +72,8 @@ fn main() -> ExitCode {
         "report" => report(&mut steps, args.next().as_deref().unwrap_or("30")),
         "faults" => faults(&mut steps),
         "edges" => edges(&mut steps),
-        other => Err(format!("unknown mode {other:?}: calls, report DAYS, faults or edges")),
+        "untrusted" => untrusted(&mut steps),
+        other => Err(format!("unknown mode {other:?}: calls, report DAYS, faults, edges or untrusted")),
     };
     if let Err(why) = ran {
         steps.check(&mode, Err(why));
@@ -303,6 +307,25 @@ fn edges(steps: &mut Steps) -> Result<()> {
     steps.check(
         "no-token-in-debug",
         if token_shown { Err("the client's Debug shows the token".into()) } else { Ok("hidden".into()) },
+    );
+    Ok(())
+}
+
+/// An HTTPS API whose certificate the host's roots do not hold: a TLS error, at once.
+fn untrusted(steps: &mut Steps) -> Result<()> {
+    let config = Config::from_lookup(|name| std::env::var(name).ok()).map_err(|e| e.to_string())?;
+    let (client, waits) = recording(config);
+    let outcome = client.list(&List::new(account()?));
+    let retries = waits.lock().map(|w| w.len()).unwrap_or_default();
+    steps.check(
+        "tls-untrusted",
+        match outcome {
+            Err(cloudflare_mtls::Error::Transport { source, .. }) if source.is_tls() && retries == 0 => {
+                Ok(source.to_string())
+            }
+            Err(e) => Err(format!("{e} ({retries} retries)")),
+            Ok(_) => Err("an answer from a server the host does not trust".into()),
+        },
     );
     Ok(())
 }
