@@ -12,6 +12,15 @@ use std::process::Command;
 
 use cloudflare_mtls::{AccountId, BuildError, PrivateKey, Upload};
 
+/// A scratch folder, removed however the test ends.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn openssl(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
     assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -159,9 +168,9 @@ fn openssls_certificates_and_keys_in_every_encoding_are_read_right() {
     if !tools::require("openssl", "openssl") {
         return;
     }
-    let dir: PathBuf = std::env::temp_dir().join(format!("cf-mtls-x509-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let made = make(&dir);
+    let dir = Scratch(std::env::temp_dir().join(format!("cf-mtls-x509-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let made = make(&dir.0);
     for (i, m) in made.iter().enumerate() {
         // The declared `ca` flag against basicConstraints, without a key.
         assert!(validate(m, m.ca, None).is_ok(), "{}: ca={} refused", m.name, m.ca);
@@ -185,5 +194,4 @@ fn openssls_certificates_and_keys_in_every_encoding_are_read_right() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
