@@ -386,7 +386,7 @@ mod host {
 
     /// The host's `error-code` as the shared kinds: no connection (retryable even for an
     /// upload), TLS, timeout, or a failed exchange.
-    fn refused(code: ErrorCode, to: &str, transport: &WasiTransport) -> TransportError {
+    pub(super) fn refused(code: ErrorCode, to: &str, transport: &WasiTransport) -> TransportError {
         use ErrorCode as C;
         let text = describe(&code);
         let refusal = |certificate| Box::new(Refusal { text: text.clone(), certificate });
@@ -474,6 +474,39 @@ mod tests {
     fn durations_saturate_as_nanoseconds() {
         assert_eq!(nanos(Duration::from_millis(1)), 1_000_000);
         assert_eq!(nanos(Duration::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn the_hosts_error_codes_are_the_shared_kinds() {
+        use wasip2::http::types::{DnsErrorPayload, ErrorCode as C};
+        let t = WasiTransport::default();
+        let kind = |code| {
+            let e = host::refused(code, "api.example:443", &t);
+            (WasiTransport::failure(&e), e)
+        };
+        let dns = C::DnsError(DnsErrorPayload { rcode: Some("NXDOMAIN".into()), info_code: None });
+        for code in [C::ConnectionRefused, dns, C::DestinationNotFound, C::ConnectionTimeout] {
+            let (failure, e) = kind(code);
+            assert!(e.is_connect() && failure == Failure::NotSent, "{e}");
+        }
+        let (failure, e) = kind(C::TlsCertificateError);
+        assert!(e.is_tls() && failure == Failure::Permanent, "{e}");
+        let node = C::InternalError(Some("Error: self-signed certificate in certificate chain".into()));
+        let (failure, e) = kind(node);
+        assert!(e.is_tls() && failure == Failure::Permanent, "{e}");
+        assert!(e.to_string().ends_with("failed: self-signed certificate in certificate chain"), "{e}");
+        let (failure, e) = kind(C::TlsProtocolError);
+        assert!(e.is_tls() && failure == Failure::MaybeSent, "{e}");
+        for code in [C::ConnectionReadTimeout, C::HttpResponseTimeout] {
+            assert!(kind(code).1.is_timeout());
+        }
+        for code in [C::ConnectionTerminated, C::HttpProtocolError, C::HttpResponseIncomplete] {
+            let (failure, e) = kind(code);
+            assert!(matches!(e, TransportError::Io(_)) && failure == Failure::MaybeSent, "{e}");
+        }
+        assert!(matches!(kind(C::HttpResponseBodySize(None)).1, TransportError::BodyTooLarge { .. }));
+        let (failure, e) = kind(C::InternalError(Some("socket hang up".into())));
+        assert!(matches!(e, TransportError::Other(_)) && failure == Failure::MaybeSent, "{e}");
     }
 
     #[test]
