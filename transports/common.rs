@@ -32,6 +32,17 @@ pub(crate) fn armed(timeout: Duration) -> Option<Duration> {
 /// smaller).
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 4 * 1024 * 1024;
 
+/// Refuses an answer whose `Content-Length` is over `limit` before its body is read (the
+/// transports that read the body themselves: fetch and wasi).
+#[cfg(any(feature = "fetch", feature = "wasi"))]
+pub(crate) fn declared_within(headers: &http::HeaderMap, limit: u64) -> Result<(), TransportError> {
+    let length = headers.get(http::header::CONTENT_LENGTH).and_then(|l| l.to_str().ok()?.parse::<u64>().ok());
+    match length {
+        Some(length) if length > limit => Err(TransportError::BodyTooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
 /// The error type of an underlying HTTP library.
 type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 

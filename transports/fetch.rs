@@ -30,8 +30,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestInit, RequestRedirect, ResponseType};
 
 use crate::retry::Failure;
-use crate::transport_common::authority;
 pub use crate::transport_common::{DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, TransportError};
+use crate::transport_common::{authority, declared_within};
 use crate::{AsyncClient, AsyncHttpClient, AsyncSleep, BuildError, Config, Pacing, RetryPolicy};
 
 #[wasm_bindgen]
@@ -232,10 +232,7 @@ impl FetchTransport {
                 response.headers_mut().insert(name, value);
             }
         }
-        let length = response.headers().get(http::header::CONTENT_LENGTH);
-        if length.and_then(|l| l.to_str().ok()?.parse::<u64>().ok()).is_some_and(|l| l > self.max_body_size) {
-            return Err(TransportError::BodyTooLarge { limit: self.max_body_size });
-        }
+        declared_within(response.headers(), self.max_body_size)?;
         let reading = answer.array_buffer().map_err(|e| other("reading the response", &e))?;
         let buffer = JsFuture::from(reading).await.map_err(|e| self.failed(&e, request.uri(), controller))?;
         let bytes = Uint8Array::new(&buffer);

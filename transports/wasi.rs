@@ -51,7 +51,7 @@ use crate::retry::Failure;
 pub use crate::transport_common::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, NO_TIMEOUT_PAST, TransportError,
 };
-use crate::transport_common::{armed, authority};
+use crate::transport_common::{armed, authority, declared_within};
 use crate::{BlockingClient, BuildError, Config, HttpClient, Pacing, RetryPolicy};
 
 /// The blocking client: [`BlockingClient`] over [`WasiTransport`], sleeping on a
@@ -202,7 +202,7 @@ mod host {
     use wasip2::io::poll::{Pollable, poll};
     use wasip2::io::streams::StreamError;
 
-    use super::{Refusal, TransportError, WasiTransport, armed, authority, nanos};
+    use super::{Refusal, TransportError, WasiTransport, armed, authority, declared_within, nanos};
 
     /// Whether a `wasi:http` host is behind the imports.
     const IN_A_COMPONENT: bool = cfg!(target_arch = "wasm32");
@@ -260,12 +260,13 @@ mod host {
         }
         OutgoingBody::finish(body, None).map_err(|code| refused(code, &to, transport))?;
 
+        let arrived = future.subscribe();
         let answer = loop {
             match future.get() {
                 Some(Ok(Ok(answer))) => break answer,
                 Some(Ok(Err(code))) => return Err(refused(code, &to, transport)),
                 Some(Err(())) => return Err(setup("the response was already taken")),
-                None if wait(&future.subscribe()) => continue,
+                None if wait(&arrived) => continue,
                 None => return Err(timed_out()),
             }
         };
@@ -278,20 +279,18 @@ mod host {
                 response.headers_mut().append(name, value);
             }
         }
-        let length = response.headers().get(http::header::CONTENT_LENGTH);
-        if length.and_then(|l| l.to_str().ok()?.parse::<u64>().ok()).is_some_and(|l| l > transport.max_body_size) {
-            return Err(TransportError::BodyTooLarge { limit: transport.max_body_size });
-        }
+        declared_within(response.headers(), transport.max_body_size)?;
 
-        // Children before parents: the stream is dropped before the body, the body before
-        // the response (declared in the other order).
+        // Children before parents: each pollable before its stream or future, the stream
+        // before the body, the body before the response (declared in the other order).
         let incoming: IncomingBody = answer.consume().map_err(|()| setup("the response's body was already taken"))?;
         let stream = incoming.stream().map_err(|()| setup("the response's body stream was already taken"))?;
+        let readable = stream.subscribe();
         let mut bytes = Vec::new();
         loop {
             match stream.read(64 * 1024) {
                 Ok(chunk) if chunk.is_empty() => {
-                    if !wait(&stream.subscribe()) {
+                    if !wait(&readable) {
                         return Err(timed_out());
                     }
                 }
@@ -305,8 +304,6 @@ mod host {
                 Err(e) => return Err(stream_failed(e, &to, transport)),
             }
         }
-        drop(stream);
-        drop(incoming);
         *response.body_mut() = bytes;
         Ok(response)
     }
