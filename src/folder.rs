@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{Certificate, CertificateType};
+use crate::pem_check;
 
 /// The manifest's file name in a folder: hidden, so never read as a certificate.
 pub const MANIFEST: &str = ".cf-mtls.json";
@@ -34,36 +35,87 @@ pub const MANIFEST: &str = ".cf-mtls.json";
 /// file systems (ext4, APFS, NTFS).
 pub const MAX_NAME_BYTES: usize = 251;
 
-/// The `ca` flag of each certificate whose flag is not what its first certificate's
-/// basicConstraints say (a self-signed client certificate uploaded without its key, say):
-/// `{"ca": {"NAME": false}}`. A folder without one needs none.
+/// What a folder says beyond its files: the `ca` flag of each certificate whose flag is not
+/// what its first certificate's basicConstraints say (a self-signed client certificate
+/// uploaded without its key, say), and the certificates the export that wrote the folder left
+/// out (so that `apply --prune` does not delete what has no file only because it could not
+/// be written): `{"ca": {"NAME": false}, "left_out": [{"id": "...", "name": "...", "why":
+/// "..."}]}`. A folder without one needs none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
     ca: BTreeMap<String, bool>,
+    left_out: Vec<LeftOut>,
+}
+
+/// A certificate an export left out for a problem, as the manifest records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LeftOut {
+    /// Its ID on the account (`None` if the API gave none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Why it has no file.
+    pub why: String,
 }
 
 /// A manifest that does not read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the manifest {MANIFEST} is not {{\"ca\": {{\"NAME\": true|false, ...}}}}: {0}")]
+#[error(
+    "the manifest {MANIFEST} is not {{\"ca\": {{\"NAME\": true|false, ...}}, \"left_out\": [{{\"id\": ..., \"name\": ..., \"why\": ...}}]}}: {0}"
+)]
 pub struct ManifestError(String);
 
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ManifestFile {
+    #[serde(default, deserialize_with = "unique_names")]
     ca: BTreeMap<String, bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    left_out: Vec<LeftOut>,
+}
+
+/// The `ca` map, refusing a name given twice: JSON allows it, and a map would silently keep
+/// the last, so the flag the folder meant would be a guess.
+fn unique_names<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, bool>, D::Error> {
+    struct Names;
+    impl<'de> serde::de::Visitor<'de> for Names {
+        type Value = BTreeMap<String, bool>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of certificate names to true or false")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut names = BTreeMap::new();
+            while let Some((name, ca)) = map.next_entry::<String, bool>()? {
+                if names.contains_key(&name) {
+                    return Err(serde::de::Error::custom(format!("\"ca\" names {name:?} twice")));
+                }
+                names.insert(name, ca);
+            }
+            Ok(names)
+        }
+    }
+    deserializer.deserialize_map(Names)
 }
 
 impl Manifest {
     /// Reads a manifest's text.
     pub fn from_json(text: &str) -> Result<Self, ManifestError> {
+        // serde would read a struct from an array too (`[]` as an empty manifest).
+        if !text.trim_start().starts_with('{') {
+            return Err(ManifestError("it is not a JSON object".to_owned()));
+        }
         let file: ManifestFile = serde_json::from_str(text).map_err(|e| ManifestError(e.to_string()))?;
-        Ok(Self { ca: file.ca })
+        Ok(Self { ca: file.ca, left_out: file.left_out })
     }
 
     /// The manifest's text (names sorted, one per line, ending in a newline).
     pub fn to_json(&self) -> String {
-        let file = ManifestFile { ca: self.ca.clone() };
-        // A map of strings to booleans always serialises.
+        let file = ManifestFile { ca: self.ca.clone(), left_out: self.left_out.clone() };
+        // Maps of strings to booleans and lists of strings always serialise.
         serde_json::to_string_pretty(&file).unwrap_or_default() + "\n"
     }
 
@@ -82,9 +134,14 @@ impl Manifest {
         self.ca.keys().map(String::as_str)
     }
 
-    /// Whether it gives no flag (then no manifest file is needed).
+    /// The certificates the export that wrote the folder left out.
+    pub fn left_out(&self) -> &[LeftOut] {
+        &self.left_out
+    }
+
+    /// Whether it says nothing (then no manifest file is needed).
     pub fn is_empty(&self) -> bool {
-        self.ca.is_empty()
+        self.ca.is_empty() && self.left_out.is_empty()
     }
 }
 
@@ -109,7 +166,7 @@ pub fn expected_ca(certificates: &str, with_key: bool) -> Option<bool> {
 }
 
 /// Why a certificate name cannot be a file name here: `None` when `NAME.pem` is fine.
-/// Refused: empty; `.` or `..`; a leading `.` (hidden, and `apply` skips it); a `/` or `\`;
+/// Refused: empty; `.` or `..`; a leading `.` (hidden, and `apply` skips it); a `/` or `\\`;
 /// a control character; longer than [`MAX_NAME_BYTES`].
 pub fn name_problem(name: &str) -> Option<&'static str> {
     match name {
@@ -120,6 +177,35 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
         _ if name.len() > MAX_NAME_BYTES => Some("it is longer than a file name may be (251 bytes)"),
         _ => None,
     }
+}
+
+/// The naming rule of a folder, one for `export` and `apply`, so that a name `apply` uploads
+/// is one `export` can write back: of `names` (the certificates', or the folder's file
+/// stems), each that cannot be a file name ([`name_problem`]), is given more than once, or
+/// differs from another only in case (one file on macOS and Windows), with why. Names are
+/// never guessed or changed.
+pub fn name_problems<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'a str, String> {
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    let mut by_folded: HashMap<String, usize> = HashMap::new();
+    for name in &names {
+        *by_name.entry(name).or_default() += 1;
+        *by_folded.entry(name.to_lowercase()).or_default() += 1;
+    }
+    let mut problems = BTreeMap::new();
+    for name in names {
+        let why = if let Some(problem) = name_problem(name) {
+            format!("its name cannot be a file name: {problem}")
+        } else if by_name.get(name).copied().unwrap_or(0) > 1 {
+            "several certificates share its name; delete all but one".to_owned()
+        } else if by_folded.get(&name.to_lowercase()).copied().unwrap_or(0) > 1 {
+            "another certificate's name differs from it only in case (one file on many file systems)".to_owned()
+        } else {
+            continue;
+        };
+        problems.insert(name, why);
+    }
+    problems
 }
 
 /// One file an export writes: `NAME.pem` holding the certificates as the API stores them.
@@ -155,7 +241,8 @@ pub struct Skipped {
 pub struct Export {
     /// The files, in name order.
     pub files: Vec<ExportedFile>,
-    /// The `ca` flags the files do not say themselves (write it as [`MANIFEST`] when not empty).
+    /// The `ca` flags the files do not say themselves, and what was left out for a problem
+    /// (write it as [`MANIFEST`] when not empty; when empty, no manifest belongs in the folder).
     pub manifest: Manifest,
     /// What was left out.
     pub skipped: Vec<Skipped>,
@@ -171,9 +258,10 @@ impl Export {
 /// The folder of `certificates`: each `custom` certificate with a usable, unique name as
 /// `NAME.pem`, and a manifest entry where its stored `ca` flag differs from what
 /// `inferred_ca` reads in its PEM (the first certificate's basicConstraints; `None` when it
-/// cannot tell). Names are not guessed: a name that cannot be a file name, a name several
-/// certificates share, or two names equal but for case (one file on macOS and Windows) are
-/// left out with their reason, and so are certificates without a name or a PEM.
+/// cannot tell). Names are not guessed ([`name_problems`]); certificates without a name or a
+/// PEM, whose PEM holds a private key (no file an export writes ever does) or is not
+/// certificates `apply` could upload back, are left out with their reason, and recorded in the
+/// manifest's `left_out` so that `apply --prune` of the folder does not delete them.
 pub fn export(certificates: &[Certificate], inferred_ca: impl Fn(&str) -> Option<bool>) -> Export {
     let mut out = Export::default();
     let skip = |c: &Certificate, why: String, by_design: bool| Skipped {
@@ -193,31 +281,29 @@ pub fn export(certificates: &[Certificate], inferred_ca: impl Fn(&str) -> Option
             )),
         }
     }
-    let mut by_name: HashMap<&str, usize> = HashMap::new();
-    let mut by_folded: HashMap<String, usize> = HashMap::new();
-    for cert in &custom {
-        if let Some(name) = &cert.name {
-            *by_name.entry(name).or_default() += 1;
-            *by_folded.entry(name.to_lowercase()).or_default() += 1;
-        }
-    }
+    let problems = name_problems(custom.iter().filter_map(|c| c.name.as_deref()));
     for cert in custom {
         let (Some(name), Some(pem)) = (&cert.name, &cert.certificates) else {
             let why = if cert.name.is_none() { "it has no name" } else { "the API returned no PEM for it" };
             out.skipped.push(skip(cert, why.to_owned(), false));
             continue;
         };
-        let why = if let Some(problem) = name_problem(name) {
-            Some(format!("its name cannot be a file name: {problem}"))
-        } else if by_name.get(name.as_str()).copied().unwrap_or(0) > 1 {
-            Some("several certificates share its name; delete all but one".to_owned())
-        } else if by_folded.get(&name.to_lowercase()).copied().unwrap_or(0) > 1 {
-            Some("another certificate's name differs from it only in case (one file on many file systems)".to_owned())
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            out.skipped.push(skip(cert, why, false));
+        if let Some(why) = problems.get(name.as_str()) {
+            out.skipped.push(skip(cert, why.clone(), false));
+            continue;
+        }
+        // No file an export writes ever holds a key: any mention of one at all is enough (the
+        // upload check's rule looks for the same words on BEGIN lines).
+        if pem.contains("PRIVATE KEY") {
+            out.skipped.push(skip(
+                cert,
+                "the API returned a private key with its certificates; export never writes a key to disk".to_owned(),
+                false,
+            ));
+            continue;
+        }
+        if let Err(e) = pem_check::check_certificates(pem) {
+            out.skipped.push(skip(cert, format!("apply could not upload its stored PEM back: {e}"), false));
             continue;
         }
         if let (Some(stored), inferred) = (cert.ca, inferred_ca(pem))
@@ -227,6 +313,12 @@ pub fn export(certificates: &[Certificate], inferred_ca: impl Fn(&str) -> Option
         }
         out.files.push(ExportedFile { name: name.clone(), file_name: format!("{name}.pem"), pem: pem.clone() });
     }
+    out.manifest.left_out = out
+        .skipped
+        .iter()
+        .filter(|s| !s.by_design)
+        .map(|s| LeftOut { id: s.id.clone(), name: s.name.clone(), why: s.why.clone() })
+        .collect();
     out.files.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
@@ -267,12 +359,55 @@ mod tests {
         assert_eq!(skipped, ["12", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "13"]);
         assert!(export.is_partial());
         assert!(export.skipped[0].by_design && export.skipped[1..].iter().all(|s| !s.by_design));
-        assert!(export.manifest.is_empty());
+        // What was left out for a problem is recorded, so that `apply --prune` keeps it.
+        let recorded: Vec<&str> = export.manifest.left_out().iter().map(|l| l.id.as_deref().unwrap()).collect();
+        assert_eq!(recorded, &skipped[1..]);
+        assert_eq!(Manifest::from_json(&export.manifest.to_json()).unwrap(), export.manifest);
+    }
+
+    #[test]
+    fn one_naming_rule_for_files_and_certificates() {
+        let problems = name_problems(["ok", "Twin", "twin", "a\nb", ".hidden", "x".repeat(252).leak()]);
+        assert_eq!(problems.keys().copied().collect::<Vec<_>>()[..4], [".hidden", "Twin", "a\nb", "twin"]);
+        assert!(!problems.contains_key("ok"));
+        assert!(problems["Twin"].contains("only in case"), "{problems:?}");
+    }
+
+    #[test]
+    fn no_key_is_ever_exported() {
+        const CERT: &str = include_str!("../tests/fixtures/ca-p256.pem");
+        const KEY: &str = include_str!("../tests/fixtures/ca-p256-key.pem");
+        let rsa = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+        let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        let inline = format!("{}junk -----BEGIN PRIVATE KEY----- inline\n", CERT);
+        let certs: Vec<Certificate> = [
+            serde_json::json!({"id": "1", "name": "withkey", "ca": true, "certificates": format!("{CERT}{KEY}")}),
+            serde_json::json!({"id": "2", "name": "keyonly", "ca": true, "certificates": KEY}),
+            serde_json::json!({"id": "3", "name": "rsa", "ca": true, "certificates": format!("{CERT}{rsa}")}),
+            serde_json::json!({"id": "4", "name": "encrypted", "ca": true, "certificates": encrypted}),
+            serde_json::json!({"id": "5", "name": "inline", "ca": true, "certificates": inline}),
+            serde_json::json!({"id": "6", "name": "plain", "ca": true, "certificates": CERT}),
+            serde_json::json!({"id": "7", "name": "not-pem", "ca": true, "certificates": "hello"}),
+        ]
+        .into_iter()
+        .map(cert)
+        .collect();
+        let export = export(&certs, |_| Some(true));
+        assert_eq!(export.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["plain"]);
+        assert!(export.files.iter().all(|f| !f.pem.contains("PRIVATE")));
+        let why = |id: &str| export.skipped.iter().find(|s| s.id.as_deref() == Some(id)).unwrap().why.clone();
+        for id in ["1", "2", "3", "4", "5"] {
+            assert!(why(id).contains("never writes a key"), "{id}: {}", why(id));
+        }
+        assert!(why("7").contains("could not upload"), "{}", why("7"));
+        assert!(export.is_partial());
+        assert_eq!(export.manifest.left_out().len(), 6);
+        assert!(!export.manifest.to_json().contains("MII"), "the manifest holds no PEM");
     }
 
     #[test]
     fn the_manifest_keeps_only_flags_the_certificate_does_not_say() {
-        let pem = "x";
+        let pem = include_str!("../tests/fixtures/ca-p256.pem");
         let certs: Vec<Certificate> = [
             serde_json::json!({"name": "as-said", "ca": true, "certificates": pem}),
             serde_json::json!({"name": "client", "ca": false, "certificates": pem}),
@@ -286,8 +421,12 @@ mod tests {
         let text = export.manifest.to_json();
         assert_eq!(text, "{\n  \"ca\": {\n    \"client\": false\n  }\n}\n");
         assert_eq!(Manifest::from_json(&text).unwrap(), export.manifest);
-        for bad in ["[]", "{\"ca\": {\"x\": 1}}", "{\"ca\": {}, \"more\": 1}", "{}"] {
+        for bad in ["[]", "{\"ca\": {\"x\": 1}}", "{\"ca\": {}, \"more\": 1}", "{\"left_out\": [{\"id\": \"1\"}]}"] {
             assert!(Manifest::from_json(bad).is_err(), "{bad}");
         }
+        assert!(Manifest::from_json("{}").unwrap().is_empty());
+        // A name given twice is refused, not read as the last one.
+        let twice = Manifest::from_json("{\"ca\": {\"a\": true, \"a\": false}}").unwrap_err();
+        assert!(twice.to_string().contains("\"a\" twice"), "{twice}");
     }
 }

@@ -30,6 +30,7 @@
 //! ```
 
 use crate::calls::Upload;
+use crate::folder::LeftOut;
 use crate::id::CertificateId;
 use crate::model::{Association, Certificate, CertificateType};
 use crate::pem_check;
@@ -148,6 +149,17 @@ pub enum Problem {
         /// Its name.
         name: Option<String>,
     },
+    /// A certificate `prune` would delete, which the export that wrote the folder left out
+    /// (see [`Plan::keep_left_out`]): it has no file because it could not be written, not
+    /// because it is unwanted.
+    LeftOutByExport {
+        /// Its name, if any.
+        name: Option<String>,
+        /// Its ID.
+        id: CertificateId,
+        /// Why the export left it out.
+        why: String,
+    },
 }
 
 impl std::fmt::Display for Problem {
@@ -169,6 +181,16 @@ impl std::fmt::Display for Problem {
             Self::DesiredName { name: Some(name) } => write!(f, "{name:?} is wanted twice"),
             Self::DesiredName { name: None } => write!(f, "a wanted certificate has no name"),
             Self::NoId { name } => write!(f, "the API listed a certificate ({name:?}) without its ID"),
+            Self::LeftOutByExport { name, id, why } => {
+                match name {
+                    Some(name) => write!(f, "{name:?} ({id})")?,
+                    None => write!(f, "the unnamed certificate {id}")?,
+                }
+                write!(
+                    f,
+                    " has no file because the export that wrote this folder left it out ({why}); --prune would delete it: rename or delete it on the account, or remove it from the manifest's left_out"
+                )
+            }
         }
     }
 }
@@ -268,6 +290,26 @@ impl Plan {
                 _ => {}
             }
         }
+    }
+
+    /// Turns each delete of a certificate the folder's export left out (the manifest's
+    /// [`left_out`](crate::folder::Manifest::left_out)) into a [`Problem::LeftOutByExport`]:
+    /// a partial export followed by `apply --prune` must not delete what only could not be
+    /// written.
+    pub fn keep_left_out(&mut self, left_out: &[LeftOut]) {
+        let listed = |id: &CertificateId| left_out.iter().find(|l| l.id.as_deref() == Some(id.as_str()));
+        let mut kept = Vec::new();
+        self.steps.retain(|step| match step {
+            Step::Delete { name, id, .. } => match listed(id) {
+                Some(l) => {
+                    kept.push(Problem::LeftOutByExport { name: name.clone(), id: id.clone(), why: l.why.clone() });
+                    false
+                }
+                None => true,
+            },
+            _ => true,
+        });
+        self.problems.extend(kept);
     }
 
     /// The steps blocked by a service that uses the certificate.
@@ -426,6 +468,25 @@ mod tests {
         assert!(problems[2].contains("some_new_type"), "{}", problems[2]);
         assert!(!plan.is_ready());
         assert_eq!(shape(&plan), [("create", Some("x"))]);
+    }
+
+    #[test]
+    fn prune_keeps_what_the_export_left_out() {
+        let current = [stored("1", "a", true, CA_PEM, "custom"), stored("2", "bad\nname", true, CA_PEM, "custom")];
+        let manifest = crate::folder::Manifest::from_json(
+            r#"{"left_out": [{"id": "2", "name": "bad\nname", "why": "its name cannot be a file name"}]}"#,
+        )
+        .unwrap();
+        let mut plan = Plan::new(&[want("a", CA_PEM, true)], &current, true);
+        assert_eq!(shape(&plan), [("unchanged", Some("a")), ("delete", Some("bad\nname"))]);
+        plan.keep_left_out(manifest.left_out());
+        assert_eq!(shape(&plan), [("unchanged", Some("a"))]);
+        assert!(!plan.is_ready());
+        let problem = plan.problems()[0].to_string();
+        assert!(
+            problem.contains("(2)") && problem.contains("left it out") && problem.contains("file name"),
+            "{problem}"
+        );
     }
 
     #[test]

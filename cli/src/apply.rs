@@ -17,7 +17,7 @@ use crate::exit::{CliError, Exit};
 use crate::progress::Progress;
 use crate::table::{self, Column};
 use crate::text;
-use crate::{files, output};
+use crate::{confirm, files, output};
 
 /// A certificate the folder wants, and where it came from.
 struct Wanted {
@@ -27,7 +27,7 @@ struct Wanted {
 
 /// Reads and checks every `NAME.pem` (and `NAME.key`) in `dir`. Every file is checked, and
 /// every problem reported at once; none of them means nothing is sent.
-fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<Vec<Wanted>, CliError> {
+fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<(Vec<Wanted>, Manifest), CliError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| CliError::local(format!("cannot read the folder {}: {e}", text::path(dir))))?;
     let mut pems = Vec::new();
@@ -49,6 +49,11 @@ fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<V
         }
     }
     pems.sort();
+    // One naming rule with export: a name uploaded here is one export can write back.
+    for (name, why) in folder::name_problems(pems.iter().map(|(name, _)| name.as_str())) {
+        let path = pems.iter().find(|(n, _)| n == name).map(|(_, p)| text::path(p)).unwrap_or_default();
+        problems.push(format!("{path}: {}", why.replace("its name", "the name")));
+    }
     for (name, key) in &keys {
         if !pems.iter().any(|(n, _)| n == name) {
             problems.push(format!("{}: a key without its certificate ({}.pem)", text::path(key), text::visible(name)));
@@ -68,7 +73,7 @@ fn read_folder(dir: &Path, account: &AccountId, now: OffsetDateTime) -> Result<V
         }
     }
     if problems.is_empty() {
-        return Ok(wanted);
+        return Ok((wanted, manifest));
     }
     let count = problems.len();
     let mut err = CliError::local(format!(
@@ -143,10 +148,12 @@ where
     T: HttpClient,
     T::Error: std::fmt::Display + 'static,
 {
-    let wanted = read_folder(&args.dir, api.account(), ctx.now)?;
+    let (wanted, manifest) = read_folder(&args.dir, api.account(), ctx.now)?;
     let uploads: Vec<Upload> = wanted.iter().map(|w| w.upload.clone()).collect();
     let current: Vec<_> = api.list(List::new(api.account().clone()))?.into_iter().map(|c| c.model).collect();
     let mut plan = Plan::new(&uploads, &current, args.prune);
+    // What the folder's export left out has no file only because it could not be written.
+    plan.keep_left_out(manifest.left_out());
     let removals: Vec<_> = plan.removals().cloned().collect();
     for id in removals {
         let associations = api.associations(&id)?.into_iter().map(|a| a.model).collect();
@@ -170,11 +177,36 @@ where
             _ => Err(CliError::quiet(Exit::Changes)),
         };
     }
-    carry(api, &plan, changes, ctx)
+    // Every delete apply makes (a replace deletes the old certificate first) is confirmed as
+    // `delete` confirms: asked on a terminal, --yes elsewhere.
+    let deletes = plan.removals().count();
+    if deletes > 0 {
+        let what = plural(deletes, "certificate");
+        if confirm::needed(args.yes, &what)? {
+            show(&plan, &wanted, ctx)?;
+            confirm::ask(&format!("Apply this plan, deleting {what}?"), "Not applied: nothing was changed.")?;
+        }
+    }
+    let others =
+        current.len().saturating_sub(plan.steps().iter().filter(|s| !matches!(s, Step::Create { .. })).count());
+    carry(api, &plan, changes, others, ctx)
 }
 
-/// Carries the plan out, step by step, saying what each did as it is done.
-fn carry<T>(api: &Api<'_, T>, plan: &Plan, changes: usize, ctx: &Context) -> Result<(), CliError>
+/// `1 certificate`, `2 certificates`.
+fn plural(count: usize, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
+}
+
+/// A step for `--json`: what it does, to which certificate.
+fn step_json(step: &Step) -> Value {
+    let (action, id, ..) = describe(step);
+    json!({"action": action, "name": step.name(), "id": id})
+}
+
+/// Carries the plan out, step by step, saying what each did as it is done. A failure stops
+/// it: what was done (with the new IDs), the step that failed and why, and what was not done
+/// are said (in the JSON document too), so a re-run or a person can pick up from there.
+fn carry<T>(api: &Api<'_, T>, plan: &Plan, changes: usize, others: usize, ctx: &Context) -> Result<(), CliError>
 where
     T: HttpClient,
     T::Error: std::fmt::Display + 'static,
@@ -182,28 +214,31 @@ where
     let mut done = Vec::new();
     // JSON is one document at the end: no bar, no lines.
     let progress = (!ctx.json).then(|| Progress::new(changes));
-    for step in plan.steps().iter().filter(|s| s.is_change()) {
+    let steps: Vec<&Step> = plan.steps().iter().filter(|s| s.is_change()).collect();
+    for (index, step) in steps.iter().enumerate() {
+        let name = step.name().unwrap_or("(unnamed)").to_owned();
         if let Some(progress) = &progress {
             let (action, ..) = describe(step);
-            progress.step(&format!("{action} {:?}", step.name().unwrap_or("(unnamed)")));
+            progress.step(&format!("{action} {name:?}"));
         }
+        let mut old_deleted = false;
         let result = match step {
             Step::Create { upload } => api.upload(upload).map(|stored| ("created", None, stored.model.id)),
-            Step::Replace { upload, old, .. } => api
-                .delete(old)
-                .and_then(|_| api.upload(upload))
-                .map(|stored| ("replaced", Some(old.clone()), stored.model.id)),
+            Step::Replace { upload, old, .. } => api.delete(old).and_then(|_| {
+                old_deleted = true;
+                api.upload(upload).map(|stored| ("replaced", Some(old.clone()), stored.model.id))
+            }),
             Step::Delete { id, .. } => api.delete(id).map(|_| ("deleted", Some(id.clone()), None)),
             _ => continue,
         };
-        let (action, old, new) = result.map_err(|e| {
-            let left = changes - done.len();
-            e.note(format!(
-                "{} of {changes} changes were made before this; run apply again to make the other {left}",
-                done.len()
-            ))
-        })?;
-        let name = step.name().unwrap_or("(unnamed)").to_owned();
+        let (action, old, new) = match result {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                let not_done: Vec<&Step> = steps.iter().skip(index + 1).copied().collect();
+                let counts = (plan.steps().len() - changes, others);
+                return Err(failed(step, old_deleted, e, (&done, &not_done), counts, ctx));
+            }
+        };
         if let Some(progress) = &progress {
             let ids = match (&old, &new) {
                 (Some(old), Some(new)) => format!(" ({old} -> {new})"),
@@ -216,17 +251,78 @@ where
     }
     let unchanged = plan.steps().len() - changes;
     let Some(progress) = progress else {
-        return Ok(output::print_json(&json!({"done": done, "unchanged": unchanged}))?);
+        return Ok(output::print_json(
+            &json!({"done": done, "failed": null, "not_done": [], "unchanged": unchanged, "left_alone": others}),
+        )?);
+    };
+    // What was compared: the certificates the folder names; the rest of the account is
+    // counted, not hidden.
+    let alone = match others {
+        0 => String::new(),
+        n => format!(
+            " {} on the account {} left alone (not named in the folder{}).",
+            plural(n, "other certificate"),
+            if n == 1 { "was" } else { "were" },
+            if plan.steps().iter().any(|s| matches!(s, Step::Delete { .. })) {
+                ""
+            } else {
+                "; --prune deletes the custom ones"
+            }
+        ),
     };
     let summary = match changes {
         0 => format!(
-            "No changes: the account's {unchanged} certificate{} match{} the folder.\n",
-            if unchanged == 1 { "" } else { "s" },
-            if unchanged == 1 { "es" } else { "" }
+            "No changes: the {} the folder names {} the account.{alone}\n",
+            plural(unchanged, "certificate"),
+            if unchanged == 1 { "matches" } else { "match" }
         ),
-        n => format!("Applied {n} change{}; {unchanged} unchanged.\n", if n == 1 { "" } else { "s" }),
+        n => format!("Applied {}; {unchanged} unchanged.{alone}\n", plural(n, "change")),
     };
     Ok(progress.summary(&summary)?)
+}
+
+/// The error of a failed step, with what was done and what was not; in `--json`, the
+/// document that says the same is printed first.
+fn failed(
+    step: &Step,
+    old_deleted: bool,
+    error: CliError,
+    (done, not_done): (&[Value], &[&Step]),
+    (unchanged, others): (usize, usize),
+    ctx: &Context,
+) -> CliError {
+    let name = step.name().unwrap_or("(unnamed)");
+    // A replace deletes first: if its upload failed, the certificate is gone until a re-run.
+    let gone = match (step, old_deleted) {
+        (Step::Replace { old, .. }, true) => Some(old.to_string()),
+        _ => None,
+    };
+    if ctx.json {
+        let (action, id, ..) = describe(step);
+        let why =
+            std::iter::once(error.message.clone()).chain(error.notes.iter().cloned()).collect::<Vec<_>>().join("\n");
+        let document = json!({
+            "done": done,
+            "failed": {"action": action, "name": step.name(), "id": id, "old_deleted": gone.is_some(), "error": why},
+            "not_done": not_done.iter().map(|s| step_json(s)).collect::<Vec<_>>(),
+            "unchanged": unchanged,
+            "left_alone": others,
+        });
+        // The error below still says why on stderr; stdout has the record.
+        let _ = output::print_json(&document);
+    }
+    let mut error = error;
+    if let Some(old) = gone {
+        error = error.note(format!(
+            "{name:?}: the old certificate ({old}) was deleted, but the new one was not uploaded: run apply again to upload it"
+        ));
+    }
+    let made = done.len();
+    error.note(format!(
+        "{made} of {} changes were made before this; run apply again to make the other {}",
+        made + 1 + not_done.len(),
+        1 + not_done.len()
+    ))
 }
 
 /// Prints the plan: a table, or JSON.

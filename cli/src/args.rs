@@ -257,9 +257,14 @@ pub struct ApplyArgs {
     pub dir: PathBuf,
 
     /// Also delete the account's custom certificates that have no NAME.pem in the folder
-    /// (unnamed ones included)
+    /// (unnamed ones included; not those the folder's export left out)
     #[arg(long)]
     pub prune: bool,
+
+    /// apply: do not ask before deleting (a replace deletes the old certificate; --prune
+    /// deletes); needed when stdin is not a terminal
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// How `apply` decides, then the exit codes: after the help of `apply` and `plan`.
@@ -339,6 +344,10 @@ pub struct ServeArgs {
     /// (`cf-mtls --cacert FILE`, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS); without it, it is printed
     #[arg(long, value_name = "FILE", requires = "tls")]
     pub tls_ca: Option<PathBuf>,
+
+    /// With --tls-ca: replace FILE if it exists (a symlink there is replaced, not followed)
+    #[arg(long, requires = "tls_ca")]
+    pub force: bool,
 }
 
 /// The longest duration any option takes: a hundred years. A longer one is a mistake (and

@@ -1,8 +1,6 @@
 //! The commands: each either runs against the API or, with `--dry-run`, prints the request
 //! it would send first.
 
-use std::io::IsTerminal;
-
 use cloudflare_mtls::{AccountId, Associations, Config, Delete, Deleted, Endpoint, Get, HttpClient, List, Pager};
 use serde_json::Value;
 
@@ -212,12 +210,8 @@ where
     T: HttpClient,
     T::Error: std::fmt::Display + 'static,
 {
-    let ask = !args.yes;
-    // Refuse before sending anything: a script would hang or delete on a guess otherwise.
-    if ask && !std::io::stdin().is_terminal() {
-        return Err(CliError::usage("refusing to delete without confirmation: stdin is not a terminal")
-            .note("hint: pass --yes to delete from a script"));
-    }
+    // Refused before anything is sent, off a terminal without --yes.
+    let ask = confirm::needed(args.yes, "a certificate")?;
     let (id, known) = match target_id(&args.target)? {
         Ok(id) if ask => (id.clone(), Some(api.get(&id)?.model)),
         Ok(id) => (id, None),
@@ -228,9 +222,7 @@ where
     };
     if ask {
         let label = known.as_ref().map_or_else(|| id.to_string(), output::certificate_label);
-        if !confirm::ask(&format!("Delete certificate {label}?"))? {
-            return Err(CliError::new(Exit::Other, "not deleted"));
-        }
+        confirm::ask(&format!("Delete certificate {label}?"), "Not deleted.")?;
     }
     let deleted = api.delete(&id)?;
     if ctx.json {

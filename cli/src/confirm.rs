@@ -1,16 +1,40 @@
-//! The confirmation prompt: asked on stderr, so stdout stays clean for `--json`.
+//! Confirming deletions, one rule for every command that deletes (`delete`, `apply`): on a
+//! terminal, a question on stderr (so stdout stays clean for `--json`); off a terminal,
+//! `--yes` or a refusal. A "no" is a cancel, said plainly, not an error message.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 
-/// Asks `question` and reads one line from stdin: `y` or `yes` (any case) is a yes;
-/// anything else, an empty line or the end of input is a no.
-pub fn ask(question: &str) -> std::io::Result<bool> {
+use crate::exit::{CliError, Exit};
+
+/// Whether to ask before deleting: `false` with `--yes`; `true` on a terminal; refused
+/// (usage, with the hint) when stdin is not one, since a script would hang or delete on a
+/// guess. `what` says what would be deleted.
+pub fn needed(yes: bool, what: &str) -> Result<bool, CliError> {
+    if yes {
+        return Ok(false);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(format!(
+            "refusing to delete {what} without confirmation: stdin is not a terminal"
+        ))
+        .note("hint: pass --yes to delete from a script"));
+    }
+    Ok(true)
+}
+
+/// Asks `question`; a "no" cancels: `cancelled` is said on stderr (not as an error) and the
+/// exit code is 1.
+pub fn ask(question: &str, cancelled: &str) -> Result<(), CliError> {
     let mut err = std::io::stderr().lock();
     write!(err, "{} [y/N] ", crate::text::safe(question))?;
     err.flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
-    Ok(is_yes(&line))
+    if is_yes(&line) {
+        return Ok(());
+    }
+    writeln!(err, "{}", crate::text::safe(cancelled))?;
+    Err(CliError::quiet(Exit::Other))
 }
 
 fn is_yes(answer: &str) -> bool {

@@ -1,12 +1,12 @@
 //! `export`: the account's custom certificates as a folder that `plan` reads back unchanged.
-//! What goes in the folder is the library's decision (`cloudflare_mtls::folder::export`);
-//! this fetches the certificates, writes the files (each atomically: a temporary file, then a
-//! rename), never overwrites without `--force` and never deletes, and says what it left out.
+//! What goes in the folder is the library's decision (`cloudflare_mtls::folder::export`: no
+//! file it names ever holds a key); this fetches the certificates, writes the files through
+//! the one writer (`write`: atomic, never over an existing file without `--force`, never
+//! through a symlink), keeps the manifest exactly this export's, and says what it left out.
 
-use std::io::Write;
 use std::path::Path;
 
-use cloudflare_mtls::folder::{self, MANIFEST};
+use cloudflare_mtls::folder::{self, MANIFEST, Skipped};
 use cloudflare_mtls::{HttpClient, List};
 use serde_json::json;
 
@@ -15,30 +15,18 @@ use crate::args::ExportArgs;
 use crate::context::Context;
 use crate::exit::{CliError, Exit};
 use crate::progress::Progress;
+use crate::write::{self, Written};
 use crate::{output, text};
 
-/// What happened to one file.
-enum Outcome {
-    Written,
-    Exists,
-}
-
-/// Writes `contents` to `dir/name` atomically, unless it exists and `force` is not given.
-fn write(dir: &Path, name: &str, contents: &str, force: bool) -> Result<Outcome, CliError> {
-    let path = dir.join(name);
-    if !force && std::fs::symlink_metadata(&path).is_ok() {
-        return Ok(Outcome::Exists);
-    }
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let failed = |e: std::io::Error| CliError::local(format!("cannot write {}: {e}", text::path(&path)));
-    let result = std::fs::File::create_new(&temporary)
-        .and_then(|mut file| file.write_all(contents.as_bytes()).and_then(|()| file.sync_all()))
-        .and_then(|()| std::fs::rename(&temporary, &path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(failed(e));
-    }
-    Ok(Outcome::Written)
+/// What the export did, file by file.
+#[derive(Default)]
+struct Report {
+    written: Vec<String>,
+    unchanged: Vec<String>,
+    exists: Vec<String>,
+    /// A file that could not be written, and why: the rest is still written.
+    failed: Vec<(String, String)>,
+    removed: Vec<String>,
 }
 
 /// Runs `export`.
@@ -48,76 +36,128 @@ where
     T::Error: std::fmt::Display + 'static,
 {
     let dir = &args.dir;
-    match std::fs::metadata(dir) {
-        Ok(meta) if !meta.is_dir() => {
-            return Err(CliError::usage(format!("{} is not a folder", text::path(dir))));
-        }
-        Ok(_) => {}
-        Err(_) => std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::local(format!("cannot make the folder {}: {e}", text::path(dir))))?,
+    if std::fs::metadata(dir).is_ok_and(|meta| !meta.is_dir()) {
+        return Err(CliError::usage(format!("{} is not a folder", text::path(dir))));
     }
+    // The listing first: a failed one leaves no folder behind.
     let certificates: Vec<_> = api.list(List::new(api.account().clone()))?.into_iter().map(|c| c.model).collect();
+    if std::fs::metadata(dir).is_err() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::local(format!("cannot make the folder {}: {e}", text::path(dir))))?;
+    }
     let mut export = folder::export(&certificates, |pem| folder::expected_ca(pem, false));
-    let mut written = Vec::new();
-    let mut files = std::mem::take(&mut export.files);
-    let manifest = (!export.manifest.is_empty()).then(|| (MANIFEST.to_owned(), export.manifest.to_json()));
-    let mut exists = Vec::new();
-    let progress = (!ctx.json).then(|| Progress::new(files.len() + usize::from(manifest.is_some())));
-    for (file_name, contents) in files.drain(..).map(|f| (f.file_name, f.pem)).chain(manifest) {
-        let path = text::path(dir.join(&file_name));
+    let files = std::mem::take(&mut export.files);
+    // The manifest is exactly this export's: written when it says anything, else an old one
+    // is removed (with --force; without, it is kept and the export is partial).
+    let manifest = (!export.manifest.is_empty()).then(|| export.manifest.to_json());
+    let progress = (!ctx.json).then(|| Progress::new(files.len() + 1));
+    let mut report = Report::default();
+    let entries = files.into_iter().map(|f| (f.file_name, Some(f.pem))).chain([(MANIFEST.to_owned(), manifest)]);
+    for (file_name, contents) in entries {
+        let path = dir.join(&file_name);
+        let shown = text::path(&path);
         if let Some(progress) = &progress {
-            progress.step(&format!("writing {path}"));
+            progress.step(&format!("writing {shown}"));
         }
-        let line = match write(dir, &file_name, &contents, args.force)? {
-            Outcome::Written => {
-                written.push(file_name);
-                format!("wrote {path}\n")
-            }
-            Outcome::Exists => {
-                exists.push(file_name);
-                format!("kept {path} as it was: it exists (--force overwrites it)\n")
-            }
+        let line = match contents {
+            Some(contents) => match write::file(&path, contents.as_bytes(), args.force, 0o644) {
+                Ok(Written::Written) => {
+                    report.written.push(file_name);
+                    format!("wrote {shown}\n")
+                }
+                Ok(Written::Unchanged) => {
+                    report.unchanged.push(file_name);
+                    format!("unchanged {shown}\n")
+                }
+                Ok(Written::Exists) => {
+                    report.exists.push(file_name);
+                    format!("kept {shown} as it was: it exists and differs (--force overwrites it)\n")
+                }
+                Err(e) => {
+                    let line = format!("could not write {shown}: {e}\n");
+                    report.failed.push((file_name, e.to_string()));
+                    line
+                }
+            },
+            None => match stale_manifest(&path, args.force) {
+                Ok(None) => continue,
+                Ok(Some(true)) => {
+                    report.removed.push(file_name);
+                    format!("removed {shown}: this export needs no manifest, and plan would read the old one\n")
+                }
+                Ok(Some(false)) => {
+                    report.exists.push(file_name);
+                    format!(
+                        "kept {shown} as it was: this export needs none, so plan would read stale flags (--force removes it)\n"
+                    )
+                }
+                Err(e) => {
+                    let line = format!("could not remove {shown}: {e}\n");
+                    report.failed.push((file_name, e.to_string()));
+                    line
+                }
+            },
         };
         if let Some(progress) = &progress {
             progress.done(&line)?;
         }
     }
-    let partial = export.is_partial() || !exists.is_empty();
-    if let Some(progress) = progress {
-        let mut out = String::new();
-        for s in &export.skipped {
-            let name =
-                s.name.as_deref().map_or_else(|| "(unnamed)".to_owned(), |n| format!("\"{}\"", text::visible(n)));
-            let id = s.id.as_deref().unwrap_or("no ID");
-            out.push_str(&format!("left out {name} ({id}): {}\n", s.why));
-        }
-        let certs = written.iter().filter(|n| n.as_str() != MANIFEST).count();
-        out.push_str(&format!(
-            "Exported {certs} certificate{} to {}. The API never returns private keys: put NAME.key beside a certificate for apply to upload it with its key.\n",
-            if certs == 1 { "" } else { "s" },
-            text::path(dir)
-        ));
-        progress.summary(&out)?;
-    } else {
-        let skipped: Vec<_> = export
-            .skipped
-            .iter()
-            .map(|s| json!({"id": s.id, "name": s.name, "why": s.why, "by_design": s.by_design}))
-            .collect();
-        output::print_json(&json!({
+    let partial = export.is_partial() || !report.exists.is_empty() || !report.failed.is_empty();
+    match progress {
+        Some(progress) => progress.summary(&summary(&export.skipped, &report, dir))?,
+        None => output::print_json(&json!({
             "dir": dir.display().to_string(),
-            "written": written,
-            "exists": exists,
-            "skipped": skipped,
+            "written": report.written,
+            "unchanged": report.unchanged,
+            "exists": report.exists,
+            "failed": report.failed.iter().map(|(file, why)| json!({"file": file, "why": why})).collect::<Vec<_>>(),
+            "removed": report.removed,
+            "skipped": export.skipped.iter().map(|s| json!({"id": s.id, "name": s.name, "why": s.why, "by_design": s.by_design})).collect::<Vec<_>>(),
             "keys_written": 0,
-        }))?;
+        }))?,
     }
     if partial {
-        let left = export.skipped.iter().filter(|s| !s.by_design).count() + exists.len();
+        let left = export.skipped.iter().filter(|s| !s.by_design).count() + report.exists.len() + report.failed.len();
         return Err(CliError::new(
             Exit::Partial,
             format!("the export is partial: {left} left out (listed above); the rest was written"),
         ));
     }
     Ok(())
+}
+
+/// An old manifest where this export needs none: `None` if there is none, `Some(true)` once
+/// removed (with `force`), `Some(false)` when kept.
+fn stale_manifest(path: &Path, force: bool) -> std::io::Result<Option<bool>> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+        Ok(_) if !force => Ok(Some(false)),
+        // A link is removed itself, never its target.
+        Ok(_) => std::fs::remove_file(path).map(|()| Some(true)),
+    }
+}
+
+/// The text after the per-file lines: what was left out, and the count.
+fn summary(skipped: &[Skipped], report: &Report, dir: &Path) -> String {
+    let mut out = String::new();
+    for s in skipped {
+        let name = s.name.as_deref().map_or_else(|| "(unnamed)".to_owned(), |n| format!("\"{}\"", text::visible(n)));
+        let id = s.id.as_deref().unwrap_or("no ID");
+        out.push_str(&format!("left out {name} ({id}): {}\n", s.why));
+    }
+    let count = |files: &[String]| files.iter().filter(|n| n.as_str() != MANIFEST).count();
+    let (written, unchanged) = (count(&report.written), count(&report.unchanged));
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    out.push_str(&format!(
+        "Exported {written} certificate{} to {} ({unchanged} unchanged). The API never returns private keys: put NAME.key beside a certificate for apply to upload it with its key.\n",
+        plural(written),
+        text::path(dir),
+    ));
+    if !skipped.iter().all(|s| s.by_design) {
+        out.push_str(&format!(
+            "The manifest {MANIFEST} lists what was left out: apply --prune of this folder will not delete it.\n"
+        ));
+    }
+    out
 }

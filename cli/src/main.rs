@@ -17,6 +17,7 @@ mod progress;
 mod serve;
 mod table;
 mod text;
+mod write;
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};

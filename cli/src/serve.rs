@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::args::ServeArgs;
 use crate::exit::CliError;
+use crate::write::Written;
 use crate::{output, text};
 
 /// Serves until the process is stopped (Ctrl-C).
@@ -32,8 +33,16 @@ pub fn serve(args: &ServeArgs, json: bool, quiet: bool) -> Result<(), CliError> 
     })?;
     let ca_file = match (&args.tls_ca, server.ca_pem()) {
         (Some(path), Some(pem)) => {
-            std::fs::write(path, pem)
-                .map_err(|e| CliError::local(format!("cannot write the CA certificate to {}: {e}", path.display())))?;
+            let cannot = |why: String| {
+                CliError::local(format!("cannot write the CA certificate to {}: {why}", text::path(path)))
+            };
+            match crate::write::file(path, pem.as_bytes(), args.force, 0o644).map_err(|e| cannot(e.to_string()))? {
+                Written::Written | Written::Unchanged => {}
+                Written::Exists => {
+                    return Err(cannot("it exists".to_owned())
+                        .note("hint: pass --force to replace it (a symlink there is replaced, never followed), or name a new file"));
+                }
+            }
             Some(path.display().to_string())
         }
         _ => None,

@@ -17,7 +17,10 @@ fn without_a_terminal_delete_needs_yes() {
     let mut cmd = command(fake.base_url().as_str());
     cmd.args(["delete", &id]);
     let run = with_stdin(cmd, "y\n").expect(2);
-    assert!(run.stderr.starts_with("error: refusing to delete without confirmation: stdin is not a terminal\n"));
+    assert!(
+        run.stderr
+            .starts_with("error: refusing to delete a certificate without confirmation: stdin is not a terminal\n")
+    );
     assert!(run.stderr.contains("pass --yes"), "{run:?}");
     assert_eq!(fake.requests_served(), served, "refused before sending anything");
     assert_eq!(fake.with_api(|api| api.certificates()).len(), 1);
@@ -47,7 +50,9 @@ fn on_a_terminal_delete_asks_first() {
 
     let run = on_terminal(&fake, &format!("'{BIN}' delete {id}"), "n\n").expect(1);
     assert!(run.stdout.contains(&format!("Delete certificate \"asked\" ({id})? [y/N] ")), "{run:?}");
-    assert!(run.stdout.contains("error: not deleted"), "{run:?}");
+    // A cancel is said plainly, not as an error.
+    assert!(run.stdout.contains("Not deleted."), "{run:?}");
+    assert!(!run.stdout.contains("error:"), "{run:?}");
     assert_eq!(fake.with_api(|api| api.certificates()).len(), 1);
 
     let run = on_terminal(&fake, &format!("'{BIN}' delete --name asked"), "y\n").expect(0);

@@ -101,8 +101,14 @@ fn each_schema_refuses_a_wrong_document() {
     invalid("check", &json!({"checked": 1, "expiring": []}));
     invalid("check", &json!({"checked": 1, "expiring_within_seconds": 5, "expiring": [{"id": "a"}]}));
     invalid("plan", &json!({"steps": [], "problems": [], "changes": 0}));
-    invalid("apply", &json!({"done": [{"action": "moved", "name": null, "old_id": null, "id": null}], "unchanged": 0}));
+    invalid(
+        "apply",
+        &json!({"done": [{"action": "moved", "name": null, "old_id": null, "id": null}], "failed": null, "not_done": [], "unchanged": 0, "left_alone": 0}),
+    );
     invalid("dry-run", &json!({"method": "GET", "url": "not a url", "headers": {}, "body": null}));
     invalid("serve-fake", &json!({"base_url": "http://127.0.0.1:1/client/v4"}));
-    invalid("export", &json!({"dir": "d", "written": [], "exists": [], "skipped": [], "keys_written": 1}));
+    invalid(
+        "export",
+        &json!({"dir": "d", "written": [], "unchanged": [], "exists": [], "failed": [], "removed": [], "skipped": [], "keys_written": 1}),
+    );
 }
