@@ -70,7 +70,7 @@ pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Con
             }
             (first_page(list).to_request(config), Some("then every further page, and report".to_owned()))
         }
-        Command::ServeFake(_) | Command::Completions(_) | Command::Man => {
+        Command::ServeFake(_) | Command::Completions(_) | Command::Man(_) => {
             return Err(CliError::usage("this command sends no request: --dry-run does not apply"));
         }
         // `run` answers `apply --dry-run` with the plan (reads only); `plan` changes nothing.
@@ -116,6 +116,11 @@ where
             if ctx.json {
                 return Ok(output::print_json(&stored.json)?);
             }
+            if ctx.quiet {
+                // The new ID alone, for `id=$(cf-mtls -q upload ...)`.
+                let id = stored.model.id.as_ref().map(|id| id.to_string()).unwrap_or_default();
+                return Ok(output::print(&format!("{id}\n"))?);
+            }
             let head = format!("Uploaded certificate {}\n", output::certificate_label(&stored.model));
             Ok(output::print(&(head + &output::certificate_details(&stored.model, ctx.now)))?)
         }
@@ -147,7 +152,7 @@ where
         Command::Export(args) => crate::export::run(api, args, ctx),
         Command::Apply(args) => crate::apply::run(api, args, true, ctx),
         Command::Plan(args) => crate::apply::run(api, args, false, ctx),
-        Command::ServeFake(_) | Command::Completions(_) | Command::Man => {
+        Command::ServeFake(_) | Command::Completions(_) | Command::Man(_) => {
             Err(CliError::new(Exit::Other, "not an API command"))
         }
     }
@@ -235,6 +240,9 @@ where
     let deleted = api.delete(&id)?;
     if ctx.json {
         return Ok(output::print_json(&deleted.json)?);
+    }
+    if ctx.quiet {
+        return Ok(());
     }
     let label = match (&known, &deleted.model) {
         (Some(cert), _) => output::certificate_label(cert),
