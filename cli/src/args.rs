@@ -164,8 +164,8 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Make the account's custom certificates match a folder: each NAME.pem is the
     /// certificate (or chain) named NAME, with NAME.key as its key if present; a second run
-    /// changes nothing. With --dry-run, only shows the plan (as `plan` does). A plan that
-    /// cannot be carried out (a certificate in use, an ambiguous name) changes nothing: exit 8
+    /// changes nothing. With --dry-run, only shows the plan (as `plan` does); a blocked plan
+    /// changes nothing (exit 8)
     #[command(after_help = apply_help(examples!(
         "cf-mtls apply certs/",
         "# The plan only, as `plan` shows it",

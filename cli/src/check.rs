@@ -33,15 +33,26 @@ impl Seen {
 /// The window when none is given.
 const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
-/// The format `--format` and `--json` ask for; both at once only if they agree.
-fn format(args: &CheckArgs, json: bool) -> Result<Format, CliError> {
-    match (args.format, json) {
+/// The format `--format` and `--json` ask for (both at once only if they agree), checked
+/// before anything is sent (by `--dry-run` too).
+pub fn format(args: &CheckArgs, json: bool) -> Result<Format, CliError> {
+    let format = match (args.format, json) {
         (Some(format), true) if format != Format::Json => {
-            Err(CliError::usage("--json and --format conflict: --json is --format json; pass one of them"))
+            return Err(CliError::usage("--json and --format conflict: --json is --format json; pass one of them"));
         }
-        (_, true) => Ok(Format::Json),
-        (format, false) => Ok(format.unwrap_or(Format::Text)),
+        (_, true) => Format::Json,
+        (format, false) => format.unwrap_or(Format::Text),
+    };
+    // A collector replaces its file only after a command that succeeded (`> f.tmp && mv`):
+    // an exit 6 would keep the old metrics exactly when a certificate expires. The gauges
+    // hold every expiry; the window is the alert's, so one given here would be ignored.
+    if format == Format::Prometheus && args.expiring_within.is_some() {
+        return Err(CliError::usage(
+            "--expiring-within does not apply to --format prometheus: its gauges hold every expiry, and the alert sets the window",
+        )
+        .note("hint: alert on cloudflare_mtls_certificate_expiry_timestamp_seconds - time() < 14 * 86400"));
     }
+    Ok(format)
 }
 
 /// Runs the check; `Err(Exit::Expiring)` (with the output already printed) when a certificate
@@ -52,15 +63,6 @@ where
     T::Error: std::fmt::Display + 'static,
 {
     let format = format(args, ctx.json)?;
-    // A collector replaces its file only after a command that succeeded (`> f.tmp && mv`):
-    // an exit 6 would keep the old metrics exactly when a certificate expires. The gauges
-    // hold every expiry; the window is the alert's, so one given here would be ignored.
-    if format == Format::Prometheus && args.expiring_within.is_some() {
-        return Err(CliError::usage(
-            "--expiring-within does not apply to --format prometheus: its gauges hold every expiry, and the alert sets the window",
-        )
-        .note("hint: alert on cloudflare_mtls_certificate_expiry_timestamp_seconds - time() < 14 * 86400"));
-    }
     let within = args.expiring_within.unwrap_or(DEFAULT_WINDOW);
     let window = time::Duration::try_from(within)
         .map_err(|_| CliError::usage("--expiring-within: that is longer than any date"))?;

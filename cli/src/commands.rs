@@ -64,6 +64,7 @@ pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Con
             Some("then every further page, and write the folder".to_owned()),
         ),
         Command::Check(args) => {
+            crate::check::format(args, ctx.json)?;
             let mut list = List::new(account);
             for kind in &args.types {
                 list = list.with_type(kind.clone());

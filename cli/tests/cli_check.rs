@@ -169,7 +169,11 @@ fn prometheus_output_fits_the_textfile_collector() {
 fn json_and_another_format_conflict() {
     let fake = fake();
     insert(&fake, serde_json::json!({"name": "later", "expires_on": at(100)}));
-    for args in [&["--json", "check", "--format", "prometheus"][..], &["check", "--format", "text", "--json"]] {
+    for args in [
+        &["--json", "check", "--format", "prometheus"][..],
+        &["check", "--format", "text", "--json"],
+        &["--dry-run", "--json", "check", "--format", "prometheus"],
+    ] {
         let run = cf(&fake, args).expect(2);
         assert!(run.stdout.is_empty(), "{args:?}: {run:?}");
         assert!(run.stderr.contains("--json") && run.stderr.contains("--format"), "{args:?}: {run:?}");

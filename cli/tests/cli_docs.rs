@@ -52,6 +52,8 @@ fn bash_completes_commands_options_and_values() {
     assert_eq!(bash_completes(&["cf-mtls", "check", "--for"]), ["--format"]);
     assert_eq!(bash_completes(&["cf-mtls", "check", "--format", ""]), ["text", "json", "prometheus"]);
     assert_eq!(bash_completes(&["cf-mtls", "completions", "fi"]), ["fish"]);
+    // A global option completes after a command too, though its help leaves it to the top.
+    assert_eq!(bash_completes(&["cf-mtls", "check", "--api-token-f"]), ["--api-token-file"]);
 }
 
 #[test]
