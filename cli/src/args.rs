@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use cloudflare_mtls::pacing::Budget;
 use cloudflare_mtls::{AccountId, BaseUrl, CertificateId, CertificateType, Pacing};
 
@@ -18,12 +18,30 @@ Credentials come from the same environment variables as Cloudflare's own tools:
   CLOUDFLARE_API_KEY         a global API key, with CLOUDFLARE_EMAIL
   CLOUDFLARE_ACCOUNT_ID      the account (or --account-id)
   CLOUDFLARE_BASE_URL        another API base URL (wrangler's CLOUDFLARE_API_BASE_URL works too)
-Prefer the environment to --api-token: a flag shows up in `ps` and in shell history.
+Prefer the environment or --api-token-file to --api-token: a flag shows in `ps` and in shell
+history.
 
 Try it without an account: run `cf-mtls serve-fake` and use the lines it prints.";
 
-/// The heading of the options every command takes, listed after the command's own.
+/// The heading of the options every command takes: listed in `cf-mtls --help` and cf-mtls(1)
+/// only, not again in every command's help (see [`command`]).
 const GLOBAL: &str = "Global options";
+
+/// A command's `after_help`: its examples, then where the global options and the exit codes
+/// are (once, for every command). A macro: clap's attribute takes one string, and `concat!`
+/// only literals.
+macro_rules! examples {
+    ($($line:literal),+ $(,)?) => {
+        concat!("Examples:\n", $("  ", $line, "\n",)+ "\n", see_top!())
+    };
+}
+
+/// The line at the end of every command's help.
+macro_rules! see_top {
+    () => {
+        "Global options (--json, --dry-run, --quiet, --api-token-file, ...) and exit codes: cf-mtls --help\n"
+    };
+}
 
 const BASE_URL_HELP: &str = "The API base URL [default: https://api.cloudflare.com/client/v4, or CLOUDFLARE_BASE_URL, or CLOUDFLARE_API_BASE_URL]";
 
@@ -55,9 +73,14 @@ pub struct Global {
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "ID", env = "CLOUDFLARE_ACCOUNT_ID")]
     pub account_id: Option<AccountId>,
 
-    /// An API token; prefer CLOUDFLARE_API_TOKEN (a flag shows in `ps` and shell history)
+    /// An API token; it shows in `ps` and shell history (a warning says so): prefer
+    /// CLOUDFLARE_API_TOKEN or --api-token-file
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "TOKEN")]
     pub api_token: Option<String>,
+
+    /// Read the API token from FILE (- for standard input): one line, its newline dropped
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE", conflicts_with = "api_token")]
+    pub api_token_file: Option<PathBuf>,
 
     /// The API base URL (the help text names the default and the variables).
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", help = BASE_URL_HELP)]
@@ -84,8 +107,10 @@ pub struct Global {
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub max_wait: Duration,
 
-    /// Print only errors: no progress, no notice of waits, no per-step lines of apply and
-    /// export, no request log of serve-fake (what a command is asked to print still is)
+    /// Print only errors, warnings and what a script needs: upload prints only the new
+    /// certificate's ID, delete, apply and export nothing, check only the certificates that
+    /// expire; no progress, no notice of waits, no request log of serve-fake. The output of
+    /// list, get, associations and plan, and --json documents, are unchanged
     #[arg(long, short = 'q', global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
@@ -105,49 +130,98 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Upload a certificate or chain (PEM), checked locally first
-    #[command(after_help = crate::exit::help())]
+    #[command(after_help = examples!(
+        "# A CA that verifies client certificates",
+        "cf-mtls upload --ca --name my-ca --cert ca.pem",
+        "# A client certificate with its key, the certificate from standard input",
+        "cat client.pem | cf-mtls upload --name my-client --cert - --key client.key",
+        "# The new ID alone, for a script",
+        "id=$(cf-mtls -q upload --ca --name my-ca --cert ca.pem)",
+    ))]
     Upload(UploadArgs),
     /// List certificates as a table (every page)
-    #[command(after_help = crate::exit::help())]
+    #[command(after_help = examples!(
+        "cf-mtls list",
+        "cf-mtls list --ca --expiring-within 30d",
+        "cf-mtls list --json | jq -r '.[].id'",
+    ))]
     List(ListArgs),
     /// Show one certificate
-    #[command(after_help = crate::exit::help())]
+    #[command(after_help = examples!("cf-mtls get --name my-ca", "cf-mtls get 2458ce5a-0c35-4c7f-82c7-8e9487d3ff60 --json"))]
     Get(Target),
     /// List the Cloudflare services that use a certificate
-    #[command(after_help = crate::exit::help())]
+    #[command(after_help = examples!(
+        "cf-mtls associations --name my-ca",
+        "cf-mtls associations 2458ce5a-0c35-4c7f-82c7-8e9487d3ff60 --json",
+    ))]
     Associations(Target),
     /// Delete a certificate (asks first on a terminal; refused while a service uses it)
-    #[command(after_help = crate::exit::help())]
+    #[command(after_help = examples!(
+        "cf-mtls delete --name old-ca",
+        "# From a script (no prompt)",
+        "cf-mtls delete 2458ce5a-0c35-4c7f-82c7-8e9487d3ff60 --yes",
+    ))]
     Delete(DeleteArgs),
     /// Make the account's custom certificates match a folder: each NAME.pem is the
     /// certificate (or chain) named NAME, with NAME.key as its key if present; a second run
-    /// changes nothing. With --dry-run, only shows the plan (as `plan` does)
-    #[command(after_help = apply_help())]
+    /// changes nothing. With --dry-run, only shows the plan (as `plan` does); a blocked plan
+    /// changes nothing (exit 8)
+    #[command(after_help = apply_help(examples!(
+        "cf-mtls apply certs/",
+        "# The plan only, as `plan` shows it",
+        "cf-mtls --dry-run apply certs/",
+        "# Also delete the custom certificates that the folder does not name",
+        "cf-mtls apply --prune certs/",
+    )))]
     Apply(ApplyArgs),
     /// Show what `apply` would do, changing nothing: exit 0 when there is nothing to do, 7
     /// when there are changes, 8 when the plan is blocked
-    #[command(after_help = apply_help())]
+    #[command(after_help = apply_help(examples!(
+        "cf-mtls plan certs/",
+        "# In CI: fail when the account differs from the folder",
+        "cf-mtls plan --json certs/ > plan.json",
+    )))]
     Plan(ApplyArgs),
-    /// Check for certificates that expire soon: exit 6 if any does (for cron, CI and
-    /// monitoring; `--format prometheus` for node_exporter's textfile collector)
-    #[command(after_help = crate::exit::help())]
+    /// Check for certificates that expire soon: exit 6 if any does (for cron and CI); or, with
+    /// `--format prometheus`, every expiry as a gauge for node_exporter's textfile collector
+    #[command(after_help = examples!(
+        "# In cron: mail when a certificate expires within two weeks",
+        "cf-mtls -q check --expiring-within 14d",
+        "# For node_exporter's textfile collector: the file is replaced once the listing succeeds",
+        "cf-mtls check --format prometheus > cf-mtls.prom.tmp && mv cf-mtls.prom.tmp cf-mtls.prom",
+    ))]
     Check(CheckArgs),
     /// Write the account's custom certificates into a folder that `plan` and `apply` read
     /// back as they are: NAME.pem each, and a manifest (.cf-mtls.json) for a `ca` flag a
-    /// certificate does not say itself. Keys are never returned by the API, so none is written
-    #[command(after_help = crate::exit::help())]
+    /// certificate does not say itself. Keys are never returned by the API, so none is written.
+    /// A certificate left out is listed (exit 9)
+    #[command(after_help = examples!(
+        "cf-mtls export certs/",
+        "# Then nothing to do: the folder is the account",
+        "cf-mtls export certs/ && cf-mtls plan certs/",
+    ))]
     Export(ExportArgs),
     /// Run a fake of the API on this machine, to try this tool (or wrangler, or an SDK)
     /// without an account
-    #[command(after_help = crate::exit::help())]
+    #[command(after_help = examples!(
+        "cf-mtls serve-fake",
+        "cf-mtls serve-fake --tls --tls-ca fake-ca.pem --rate-limit 20/10s",
+    ))]
     ServeFake(ServeArgs),
     /// Print the shell completion script for SHELL (e.g. `cf-mtls completions bash >
     /// ~/.local/share/bash-completion/completions/cf-mtls`)
-    #[command(after_help = crate::exit::help())]
+    #[command(after_help = examples!(
+        "cf-mtls completions bash > ~/.local/share/bash-completion/completions/cf-mtls",
+        "cf-mtls completions zsh > ~/.zfunc/_cf-mtls",
+    ))]
     Completions(CompletionsArgs),
-    /// Print the manual page, in roff (e.g. `cf-mtls man > ~/.local/share/man/man1/cf-mtls.1`)
-    #[command(after_help = crate::exit::help())]
-    Man,
+    /// Print the manual page cf-mtls(1), in roff; with --dir, write it and a page for each
+    /// command (cf-mtls-upload(1), ...) into a folder
+    #[command(after_help = examples!(
+        "cf-mtls man --dir ~/.local/share/man/man1 && man cf-mtls-upload",
+        "cf-mtls man | man -l -",
+    ))]
+    Man(ManArgs),
 }
 
 /// `export`.
@@ -160,6 +234,19 @@ pub struct ExportArgs {
     /// Overwrite files that exist already (without it, they are left as they are and the
     /// export is partial, exit 9)
     #[arg(long)]
+    pub force: bool,
+}
+
+/// `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write cf-mtls.1 and a page per command into DIR (made if missing), instead of printing
+    /// cf-mtls.1; an existing page is an error, nothing written
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// With --dir: replace pages that exist already (a symlink is replaced, never followed)
+    #[arg(long, requires = "dir")]
     pub force: bool,
 }
 
@@ -267,8 +354,8 @@ pub struct ApplyArgs {
     pub yes: bool,
 }
 
-/// How `apply` decides, then the exit codes: after the help of `apply` and `plan`.
-fn apply_help() -> String {
+/// How `apply` decides, then `examples`: after the help of `apply` and `plan`.
+fn apply_help(examples: &str) -> String {
     let how = "\
 How it decides:
   Certificates are matched by name and compared by their DER bytes and CA flag, never by
@@ -281,25 +368,27 @@ How it decides:
   midway, apply stops: run it again to finish. Calls are paced (--pace), so a large folder
   does not run into the rate limit.
 ";
-    format!("{how}\n{}", crate::exit::help())
+    format!("{how}\n{examples}")
 }
 
 /// `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The window: a certificate that expires within it (or has expired) makes the check
-    /// fail (e.g. 30d, 2w, 12h)
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
-    pub expiring_within: Duration,
+    /// fail (e.g. 30d, 2w, 12h) [default: 30d; not with --format prometheus, whose gauges
+    /// leave the window to the alert]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expiring_within: Option<Duration>,
 
     /// Only certificates of this type: custom, gateway_managed, access_managed (repeat for
     /// several)
     #[arg(long = "type", value_name = "TYPE")]
     pub types: Vec<CertificateType>,
 
-    /// How to print the report (`--json` is `--format json`)
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    /// How to print the report [default: text; `--json` is `--format json`, and conflicts
+    /// with another format]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 /// `check`'s output formats.
@@ -310,7 +399,9 @@ pub enum Format {
     /// `{"checked", "expiring_within_seconds", "expiring": [...]}`.
     Json,
     /// Every certificate's expiry as a gauge (Unix time, seconds), in Prometheus's text
-    /// format: alert on `cloudflare_mtls_certificate_expiry_timestamp_seconds - time()`.
+    /// format: alert on `cloudflare_mtls_certificate_expiry_timestamp_seconds - time()`. Exit 0
+    /// once written, whatever expires: `> FILE.tmp && mv FILE.tmp FILE` replaces the file
+    /// whenever the listing succeeded, and the alert decides.
     Prometheus,
 }
 
@@ -348,6 +439,24 @@ pub struct ServeArgs {
     /// With --tls-ca: replace FILE if it exists (a symlink there is replaced, not followed)
     #[arg(long, requires = "tls_ca")]
     pub force: bool,
+}
+
+/// The command line as it is parsed and documented (help, man pages): each command's help
+/// shows its own options, and the global ones once, at the top. clap shows a `global` option
+/// in the help of every command; a hidden copy of it in each command keeps it accepted after
+/// the command (clap propagates a global option only to a command that has none of that
+/// name) without listing it there.
+pub fn command() -> clap::Command {
+    let top = Cli::command();
+    let globals: Vec<clap::Arg> =
+        top.get_arguments().filter(|a| a.is_global_set()).map(|a| a.clone().hide(true)).collect();
+    top.mut_subcommands(|sub| sub.args(globals.iter().cloned()))
+}
+
+/// Parses the process's arguments as [`command`] declares them (clap exits with 2 on a
+/// usage error, 0 after help).
+pub fn parse() -> Cli {
+    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
 }
 
 /// The longest duration any option takes: a hundred years. A longer one is a mistake (and
@@ -396,6 +505,29 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    /// Every example in a command's help parses as the command line it shows (the part from
+    /// `cf-mtls` to a pipe, a redirection, `&&` or the end of a `$(...)`).
+    #[test]
+    fn examples_are_real_commands() {
+        let mut top = command();
+        top.build();
+        let mut seen = 0;
+        for sub in top.get_subcommands() {
+            let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            let (_, section) = help.split_once("Examples:\n").unwrap_or(("", ""));
+            for line in section.lines().take_while(|l| l.starts_with("  ")).filter(|l| !l.trim().starts_with('#')) {
+                let from = line.find("cf-mtls ").unwrap_or_else(|| panic!("{line}"));
+                let command = line[from..].split(['|', '>', ')', '&']).next().unwrap_or("");
+                let words: Vec<String> = command.split_whitespace().map(|w| w.replace('\'', "")).collect();
+                let parsed = self::command().try_get_matches_from(&words);
+                assert!(parsed.is_ok(), "{line}: {}", parsed.unwrap_err());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 24, "{seen} examples");
     }
 
     #[test]

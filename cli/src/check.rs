@@ -1,6 +1,7 @@
 //! `check`: which certificates expire within a window, for cron, CI and monitoring. The exit
-//! code says whether any does; the output lists them, as text, JSON, or Prometheus's text
-//! exposition format (for node_exporter's textfile collector).
+//! code says whether any does; the output lists them, as text or JSON. Or every expiry, in
+//! Prometheus's text exposition format, for node_exporter's textfile collector: there the
+//! alert decides, and the exit code only says whether the metrics were written.
 
 use cloudflare_mtls::{AccountId, Certificate, HttpClient, HumanDuration, List};
 use serde_json::json;
@@ -29,14 +30,41 @@ impl Seen {
     }
 }
 
+/// The window when none is given.
+const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
+
+/// The format `--format` and `--json` ask for (both at once only if they agree), checked
+/// before anything is sent (by `--dry-run` too).
+pub fn format(args: &CheckArgs, json: bool) -> Result<Format, CliError> {
+    let format = match (args.format, json) {
+        (Some(format), true) if format != Format::Json => {
+            return Err(CliError::usage("--json and --format conflict: --json is --format json; pass one of them"));
+        }
+        (_, true) => Format::Json,
+        (format, false) => format.unwrap_or(Format::Text),
+    };
+    // A collector replaces its file only after a command that succeeded (`> f.tmp && mv`):
+    // an exit 6 would keep the old metrics exactly when a certificate expires. The gauges
+    // hold every expiry; the window is the alert's, so one given here would be ignored.
+    if format == Format::Prometheus && args.expiring_within.is_some() {
+        return Err(CliError::usage(
+            "--expiring-within does not apply to --format prometheus: its gauges hold every expiry, and the alert sets the window",
+        )
+        .note("hint: alert on cloudflare_mtls_certificate_expiry_timestamp_seconds - time() < 14 * 86400"));
+    }
+    Ok(format)
+}
+
 /// Runs the check; `Err(Exit::Expiring)` (with the output already printed) when a certificate
-/// expires within the window.
+/// expires within the window, except for Prometheus's format (exit 0 once written).
 pub fn run<T>(api: &Api<'_, T>, args: &CheckArgs, ctx: &Context) -> Result<(), CliError>
 where
     T: HttpClient,
     T::Error: std::fmt::Display + 'static,
 {
-    let window = time::Duration::try_from(args.expiring_within)
+    let format = format(args, ctx.json)?;
+    let within = args.expiring_within.unwrap_or(DEFAULT_WINDOW);
+    let window = time::Duration::try_from(within)
         .map_err(|_| CliError::usage("--expiring-within: that is longer than any date"))?;
     let deadline =
         ctx.now.checked_add(window).ok_or_else(|| CliError::usage("--expiring-within: that is beyond any date"))?;
@@ -52,20 +80,18 @@ where
         Ok(())
     })?;
     let expiring: Vec<&Seen> = seen.iter().filter(|s| s.expires_on <= deadline).collect();
-    let format = if ctx.json { Format::Json } else { args.format };
     match format {
-        Format::Text => output::print(&text(&expiring, checked, args, ctx.now))?,
-        Format::Json => output::print_json(&json_report(&expiring, checked, args, ctx.now))?,
-        Format::Prometheus => output::print(&prometheus(&seen, api.account()))?,
+        // `--quiet`: nothing when nothing expires (cron mails what a job prints).
+        Format::Text if ctx.quiet && expiring.is_empty() => {}
+        Format::Text => output::print(&text(&expiring, checked, within, ctx.now))?,
+        Format::Json => output::print_json(&json_report(&expiring, checked, within, ctx.now))?,
+        Format::Prometheus => return Ok(output::print(&prometheus(&seen, api.account()))?),
     }
     if expiring.is_empty() {
         Ok(())
     } else {
-        // The report is printed; the code tells a script, and the message says why on stderr.
-        Err(CliError::new(
-            Exit::Expiring,
-            format!("{} of {} expire within {}", expiring.len(), certificates(checked), humanize(args)),
-        ))
+        // The report says it; the code tells a script, with nothing more to say on stderr.
+        Err(CliError::quiet(Exit::Expiring))
     }
 }
 
@@ -80,8 +106,8 @@ fn keep(cert: &Certificate) -> Option<Seen> {
 }
 
 /// The window as a person reads it (`30 days`, `400 days`, `1 day 12 h`).
-fn humanize(args: &CheckArgs) -> String {
-    HumanDuration(args.expiring_within).to_string()
+fn humanize(within: std::time::Duration) -> String {
+    HumanDuration(within).to_string()
 }
 
 /// `1 certificate`, `2 certificates`.
@@ -93,12 +119,12 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-fn text(expiring: &[&Seen], checked: usize, args: &CheckArgs, now: OffsetDateTime) -> String {
+fn text(expiring: &[&Seen], checked: usize, within: std::time::Duration, now: OffsetDateTime) -> String {
     if expiring.is_empty() {
-        return format!("OK: none of {} expires within {}.\n", certificates(checked), humanize(args));
+        return format!("OK: none of {} expires within {}.\n", certificates(checked), humanize(within));
     }
     let verb = if expiring.len() == 1 { "expires" } else { "expire" };
-    let mut out = format!("{} of {} {verb} within {}:\n", expiring.len(), certificates(checked), humanize(args));
+    let mut out = format!("{} of {} {verb} within {}:\n", expiring.len(), certificates(checked), humanize(within));
     for s in expiring {
         let when = match s.days_left(now) {
             d if d < 0.0 => "expired".to_string(),
@@ -110,10 +136,15 @@ fn text(expiring: &[&Seen], checked: usize, args: &CheckArgs, now: OffsetDateTim
     out
 }
 
-fn json_report(expiring: &[&Seen], checked: usize, args: &CheckArgs, now: OffsetDateTime) -> serde_json::Value {
+fn json_report(
+    expiring: &[&Seen],
+    checked: usize,
+    within: std::time::Duration,
+    now: OffsetDateTime,
+) -> serde_json::Value {
     json!({
         "checked": checked,
-        "expiring_within_seconds": args.expiring_within.as_secs(),
+        "expiring_within_seconds": within.as_secs(),
         "expiring": expiring.iter().map(|s| json!({
             "id": s.id,
             "name": s.name,

@@ -62,13 +62,14 @@ pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Con
             Some("then every further page, and write the folder".to_owned()),
         ),
         Command::Check(args) => {
+            crate::check::format(args, ctx.json)?;
             let mut list = List::new(account);
             for kind in &args.types {
                 list = list.with_type(kind.clone());
             }
             (first_page(list).to_request(config), Some("then every further page, and report".to_owned()))
         }
-        Command::ServeFake(_) | Command::Completions(_) | Command::Man => {
+        Command::ServeFake(_) | Command::Completions(_) | Command::Man(_) => {
             return Err(CliError::usage("this command sends no request: --dry-run does not apply"));
         }
         // `run` answers `apply --dry-run` with the plan (reads only); `plan` changes nothing.
@@ -114,6 +115,11 @@ where
             if ctx.json {
                 return Ok(output::print_json(&stored.json)?);
             }
+            if ctx.quiet {
+                // The new ID alone, for `id=$(cf-mtls -q upload ...)`.
+                let id = stored.model.id.as_ref().map(|id| id.to_string()).unwrap_or_default();
+                return Ok(output::print(&format!("{id}\n"))?);
+            }
             let head = format!("Uploaded certificate {}\n", output::certificate_label(&stored.model));
             Ok(output::print(&(head + &output::certificate_details(&stored.model, ctx.now)))?)
         }
@@ -145,7 +151,7 @@ where
         Command::Export(args) => crate::export::run(api, args, ctx),
         Command::Apply(args) => crate::apply::run(api, args, true, ctx),
         Command::Plan(args) => crate::apply::run(api, args, false, ctx),
-        Command::ServeFake(_) | Command::Completions(_) | Command::Man => {
+        Command::ServeFake(_) | Command::Completions(_) | Command::Man(_) => {
             Err(CliError::new(Exit::Other, "not an API command"))
         }
     }
@@ -227,6 +233,9 @@ where
     let deleted = api.delete(&id)?;
     if ctx.json {
         return Ok(output::print_json(&deleted.json)?);
+    }
+    if ctx.quiet {
+        return Ok(());
     }
     let label = match (&known, &deleted.model) {
         (Some(cert), _) => output::certificate_label(cert),

@@ -7,6 +7,8 @@ use time::OffsetDateTime;
 pub struct Context {
     /// `--json`.
     pub json: bool,
+    /// `--quiet`: print only what a script needs (see its help).
+    pub quiet: bool,
     /// The clock, read once.
     pub now: OffsetDateTime,
 }

@@ -61,7 +61,7 @@ pub fn read(path: &Path, what: &str) -> Result<String, CliError> {
 }
 
 /// What a file that is not a regular file is, in a message.
-fn describe(kind: std::fs::FileType) -> &'static str {
+pub fn describe(kind: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

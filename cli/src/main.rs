@@ -17,12 +17,12 @@ mod progress;
 mod serve;
 mod table;
 mod text;
+mod token;
 mod write;
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use clap::Parser;
 use cloudflare_mtls::{AccountId, Config, RetryPolicy};
 
 use crate::args::{Cli, Command, Global};
@@ -30,7 +30,7 @@ use crate::exit::{CliError, Exit};
 
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2 (`Exit::Usage`), help with 0.
-    let cli = Cli::parse();
+    let cli = args::parse();
     match run(&cli) {
         Ok(()) => ExitCode::from(Exit::Ok.code()),
         Err(err) => {
@@ -50,7 +50,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     // Generated from the declaration: no credentials, no request.
     match &cli.command {
         Command::Completions(args) => return docs::completions(args.shell),
-        Command::Man => return docs::man(),
+        Command::Man(args) => return docs::man(args),
         _ => {}
     }
     if let Command::ServeFake(args) = &cli.command {
@@ -60,9 +60,10 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         return serve::serve(args, cli.global.json, cli.global.quiet);
     }
     progress::set_quiet(cli.global.quiet);
-    let config = config(&cli.global)?;
+    let token = token::from_flags(&cli.global, &cli.command)?;
+    let config = config(&cli.global, token)?;
     let account = account(&cli.global)?;
-    let ctx = context::Context { json: cli.global.json, now: time::OffsetDateTime::now_utc() };
+    let ctx = context::Context { json: cli.global.json, quiet: cli.global.quiet, now: time::OffsetDateTime::now_utc() };
     // `apply --dry-run` is `plan`: it reads the account (to compare) and changes nothing.
     let command = match &cli.command {
         Command::Apply(args) if cli.global.dry_run => &Command::Plan(args.clone()),
@@ -85,10 +86,11 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     commands::run(command, &api, &ctx)
 }
 
-/// The core reads the environment (the same names as Cloudflare's tools); flags win.
-fn config(global: &Global) -> Result<Config, CliError> {
+/// The core reads the environment (the same names as Cloudflare's tools); flags win (`token`:
+/// the one `--api-token` or `--api-token-file` gave).
+fn config(global: &Global, token: Option<String>) -> Result<Config, CliError> {
     let lookup = |name: &str| match name {
-        "CLOUDFLARE_API_TOKEN" if global.api_token.is_some() => global.api_token.clone(),
+        "CLOUDFLARE_API_TOKEN" if token.is_some() => token.clone(),
         // A --base-url makes the variables irrelevant, even malformed ones.
         "CLOUDFLARE_BASE_URL" | "CLOUDFLARE_API_BASE_URL" if global.base_url.is_some() => None,
         _ => std::env::var(name).ok(),

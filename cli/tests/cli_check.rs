@@ -1,5 +1,6 @@
 //! `cf-mtls check`: exit 0 when nothing expires within the window, 6 when something does
-//! (or has expired), the same in every format; text, JSON and Prometheus output.
+//! (or has expired), in text and JSON; Prometheus's format exits 0 once written (the alert
+//! decides there).
 
 mod cli_support;
 
@@ -24,7 +25,7 @@ fn exit_codes_follow_the_window_in_every_format() {
     assert!(run.stdout.contains(soon.as_str()) && run.stdout.contains(gone.as_str()), "{run:?}");
     assert!(run.stdout.contains("(expired)") && run.stdout.contains("days left"), "{run:?}");
     assert!(!run.stdout.contains(later.as_str()), "{run:?}");
-    assert!(run.stderr.contains("2 of 4 certificates expire within"), "{run:?}");
+    assert_eq!(run.stderr, "", "said once, on stdout: {run:?}");
 
     // Only the expired one is within a day; a window of a year takes all three dated ones.
     let json = cf(&fake, &["check", "--expiring-within", "1d", "--json"]).expect(6).json();
@@ -38,8 +39,9 @@ fn exit_codes_follow_the_window_in_every_format() {
     // A type filter: the managed one alone.
     cf(&fake, &["check", "--type", "custom", "--expiring-within", "1d"]).expect(0);
 
-    // Prometheus: every dated certificate, one gauge each, labels escaped; same exit code.
-    let run = cf(&fake, &["check", "--format", "prometheus"]).expect(6);
+    // Prometheus: every dated certificate, one gauge each, labels escaped; exit 0 once written
+    // (see prometheus_output_fits_the_textfile_collector).
+    let run = cf(&fake, &["check", "--format", "prometheus"]).expect(0);
     let samples: Vec<&str> = run.stdout.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(samples.len(), 3, "{}", run.stdout);
     assert!(run.stdout.contains("# TYPE cloudflare_mtls_certificate_expiry_timestamp_seconds gauge"));
@@ -63,7 +65,7 @@ fn nothing_in_the_window_is_exit_0() {
     cf(&fake, &["check", "--format", "prometheus"]).expect(0);
     // Help names the code.
     let help = cf(&fake, &["check", "--help"]).expect(0).stdout;
-    assert!(help.contains("6  check: a certificate expires within the window"), "{help}");
+    assert!(help.contains("exit 6 if any does"), "{help}");
 }
 
 #[test]
@@ -119,4 +121,78 @@ fn prometheus_output_with_odd_names_passes_promtool() {
     let run = cf(&fake, &["check", "--format", "prometheus"]).expect(0);
     assert_eq!(run.stdout.lines().filter(|l| !l.starts_with('#')).count(), 6, "{}", run.stdout);
     promtool_accepts(&run.stdout);
+}
+
+/// Issue 27, item 18: the finding is said once, on stdout; stderr has nothing to add.
+#[test]
+fn the_finding_is_said_once() {
+    let fake = fake();
+    insert(&fake, serde_json::json!({"name": "soon", "expires_on": at(10)}));
+    insert(&fake, serde_json::json!({"name": "later", "expires_on": at(100)}));
+    let run = cf(&fake, &["check", "--expiring-within", "30d"]).expect(6);
+    assert!(run.stdout.starts_with("1 of 2 certificates expires within 30 days:\n"), "{run:?}");
+    assert_eq!(run.stderr, "", "{run:?}");
+    // The same in JSON: the document says it, the code tells a script.
+    let run = cf(&fake, &["check", "--json"]).expect(6);
+    assert_eq!(run.json()["expiring"].as_array().unwrap().len(), 1);
+    assert_eq!(run.stderr, "", "{run:?}");
+}
+
+/// Issue 27, item 18: `--format prometheus` exits 0 whenever the metrics were written, so the
+/// textfile collector's `> x.prom.tmp && mv x.prom.tmp x.prom` updates the file exactly when a
+/// certificate expires; a failed listing still fails (and the old file stays). A window means
+/// nothing to a gauge: `--expiring-within` with it is refused.
+#[test]
+fn prometheus_output_fits_the_textfile_collector() {
+    let fake = fake();
+    insert(&fake, serde_json::json!({"name": "soon", "expires_on": at(10)}));
+    let dir = file("placeholder", "").parent().unwrap().to_path_buf();
+    let pattern = format!("'{BIN}' check --format prometheus > x.prom.tmp && mv x.prom.tmp x.prom");
+    sh(fake.base_url().as_str(), &pattern, &dir).expect(0);
+    let metrics = std::fs::read_to_string(dir.join("x.prom")).unwrap();
+    assert_eq!(metrics.lines().filter(|l| !l.starts_with('#')).count(), 1, "{metrics}");
+    promtool_accepts(&metrics);
+
+    // A listing that fails leaves x.prom as it was.
+    let run = sh("http://127.0.0.1:9/client/v4", &pattern, &dir);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(dir.join("x.prom")).unwrap(), metrics);
+
+    let run = cf(&fake, &["check", "--format", "prometheus", "--expiring-within", "7d"]).expect(2);
+    assert!(run.stdout.is_empty() && run.stderr.contains("--expiring-within"), "{run:?}");
+    let help = cf(&fake, &["check", "--help"]).expect(0).stdout;
+    assert!(help.contains("mv cf-mtls.prom.tmp"), "{help}");
+}
+
+/// Issue 27, item 22: `--json` is `--format json`; with another format they conflict.
+#[test]
+fn json_and_another_format_conflict() {
+    let fake = fake();
+    insert(&fake, serde_json::json!({"name": "later", "expires_on": at(100)}));
+    for args in [
+        &["--json", "check", "--format", "prometheus"][..],
+        &["check", "--format", "text", "--json"],
+        &["--dry-run", "--json", "check", "--format", "prometheus"],
+    ] {
+        let run = cf(&fake, args).expect(2);
+        assert!(run.stdout.is_empty(), "{args:?}: {run:?}");
+        assert!(run.stderr.contains("--json") && run.stderr.contains("--format"), "{args:?}: {run:?}");
+    }
+    cf(&fake, &["--json", "check", "--format", "json"]).expect(0).json();
+}
+
+/// Runs `line` with `sh -c` in `dir`, with the environment `cf` gives `cf-mtls` (pointed at
+/// `base_url`).
+fn sh(base_url: &str, line: &str, dir: &std::path::Path) -> Run {
+    std::process::Command::new("sh")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("CLOUDFLARE_API_TOKEN", TOKEN)
+        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+        .env("CLOUDFLARE_BASE_URL", base_url)
+        .args(["-c", line])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+        .into()
 }

@@ -39,6 +39,22 @@ A0cAMEQCIEr7Mqv2xJGpfXgWcdZyEiJSPhz/RrVU/luZJOVjUrpcAiAomHd6FHBy
 -----END CERTIFICATE-----
 ";
 
+/// Every command, in the order of `cf-mtls --help`.
+pub const COMMANDS: [&str; 12] = [
+    "upload",
+    "list",
+    "get",
+    "associations",
+    "delete",
+    "apply",
+    "plan",
+    "check",
+    "export",
+    "serve-fake",
+    "completions",
+    "man",
+];
+
 pub fn account() -> AccountId {
     AccountId::new(ACCOUNT).unwrap()
 }
