@@ -345,7 +345,8 @@ impl<T, S, M> Client<T, S, M> {
 
     /// A slot to send a request in; or the wait for one (announced), or the error of a wait
     /// too long to make. Without a clock or a way to wait, calls are not paced.
-    fn pace<TE>(&self, call: Call, can_sleep: bool) -> Result<Result<Slot<'_>, Wait>, Error<TE>> {
+    /// `sent`: how many times the call was sent already (the error says so).
+    fn pace<TE>(&self, call: Call, can_sleep: bool, sent: u32) -> Result<Result<Slot<'_>, Wait>, Error<TE>> {
         let (Some(clock), true) = (self.settings.clock, can_sleep) else {
             return Ok(Ok(Slot { pacer: &self.pacer, ticket: None, clock: || Duration::ZERO }));
         };
@@ -358,7 +359,8 @@ impl<T, S, M> Client<T, S, M> {
             }
             Pace::TooLong(wait) => {
                 trace::waited(&wait, false);
-                Err(Error::RateLimited { call, source: WaitTooLong::new(wait, self.settings.pacing.max_wait()) })
+                let source = WaitTooLong::new(wait, self.settings.pacing.max_wait()).after(sent);
+                Err(Error::RateLimited { call, source })
             }
         }
     }
@@ -433,7 +435,7 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
         let _entered = span.enter();
         let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
         loop {
-            let slot = match self.pace(E::CALL, S::CAN_SLEEP)? {
+            let slot = match self.pace(E::CALL, S::CAN_SLEEP, exchange.attempts())? {
                 Ok(slot) => slot,
                 Err(wait) => {
                     self.sleep.sleep(wait.duration);
@@ -489,7 +491,7 @@ impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
         trace::instrument(trace::call(endpoint), async {
             let mut exchange = self.exchange(endpoint, S::CAN_SLEEP)?;
             loop {
-                let slot = match self.pace(E::CALL, S::CAN_SLEEP)? {
+                let slot = match self.pace(E::CALL, S::CAN_SLEEP, exchange.attempts())? {
                     Ok(slot) => slot,
                     Err(wait) => {
                         self.sleep.sleep(wait.duration).await;

@@ -151,8 +151,7 @@ impl Config {
 
     /// Sends this `User-Agent` instead of `cloudflare-mtls/<version>`.
     pub fn with_user_agent(mut self, user_agent: &str) -> Result<Self, BuildError> {
-        self.user_agent =
-            HeaderValue::from_str(user_agent).map_err(|_| BuildError::InvalidHeader { what: "user agent" })?;
+        self.user_agent = crate::credentials::ascii_header("user agent", user_agent, true)?;
         Ok(self)
     }
 
@@ -243,7 +242,11 @@ mod tests {
         let c = Config::new(Credentials::api_token("t").unwrap());
         assert_eq!(c.base_url().as_str(), DEFAULT_BASE_URL);
         assert!(c.user_agent().to_str().unwrap().starts_with("cloudflare-mtls/"));
-        assert!(matches!(c.clone().with_user_agent("bad\nua"), Err(BuildError::InvalidHeader { what: "user agent" })));
-        assert_eq!(c.with_user_agent("mine/1").unwrap().user_agent(), "mine/1");
+        assert!(matches!(
+            c.clone().with_user_agent("bad\nua"),
+            Err(BuildError::InvalidHeader { what: "user agent", .. })
+        ));
+        assert_eq!(c.clone().with_user_agent("mine/1 (x)").unwrap().user_agent(), "mine/1 (x)");
+        assert!(matches!(c.with_user_agent("m\u{ee}ne"), Err(BuildError::InvalidHeader { position: 2, .. })));
     }
 }

@@ -41,7 +41,7 @@ impl Credentials {
 
     /// A global API key and the account's email, sent as `X-Auth-Key` and `X-Auth-Email`.
     pub fn global_key(email: &str, key: &str) -> Result<Self, BuildError> {
-        let email = HeaderValue::from_str(email).map_err(|_| BuildError::InvalidHeader { what: "email" })?;
+        let email = ascii_header("email", email, false)?;
         let key = secret_header("API key", key)?;
         Ok(Self { kind: Kind::GlobalKey, headers: vec![(X_AUTH_EMAIL, email), (X_AUTH_KEY, key)] })
     }
@@ -64,9 +64,43 @@ fn secret_header(what: &'static str, value: &str) -> Result<HeaderValue, BuildEr
     if value.is_empty() || value == "Bearer " {
         return Err(BuildError::EmptyCredential { what });
     }
-    let mut value = HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader { what })?;
+    // The secret alone is checked (not "Bearer "), so the position is within it.
+    let secret = value.strip_prefix("Bearer ").filter(|_| what == "API token").unwrap_or(value);
+    ascii_only(what, secret, false)?;
+    let mut value = header_value(what, value)?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+/// `value` as a header value, if it is visible ASCII (and, with `spaces`, spaces): what
+/// every transport can send as text. The `http` crate alone would take bytes past ASCII,
+/// which a transport then refuses in its own words, after the call has begun.
+pub(crate) fn ascii_header(what: &'static str, value: &str, spaces: bool) -> Result<HeaderValue, BuildError> {
+    ascii_only(what, value, spaces)?;
+    header_value(what, value)
+}
+
+fn ascii_only(what: &'static str, value: &str, spaces: bool) -> Result<(), BuildError> {
+    let bad = value.chars().enumerate().find_map(|(n, c)| {
+        let found = match c {
+            '!'..='~' => return None,
+            ' ' if spaces => return None,
+            ' ' => "a space",
+            c if c.is_ascii() => "a control character",
+            _ => "a non-ASCII character",
+        };
+        Some(BuildError::InvalidHeader { what, found, position: n + 1 })
+    });
+    bad.map_or(Ok(()), Err)
+}
+
+fn header_value(what: &'static str, value: &str) -> Result<HeaderValue, BuildError> {
+    // Unreachable once `ascii_only` passed; kept as the error rather than a panic.
+    HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader {
+        what,
+        found: "a control character",
+        position: 1,
+    })
 }
 
 impl std::fmt::Debug for Credentials {
@@ -133,11 +167,43 @@ mod tests {
     #[test]
     fn refused_header_is_a_build_error_without_the_value() {
         let err = Credentials::api_token("bad\ntoken-SECRET").unwrap_err();
-        assert!(matches!(err, BuildError::InvalidHeader { what: "API token" }));
+        assert!(matches!(
+            err,
+            BuildError::InvalidHeader { what: "API token", found: "a control character", position: 4 }
+        ));
         assert!(!err.to_string().contains("SECRET"));
         assert!(matches!(Credentials::api_token(""), Err(BuildError::EmptyCredential { .. })));
         // Nothing is trimmed behind the caller's back: a stray newline is refused, not dropped.
         assert!(Credentials::api_token("tok\n").is_err());
         assert!(Credentials::global_key("a\u{7f}b", "k").is_err());
+    }
+
+    #[test]
+    fn a_credential_is_visible_ascii_and_the_error_says_what_was_wrong() {
+        for (secret, found, position) in [
+            ("t\u{f6}k-SECRET", "a non-ASCII character", 2),
+            ("tok SECRET", "a space", 4),
+            ("tok\tSECRET", "a control character", 4),
+            ("SECRET\u{a0}", "a non-ASCII character", 7),
+        ] {
+            for err in [
+                Credentials::api_token(secret).unwrap_err(),
+                Credentials::global_key("me@example.com", secret).unwrap_err(),
+                Credentials::user_service_key(secret).unwrap_err(),
+            ] {
+                let BuildError::InvalidHeader { found: f, position: p, .. } = &err else { panic!("{err:?}") };
+                assert_eq!((*f, *p), (found, position), "{secret:?}");
+                let text = err.to_string();
+                assert!(text.contains(found) && text.contains("visible ASCII"), "{text}");
+                assert!(!text.contains("SECRET") && !text.contains('\u{f6}'), "{text}");
+            }
+        }
+        assert!(matches!(
+            Credentials::global_key("m\u{e9}@example.com", "k"),
+            Err(BuildError::InvalidHeader { what: "email", position: 2, .. })
+        ));
+        // Every visible ASCII character is taken.
+        let all: String = ('!'..='~').collect();
+        assert!(Credentials::api_token(&all).is_ok());
     }
 }

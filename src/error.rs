@@ -31,14 +31,25 @@ pub enum BuildError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// A credential or header value that the `http` crate refuses (e.g. a newline in it).
-    /// The value itself is never shown.
+    /// A credential or header value that HTTP cannot carry as text: a credential is visible
+    /// ASCII (letters, digits, punctuation), a user agent that and spaces. Caught when the
+    /// value is given, so no transport ever sends it (or fails on it in its own words). The
+    /// value itself is never shown, only what was wrong and where.
     #[error(
-        "the {what} holds characters that cannot be sent in an HTTP header (control characters or a trailing newline?)"
+        "the {what} holds {found} (character {position}); {} (was something copied with it?)",
+        if *what == "user agent" {
+            "a user agent is visible ASCII and spaces"
+        } else {
+            "a credential is visible ASCII only: letters, digits and punctuation, no spaces or control characters"
+        }
     )]
     InvalidHeader {
         /// Which value: "API token", "API key", "email", "user agent"...
         what: &'static str,
+        /// What is wrong: "a non-ASCII character", "a space", "a control character".
+        found: &'static str,
+        /// Where, counted in characters from 1.
+        position: usize,
     },
     /// An empty credential.
     #[error("the {what} is empty")]
@@ -313,11 +324,12 @@ impl ResponseError {
 }
 
 /// A wait for the rate limit longer than the client may make
-/// ([`Pacing::max_wait`](crate::Pacing::max_wait)): the call was not sent.
+/// ([`Pacing::max_wait`](crate::Pacing::max_wait)): the call was not sent (again).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{wait}, longer than this client waits ({}; Pacing::with_max_wait); nothing was sent, try again in {}",
+    "{wait}, longer than this client waits ({}; Pacing::with_max_wait); {}, try again in {}",
     HumanDuration(*max_wait),
+    self.what_was_sent(),
     HumanDuration(wait.duration)
 )]
 #[non_exhaustive]
@@ -326,12 +338,29 @@ pub struct WaitTooLong {
     pub wait: Wait,
     /// The longest wait the client makes.
     pub max_wait: Duration,
+    /// How many times the call was sent before this wait (0: never; more: its retry was
+    /// the wait too long).
+    pub sent: u32,
 }
 
 impl WaitTooLong {
-    /// A wait of `wait`, longer than `max_wait`.
+    /// A wait of `wait`, longer than `max_wait`, before the call was first sent.
     pub fn new(wait: Wait, max_wait: Duration) -> Self {
-        Self { wait, max_wait }
+        Self { wait, max_wait, sent: 0 }
+    }
+
+    /// The same wait, before a retry of a call sent `sent` times already.
+    pub fn after(self, sent: u32) -> Self {
+        Self { sent, ..self }
+    }
+
+    /// What of the call was sent: `nothing was sent`, or `sent once, not retried`.
+    pub fn what_was_sent(&self) -> String {
+        match self.sent {
+            0 => "nothing was sent".to_owned(),
+            1 => "the call was sent once and is not retried".to_owned(),
+            n => format!("the call was sent {n} times and is not retried"),
+        }
     }
 }
 

@@ -227,8 +227,10 @@ pub struct Pacer {
     sent: Vec<Sent>,
     next_ticket: u64,
     limits: Vec<ServerLimit>,
-    /// No call is sent before this (a 429's `Retry-After`).
+    /// No call is sent before this (a 429's `Retry-After`, or a pause after a 429 without one).
     held_until: Duration,
+    /// Why: [`WaitReason::RetryAfter`] or [`WaitReason::TooManyRequests`].
+    held_by: WaitReason,
     answered_once: bool,
     max_wait: Duration,
 }
@@ -243,6 +245,7 @@ impl Pacer {
             next_ticket: 0,
             limits: Vec::new(),
             held_until: Duration::ZERO,
+            held_by: WaitReason::RetryAfter,
             answered_once: false,
             max_wait: pacing.max_wait(),
         }
@@ -262,7 +265,7 @@ impl Pacer {
         }
         self.forget_old(now);
         let in_flight = self.sent.iter().any(|s| !s.answered);
-        let mut wait = Wait::new(self.held_until.saturating_sub(now), WaitReason::RetryAfter);
+        let mut wait = Wait::new(self.held_until.saturating_sub(now), self.held_by.clone());
         let mut longer = |duration: Duration, reason: &dyn Fn() -> WaitReason| {
             if duration > wait.duration {
                 wait = Wait::new(duration, reason());
@@ -284,6 +287,7 @@ impl Pacer {
             };
             longer(duration, &|| reason.clone());
         }
+        let wait = wait.within(self.strictest());
         if wait.duration > self.max_wait {
             return Pace::TooLong(wait);
         }
@@ -334,9 +338,21 @@ impl Pacer {
             self.stated = stated;
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let wait = crate::retry::retry_after(headers).unwrap_or(Duration::from_secs(1));
-            self.held_until = self.held_until.max(now.saturating_add(wait.min(MAX_SERVER_WAIT)));
+            let (wait, by) = match crate::retry::retry_after(headers) {
+                Some(wait) => (wait, WaitReason::RetryAfter),
+                None => (Duration::from_secs(1), WaitReason::TooManyRequests),
+            };
+            let until = now.saturating_add(wait.min(MAX_SERVER_WAIT));
+            if until >= self.held_until {
+                (self.held_until, self.held_by) = (until, by);
+            }
         }
+    }
+
+    /// The slowest of the budgets kept to: the client's own and those the server stated.
+    fn strictest(&self) -> Option<Budget> {
+        let pace = |b: &&Budget| b.window.as_nanos() / u128::from(b.calls);
+        self.own.iter().chain(&self.stated).max_by_key(pace).copied()
     }
 
     /// How long until one more call fits in `budget`, and whether it is calls in flight
@@ -572,6 +588,9 @@ mod tests {
         call(&mut pacer, Duration::ZERO, &[("ratelimit-policy", "\"default\";q=2;w=10, \"burst\";q=100;w=1")]);
         call(&mut pacer, S, &[]);
         assert_eq!(waited(pacer.before_send(S)), 9 * S);
+        // Every wait carries the strictest rate, for a job to say how long it takes.
+        let Pace::Wait(wait) = pacer.before_send(S) else { panic!() };
+        assert_eq!(wait.rate, Some(Budget::new(2, 10 * S).unwrap()));
     }
 
     #[test]
@@ -630,6 +649,12 @@ mod tests {
         let Pace::Send(t) = pacer.before_send(Duration::ZERO) else { panic!() };
         pacer.on_answer(t, Duration::ZERO, Some((StatusCode::TOO_MANY_REQUESTS, &headers(&[("retry-after", "20")]))));
         assert_eq!(reason(&mut pacer, S), WaitReason::RetryAfter);
+
+        // Without Retry-After, the pause is the pacer's own, and its reason says so.
+        let mut pacer = budget(1200, 300);
+        let Pace::Send(t) = pacer.before_send(Duration::ZERO) else { panic!() };
+        pacer.on_answer(t, Duration::ZERO, Some((StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new())));
+        assert_eq!(reason(&mut pacer, Duration::ZERO), WaitReason::TooManyRequests);
 
         let mut pacer = budget(1200, 300);
         let Pace::Send(_in_flight) = pacer.before_send(Duration::ZERO) else { panic!() };

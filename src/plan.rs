@@ -180,7 +180,8 @@ impl std::fmt::Display for Problem {
             ),
             Self::DesiredName { name: Some(name) } => write!(f, "{name:?} is wanted twice"),
             Self::DesiredName { name: None } => write!(f, "a wanted certificate has no name"),
-            Self::NoId { name } => write!(f, "the API listed a certificate ({name:?}) without its ID"),
+            Self::NoId { name: Some(name) } => write!(f, "the API listed the certificate {name:?} without its ID"),
+            Self::NoId { name: None } => f.write_str("the API listed a certificate without a name or an ID"),
             Self::LeftOutByExport { name, id, why } => {
                 match name {
                     Some(name) => write!(f, "{name:?} ({id})")?,
@@ -501,5 +502,26 @@ mod tests {
             Plan::new(&[want("a", CA_PEM, true)], &[cert], false).steps(),
             [Step::Replace { change: Change::Unknown, .. }]
         ));
+    }
+
+    #[test]
+    fn problems_read_without_debug_text() {
+        let id = CertificateId::new("abc").unwrap();
+        let problems = [
+            Problem::DuplicateName { name: "n".into(), ids: vec![id.clone(), id.clone()] },
+            Problem::ManagedName { name: "n".into(), id, kind: CertificateType::Other("gateway_managed".into()) },
+            Problem::DesiredName { name: Some("n".into()) },
+            Problem::DesiredName { name: None },
+            Problem::NoId { name: Some("noid".into()) },
+            Problem::NoId { name: None },
+        ];
+        for problem in problems {
+            let text = problem.to_string();
+            assert!(!text.contains("Some(") && !text.contains("None"), "{text}");
+        }
+        assert_eq!(
+            Problem::NoId { name: Some("noid".into()) }.to_string(),
+            "the API listed the certificate \"noid\" without its ID"
+        );
     }
 }

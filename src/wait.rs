@@ -28,12 +28,21 @@ pub struct Wait {
     pub duration: Duration,
     /// Why.
     pub reason: WaitReason,
+    /// The strictest rate the pacer keeps to (its own budget or one the server stated),
+    /// whatever this wait's reason: enough to tell how long a job of so many calls takes.
+    /// `None` for a retry's wait.
+    pub rate: Option<Budget>,
 }
 
 impl Wait {
     /// A wait of `duration` for `reason`.
     pub fn new(duration: Duration, reason: WaitReason) -> Self {
-        Self { duration, reason }
+        Self { duration, reason, rate: None }
+    }
+
+    /// The same wait, made within `rate`.
+    pub fn within(self, rate: Option<Budget>) -> Self {
+        Self { rate, ..self }
     }
 }
 
@@ -54,6 +63,8 @@ pub enum WaitReason {
     },
     /// A 429's `Retry-After` holds every call of the client until it passes.
     RetryAfter,
+    /// A 429 without `Retry-After` holds every call of the client for a second's pause.
+    TooManyRequests,
     /// Every slot of the budget is taken by calls still in flight (or, before the first
     /// answer, one call at a time is sent).
     InFlight,
@@ -77,7 +88,13 @@ impl fmt::Display for WaitReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Budget(b) => {
-                write!(f, "to stay within the client's budget of {} calls per {}", b.calls(), HumanDuration(b.window()))
+                let calls = if b.calls() == 1 { "call" } else { "calls" };
+                write!(
+                    f,
+                    "to stay within the client's budget of {} {calls} per {}",
+                    b.calls(),
+                    HumanDuration(b.window())
+                )
             }
             Self::Policy(b) => write!(
                 f,
@@ -89,6 +106,9 @@ impl fmt::Display for WaitReason {
                 write!(f, "for the API's rate limit (Ratelimit {name:?} r=0, resets in {})", HumanDuration(*reset))
             }
             Self::RetryAfter => f.write_str("for the API's rate limit (HTTP 429 with Retry-After)"),
+            Self::TooManyRequests => {
+                f.write_str("for the API's rate limit (HTTP 429 without Retry-After: this client pauses 1 s)")
+            }
             Self::InFlight => f.write_str("for calls in flight to be answered"),
             Self::Retry { retry, status: Some(status) } => write!(f, "before retry {retry} (HTTP {})", status.as_u16()),
             Self::Retry { retry, status: None } => write!(f, "before retry {retry} (no answer)"),
@@ -96,7 +116,7 @@ impl fmt::Display for WaitReason {
     }
 }
 
-/// A duration as a person reads it: `4.2 s`, `42 s`, `3 min 20 s`, `2 h 5 min`, `3 days
+/// A duration as a person reads it: `420 ms`, `4.2 s`, `42 s`, `3 min 20 s`, `2 h 5 min`, `3 days
 /// 4 h`; beyond a hundred years, `more than 100 years` (a number that large is a server's or
 /// a typist's mistake, not a wait).
 ///
@@ -104,6 +124,7 @@ impl fmt::Display for WaitReason {
 /// use std::time::Duration;
 /// use cloudflare_mtls::HumanDuration;
 ///
+/// assert_eq!(HumanDuration(Duration::from_millis(1)).to_string(), "1 ms");
 /// assert_eq!(HumanDuration(Duration::from_millis(4200)).to_string(), "4.2 s");
 /// assert_eq!(HumanDuration(Duration::from_secs(200)).to_string(), "3 min 20 s");
 /// assert_eq!(HumanDuration(Duration::from_secs(3600)).to_string(), "1 h");
@@ -130,6 +151,12 @@ impl fmt::Display for HumanDuration {
         match secs {
             // Tenths by integers, rounded half up: float formatting would link core's float
             // printer into a WASM module (BENCHMARKS.md, part 5).
+            // Milliseconds below a second, rounded half up (a wait of 1 ms is not "0.0 s").
+            _ if d < Duration::from_millis(999) + Duration::from_micros(500) => match d.as_micros() {
+                0 => f.write_str("0 ms"),
+                1..500 => f.write_str("less than 1 ms"),
+                micros => write!(f, "{} ms", (micros + 500) / 1000),
+            },
             _ if d < Duration::from_secs(10) => {
                 let tenths = (d.as_nanos() + 50_000_000) / 100_000_000;
                 write!(f, "{}.{} s", tenths / 10, tenths % 10)
@@ -150,8 +177,12 @@ mod tests {
     #[test]
     fn durations_read_as_a_person_reads_them() {
         let shown = |secs: f64| HumanDuration(Duration::from_secs_f64(secs)).to_string();
-        assert_eq!(shown(0.0), "0.0 s");
-        assert_eq!(shown(0.02), "0.0 s");
+        assert_eq!(shown(0.0), "0 ms");
+        assert_eq!(shown(0.0000004), "less than 1 ms");
+        assert_eq!(shown(0.001), "1 ms");
+        assert_eq!(shown(0.02), "20 ms");
+        assert_eq!(shown(0.9994), "999 ms");
+        assert_eq!(shown(0.9996), "1.0 s");
         assert_eq!(shown(9.96), "10.0 s");
         assert_eq!(shown(10.0), "10 s");
         assert_eq!(shown(59.9), "59 s");
@@ -170,6 +201,14 @@ mod tests {
             (WaitReason::Budget(budget), "waiting 4.0 s to stay within the client's budget of 1200 calls per 5 min"),
             (WaitReason::Policy(budget), "waiting 4.0 s for the API's rate limit (Ratelimit-Policy q=1200, w=5 min)"),
             (WaitReason::RetryAfter, "waiting 4.0 s for the API's rate limit (HTTP 429 with Retry-After)"),
+            (
+                WaitReason::TooManyRequests,
+                "waiting 4.0 s for the API's rate limit (HTTP 429 without Retry-After: this client pauses 1 s)",
+            ),
+            (
+                WaitReason::Budget(Budget::new(1, Duration::from_secs(2)).unwrap()),
+                "waiting 4.0 s to stay within the client's budget of 1 call per 2.0 s",
+            ),
             (
                 WaitReason::Retry { retry: 2, status: Some(StatusCode::BAD_GATEWAY) },
                 "waiting 4.0 s before retry 2 (HTTP 502)",

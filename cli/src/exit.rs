@@ -174,18 +174,27 @@ impl<E: std::fmt::Display + 'static> From<Error<E>> for CliError {
                         "hint: check the credentials and the account ID; an API token needs the `SSL and Certificates` permission (#ssl:read to read, #ssl:edit to upload and delete)",
                     );
                 } else if let Some(wait) = error.retry_after() {
-                    err = err.note(format!("hint: rate limited; try again in {}", HumanDuration(wait)));
+                    let wait = HumanDuration(wait);
+                    err = err.note(match (error.is_rate_limited(), error.status()) {
+                        (true, _) | (false, None) => format!("hint: rate limited; try again in {wait}"),
+                        // A 503 with Retry-After is a server that is down for a while, not a limit.
+                        (false, Some(status)) => format!(
+                            "hint: not a rate limit: the API answered HTTP {} and asked (Retry-After) to try again in {wait}",
+                            status.as_u16()
+                        ),
+                    });
                 }
                 err
             }
-            // Nothing was sent: the API's rate limit (as it said) would have had to be waited
-            // out for longer than --max-wait.
+            // The API's rate limit (as it said) would have had to be waited out for longer than
+            // --max-wait before the call (or its retry) was sent.
             Error::RateLimited { call, source } => CliError::new(
                 Exit::Api,
                 format!(
-                    "{call}: {}, longer than --max-wait ({}); nothing was sent",
+                    "{call}: {}, longer than --max-wait ({}); {}",
                     source.wait,
-                    HumanDuration(source.max_wait)
+                    HumanDuration(source.max_wait),
+                    source.what_was_sent()
                 ),
             )
             .note(format!(

@@ -17,28 +17,52 @@ use crate::text;
 /// (`/dev/zero`, a disk image) fails here instead of filling memory.
 const MAX_FILE: u64 = 1024 * 1024;
 
-/// Reads `path` as UTF-8 text, at most [`MAX_FILE`] bytes; `what` names it in the message.
-/// `-` is standard input (as Unix tools read it: the way to pipe a certificate in). Anything
-/// else must be a regular file once symlinks are followed: a FIFO or a device would block or
-/// never end, so it is refused, named, before it is opened.
+/// Where a file to read was named: the hint for one that cannot be read depends on it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Named {
+    /// On the command line, where `-` is standard input (as Unix tools read it).
+    Argument,
+    /// In a folder (`apply`, `plan`): its files are read as they are.
+    Folder,
+}
+
+/// Reads a file named on the command line (`--cert`, `--cacert`): [`read`], and `-` is
+/// standard input, the way to pipe a certificate in.
+pub fn read_arg(path: &Path, what: &str) -> Result<String, CliError> {
+    read_named(path, what, Named::Argument)
+}
+
+/// Reads a file of a folder as UTF-8 text, at most [`MAX_FILE`] bytes; `what` names it in
+/// the message. It must be a regular file once symlinks are followed: a FIFO or a device
+/// would block or never end, so it is refused, named, before it is opened.
 pub fn read(path: &Path, what: &str) -> Result<String, CliError> {
+    read_named(path, what, Named::Folder)
+}
+
+fn read_named(path: &Path, what: &str, named: Named) -> Result<String, CliError> {
     use std::io::Read;
     let shown = text::path(path);
     let cannot = |e: std::io::Error| CliError::local(format!("cannot read the {what} file {shown}: {e}"));
     let mut bytes = Vec::new();
-    if path == Path::new("-") {
+    if named == Named::Argument && path == Path::new("-") {
         std::io::stdin().lock().take(MAX_FILE + 1).read_to_end(&mut bytes).map_err(cannot)?;
     } else {
         let kind = std::fs::metadata(path).map_err(cannot)?.file_type();
         if !kind.is_file() {
+            let hint = match named {
+                Named::Argument => "hint: to pipe it in, pass - and send it on standard input",
+                Named::Folder => {
+                    "hint: a folder's files are read as regular files only; put the content in a regular file, or move this one out of the folder"
+                }
+            };
             return Err(CliError::local(format!("the {what} file {shown} is {}, not a regular file", describe(kind)))
-                .note("hint: to pipe it in, pass - and send it on standard input"));
+                .note(hint));
         }
         std::fs::File::open(path).and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes)).map_err(cannot)?;
     }
     if bytes.len() as u64 > MAX_FILE {
         return Err(CliError::local(format!(
-            "the {what} file {shown} is larger than 1 MiB; a PEM certificate chain or key is far smaller: is it the right file?"
+            "the {what} file {shown} is larger than 1 MiB, far more than any {what} file holds: is it the right file?"
         )));
     }
     if bytes.is_empty() {
@@ -47,15 +71,18 @@ pub fn read(path: &Path, what: &str) -> Result<String, CliError> {
     String::from_utf8(bytes).map_err(|e| {
         // DER starts with a SEQUENCE tag; PEM is text.
         let der = e.as_bytes().first() == Some(&0x30);
-        let err = CliError::local(format!("the {what} file {shown} is not PEM text"));
-        if der {
-            // A certificate (the upload's, or a CA to trust) converts with x509, a key with pkey.
-            let convert = if what.ends_with("certificate") { "x509" } else { "pkey" };
-            err.note(format!(
+        // A certificate (the upload's, or a CA to trust) converts with x509, a key with pkey.
+        let convert = match what {
+            _ if what.ends_with("certificate") => Some("x509"),
+            "private key" => Some("pkey"),
+            _ => None,
+        };
+        match (der, convert) {
+            (true, Some(convert)) => CliError::local(format!("the {what} file {shown} is not PEM text")).note(format!(
                 "hint: it looks like DER; convert it with `openssl {convert} -inform DER -in {shown} -out {shown}.pem`"
-            ))
-        } else {
-            err
+            )),
+            (false, Some(_)) => CliError::local(format!("the {what} file {shown} is not PEM text")),
+            (_, None) => CliError::local(format!("the {what} file {shown} is not UTF-8 text")),
         }
     })
 }
@@ -83,8 +110,8 @@ pub fn prepare(account: AccountId, args: &UploadArgs, now: OffsetDateTime) -> Re
     if args.key.as_deref() == Some(Path::new("-")) && args.cert == Path::new("-") {
         return Err(CliError::usage("--cert and --key cannot both be - (standard input is one file)"));
     }
-    let certificates = read(&args.cert, "certificate")?;
-    let key = args.key.as_deref().map(|path| read(path, "private key")).transpose()?;
+    let certificates = read_arg(&args.cert, "certificate")?;
+    let key = args.key.as_deref().map(|path| read_arg(path, "private key")).transpose()?;
     let mut upload = if args.ca { Upload::ca(account, certificates) } else { Upload::leaf(account, certificates) };
     if let Some(name) = &args.name {
         upload = upload.with_name(name.clone());

@@ -20,7 +20,7 @@ pub fn roots(global: &Global, tls: bool) -> Result<Roots, CliError> {
         (None, Some(path)) if !path.is_empty() && tls => (path.into(), "SSL_CERT_FILE"),
         _ => return Ok(Roots::webpki()),
     };
-    let pem = files::read(&path, "CA certificate")?;
+    let pem = files::read_arg(&path, "CA certificate")?;
     Roots::from_pem(&pem).map_err(|e| CliError::local(format!("{given_by} {}: {e}", text::path(path))))
 }
 

@@ -4,11 +4,11 @@
 //! `--quiet` keeps only errors.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use cloudflare_mtls::{HumanDuration, Wait};
+use cloudflare_mtls::{HumanDuration, Wait, WaitReason};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::text;
@@ -20,6 +20,13 @@ const FEW: usize = 3;
 const NOTABLE_WAIT: Duration = Duration::from_secs(1);
 
 static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Whether this run has said that it is paced (it is said once: every wait after is short
+/// or said on its own).
+static PACED: AtomicBool = AtomicBool::new(false);
+
+/// The steps of the job under way not yet done (0: none known), for the time pacing takes.
+static LEFT: AtomicUsize = AtomicUsize::new(0);
 
 /// The bar being shown, for the waits of the calls made meanwhile, and the reason of the
 /// wait announced last (shown while it is slept).
@@ -39,9 +46,19 @@ fn shown() -> std::sync::MutexGuard<'static, Option<(ProgressBar, String)>> {
 }
 
 /// A wait about to be made: on the bar, if one is shown (the sleep counts it down); else a
-/// line on stderr when it is over a second.
+/// line on stderr when it is over a second. The first wait for a rate limit also says, once,
+/// that the job is paced: waits of a second or less pass unsaid, and they add up.
 pub fn announce(wait: &Wait) {
-    if quiet() || wait.duration <= NOTABLE_WAIT {
+    if quiet() {
+        return;
+    }
+    if let Some(line) = paced(wait) {
+        match shown().as_ref() {
+            Some((bar, _)) => bar.suspend(|| eprintln!("cf-mtls: {}", text::safe(&line))),
+            None => eprintln!("cf-mtls: {}", text::safe(&line)),
+        }
+    }
+    if wait.duration <= NOTABLE_WAIT {
         return;
     }
     let mut shown = shown();
@@ -49,6 +66,33 @@ pub fn announce(wait: &Wait) {
         Some((_, reason)) => *reason = wait.reason.to_string(),
         None => eprintln!("cf-mtls: {}", text::safe(&wait.to_string())),
     }
+}
+
+/// The line that says the job is paced, at the first wait for a rate limit (the client's
+/// budget, or the API's): at what rate, and about how long the steps left take when the job
+/// knows its steps (each at least one call).
+fn paced(wait: &Wait) -> Option<String> {
+    if !matches!(wait.reason, WaitReason::Budget(_) | WaitReason::Policy(_) | WaitReason::Limit { .. })
+        || PACED.swap(true, Ordering::Relaxed)
+    {
+        return None;
+    }
+    let Some(rate) = wait.rate else {
+        return Some(format!("this job is paced {}", wait.reason));
+    };
+    let mut line = format!(
+        "this job is paced: at most {} per {} (the stricter of --pace and the API's Ratelimit-Policy)",
+        text::count(rate.calls() as usize, "call"),
+        HumanDuration(rate.window())
+    );
+    match LEFT.load(Ordering::Relaxed) {
+        0 => {}
+        left => {
+            let time = wait.duration.saturating_add(rate.least_time(left as u64));
+            line.push_str(&format!("; {} left, about {}", text::count(left, "step"), HumanDuration(time)));
+        }
+    }
+    Some(line)
 }
 
 /// Sleeps `duration`; on a bar, counting the time left down.
@@ -88,6 +132,7 @@ impl Progress {
             *shown() = Some((bar.clone(), String::new()));
             bar
         });
+        LEFT.store(total, Ordering::Relaxed);
         Self { bar }
     }
 
@@ -100,6 +145,7 @@ impl Progress {
 
     /// A step done: its line on stdout (above the bar, if one is shown), unless `--quiet`.
     pub fn done(&self, line: &str) -> std::io::Result<()> {
+        let _ = LEFT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }
@@ -122,6 +168,7 @@ impl Progress {
 impl Drop for Progress {
     /// The bar goes away, whether the job ended or failed.
     fn drop(&mut self) {
+        LEFT.store(0, Ordering::Relaxed);
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
             *shown() = None;

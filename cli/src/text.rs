@@ -8,11 +8,35 @@
 //! `\t`). JSON and Prometheus output escape by their own rules.
 
 /// Characters a terminal may act on rather than show: C0 and C1 controls, DEL (an
-/// `ESC ] 0 ; … BEL` retitles the window, `ESC [ 2 J` clears it, U+009B is a one-byte CSI),
-/// and the bidirectional overrides that make text read in another order than it is stored.
+/// `ESC ] 0 ; … BEL` retitles the window, `ESC [ 2 J` clears it, U+009B is a one-byte CSI);
+/// the bidirectional controls that make text read in another order than it is stored; the
+/// line and paragraph separators (U+2028, U+2029: a new line to some terminals and viewers);
+/// and the characters that show as nothing (zero-width spaces and joiners, U+FEFF, fillers,
+/// tags), which make two different names look alike. Variation selectors (U+FE00-U+FE0F)
+/// stay: they only pick an emoji's look.
 pub fn acts_on_terminal(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{61c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
 }
 
 /// `text` safe for a terminal: every character a terminal may act on, newlines aside, is
@@ -39,6 +63,12 @@ pub fn visible(value: &str) -> String {
     out
 }
 
+/// `n` and its noun, plural when `n` is not 1: `1 call`, `2 calls`, `0 certificates` (every
+/// noun counted in a message takes an `s`).
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// A path as [`visible`] text.
 pub fn path(path: impl AsRef<std::path::Path>) -> String {
     visible(&path.as_ref().display().to_string())
@@ -55,5 +85,38 @@ mod tests {
         assert_eq!(visible("back\\slash é"), "back\\\\slash é");
         assert!(!visible("\n\r\t\u{85}\u{2028}").chars().any(|c| c.is_control()));
         assert_eq!(safe("line\n\u{1b}]0;x\u{7}"), "line\n\u{fffd}]0;x\u{fffd}");
+    }
+
+    #[test]
+    fn invisible_and_line_separating_characters_are_escaped() {
+        let invisible = [
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{202a}',
+            '\u{202e}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{feff}',
+            '\u{ad}',
+            '\u{3164}',
+            '\u{e0041}',
+        ];
+        for c in invisible {
+            assert_eq!(visible(&format!("a{c}b")), format!("a\\u{{{:x}}}b", u32::from(c)));
+            assert_eq!(safe(&format!("a{c}b")), "a\u{fffd}b");
+        }
+        // What shows stays as it is: letters of any script, an emoji and its variation selector.
+        assert_eq!(visible("caf\u{e9} \u{5d0} \u{2764}\u{fe0f}"), "caf\u{e9} \u{5d0} \u{2764}\u{fe0f}");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!([count(0, "call"), count(1, "call"), count(2, "step")], ["0 calls", "1 call", "2 steps"]);
     }
 }

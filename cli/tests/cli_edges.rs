@@ -41,7 +41,7 @@ fn every_wait_over_a_second_is_announced_on_stderr() {
     let fake = fake_with_ca();
     fake.with_api(|api| api.rate_limit(1, Duration::from_secs(3)));
     let run = cf(&fake, &["--max-wait", "500ms", "delete", "--name", "ca", "--yes"]).expect(3);
-    assert!(run.stderr.contains("longer than --max-wait (0.5 s)"), "{run:?}");
+    assert!(run.stderr.contains("longer than --max-wait (500 ms)"), "{run:?}");
     assert_eq!(fake.with_api(|api| api.certificates().len()), 1);
 
     // A retry's wait: a 429 with Retry-After: 2 (scripted), pacing off so the retry policy
