@@ -389,15 +389,34 @@ pub enum PagerError {
         /// The page in the response's `result_info`.
         got: u64,
     },
-    /// The server sent the same page twice in a row.
-    #[error("the server repeated page {page}; stopping rather than looping")]
+    /// A certificate ID came twice in one listing: the server's pages repeat or overlap.
+    #[error(
+        "certificate {id} came on page {first} and again on page {page}: the server's pages repeat or overlap, so the listing cannot be trusted; stopping rather than returning it twice"
+    )]
     Repeated {
-        /// The page that repeated the one before it.
+        /// The ID of the certificate seen twice (a plain string: the ID type's own errors live
+        /// here).
+        id: String,
+        /// The page it came on first.
+        first: u64,
+        /// The page it came on again.
         page: u64,
     },
     /// More pages than the limit.
     #[error("stopped after {0} pages (the pager's limit)")]
     TooManyPages(u64),
+    /// The listing passed the most certificates one listing may hold
+    /// ([`Pager::with_max_certificates`](crate::Pager::with_max_certificates)).
+    #[error(
+        "stopped: the listing passed {0} certificates, the pager's limit for one listing (a real account, with at most 5 CAs and some thousands of leaves, is far inside it); the server's pages do not end"
+    )]
+    TooManyCertificates(u64),
+    /// The listing passed the most bytes of certificate text one listing may hold
+    /// ([`Pager::with_max_bytes`](crate::Pager::with_max_bytes)).
+    #[error(
+        "stopped: the listing passed {0} bytes of certificate text (PEM, names, issuers), the pager's limit for one listing (a real account, with at most 5 CAs and some thousands of leaves, is far inside it); the server's pages are too large or do not end"
+    )]
+    TooManyBytes(u64),
 }
 
 /// Which API call an [`Error`] came from.

@@ -8,8 +8,9 @@ use crate::error::{BuildError, IdError};
 
 /// Checks that `value` can stand alone as one path segment without any escaping.
 ///
-/// Cloudflare's IDs are 32 lowercase hex characters, older ones UUIDs; both are treated as
-/// opaque tokens, so the check is an allow-list of RFC 3986 unreserved characters rather
+/// Cloudflare's certificate IDs are UUIDs in practice, its schema's examples 32 lowercase hex
+/// characters, its account IDs 32 hex; all are treated as opaque tokens of any length, so
+/// the check is an allow-list of RFC 3986 unreserved characters rather
 /// than a format. `..` is refused anywhere, so no ID can walk up the path.
 fn check(value: &str) -> Result<(), IdError> {
     if value.is_empty() {

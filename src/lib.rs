@@ -126,7 +126,7 @@ pub use id::{AccountId, CertificateId};
 pub use message::{ApiMessage, ErrorSource};
 pub use model::{Association, Certificate, CertificateType, Page, ResultInfo};
 pub use pacing::Pacing;
-pub use pager::{DEFAULT_PER_PAGE, Pager};
+pub use pager::{DEFAULT_MAX_BYTES, DEFAULT_MAX_CERTIFICATES, DEFAULT_PER_PAGE, Pager};
 pub use retry::RetryPolicy;
 pub use wait::{HumanDuration, Wait, WaitReason};
 

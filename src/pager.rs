@@ -1,6 +1,8 @@
 //! Walking every page of a list: a state machine that yields the next [`List`] call and takes
 //! each page, so any transport can drive it and none can make it loop forever.
 
+use std::collections::BTreeMap;
+
 use crate::calls::List;
 use crate::error::PagerError;
 use crate::id::CertificateId;
@@ -9,7 +11,22 @@ use crate::model::{Certificate, Page};
 /// The page size the pager asks for when the caller did not choose one.
 pub const DEFAULT_PER_PAGE: u32 = 50;
 
+/// The most certificates one listing may hold unless told otherwise
+/// ([`Pager::with_max_certificates`]): ten times the thousands of leaves and five CAs
+/// (Cloudflare's limit) of the largest real account.
+pub const DEFAULT_MAX_CERTIFICATES: u64 = 50_000;
+
+/// The most bytes of certificate text (PEM, names, issuers, every text field) one listing
+/// may hold unless told otherwise ([`Pager::with_max_bytes`]): 64 MiB, some 30,000 leaves of
+/// a 2 KB PEM each, where a real account holds a few thousand.
+pub const DEFAULT_MAX_BYTES: u64 = 64 << 20;
+
 /// Walks a certificate list page by page.
+///
+/// Whatever a server says, the walk ends: past [`with_max_pages`](Self::with_max_pages)
+/// pages, [`DEFAULT_MAX_CERTIFICATES`] certificates or [`DEFAULT_MAX_BYTES`] bytes of
+/// certificate text (so a driver that keeps the whole listing keeps a bounded amount), and at
+/// the first certificate ID that comes twice ([`PagerError::Repeated`]), on whatever pages.
 ///
 /// ```
 /// use cloudflare_mtls::{AccountId, List, Pager, Page, ResultInfo};
@@ -29,11 +46,16 @@ pub struct Pager {
     next: Option<u64>,
     /// Items seen so far.
     received: u64,
+    /// Bytes of certificate text seen so far.
+    bytes: u64,
     /// The lowest `total_pages` any response claimed: a server cannot extend the walk.
     total_pages: Option<u64>,
-    /// First and last ID of the previous page, to catch a server that repeats itself.
-    previous: Option<(Option<CertificateId>, Option<CertificateId>)>,
+    /// Every certificate ID seen, and the page it came on: one seen again means the pages
+    /// repeat or overlap. Bounded by `max_certificates`.
+    seen: BTreeMap<CertificateId, u64>,
     max_pages: u64,
+    max_certificates: u64,
+    max_bytes: u64,
 }
 
 impl Pager {
@@ -42,12 +64,36 @@ impl Pager {
         let mut list = list;
         let first = u64::from(list.page.unwrap_or(1).max(1));
         list.per_page = Some(list.per_page.unwrap_or(DEFAULT_PER_PAGE).max(1));
-        Self { list, next: Some(first), received: 0, total_pages: None, previous: None, max_pages: 100_000 }
+        Self {
+            list,
+            next: Some(first),
+            received: 0,
+            bytes: 0,
+            total_pages: None,
+            seen: BTreeMap::new(),
+            max_pages: 100_000,
+            max_certificates: DEFAULT_MAX_CERTIFICATES,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
     }
 
     /// Refuses a page past `max_pages` (default 100,000) with [`PagerError::TooManyPages`].
     pub fn with_max_pages(mut self, max_pages: u64) -> Self {
         self.max_pages = max_pages;
+        self
+    }
+
+    /// Refuses a page that takes the listing past `max_certificates` (default
+    /// [`DEFAULT_MAX_CERTIFICATES`]) with [`PagerError::TooManyCertificates`].
+    pub fn with_max_certificates(mut self, max_certificates: u64) -> Self {
+        self.max_certificates = max_certificates;
+        self
+    }
+
+    /// Refuses a page that takes the listing past `max_bytes` bytes of certificate text
+    /// (default [`DEFAULT_MAX_BYTES`]) with [`PagerError::TooManyBytes`].
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
         self
     }
 
@@ -61,23 +107,31 @@ impl Pager {
 
     /// Takes the page answered to the last [`next_call`](Self::next_call), and decides
     /// whether there is another. After an error the walk is over, and the page that caused
-    /// it should not be used (it is a repeat, the wrong page, or past the limit).
+    /// it should not be used (it is a repeat, the wrong page, or past a limit).
     pub fn on_page(&mut self, page: &Page<Certificate>) -> Result<(), PagerError> {
         let Some(asked) = self.next.take() else { return Ok(()) };
         if asked > self.max_pages {
             return Err(PagerError::TooManyPages(self.max_pages));
         }
         let n = page.items.len() as u64;
-        self.received += n;
+        self.received = self.received.saturating_add(n);
+        if self.received > self.max_certificates {
+            return Err(PagerError::TooManyCertificates(self.max_certificates));
+        }
+        self.bytes = page.items.iter().map(text_bytes).fold(self.bytes, u64::saturating_add);
+        if self.bytes > self.max_bytes {
+            return Err(PagerError::TooManyBytes(self.max_bytes));
+        }
         let info = page.result_info.unwrap_or_default();
         if let Some(got) = info.page.filter(|&got| got != asked) {
             return Err(PagerError::WrongPage { asked, got });
         }
-        let ends = (page.items.first().and_then(|c| c.id.clone()), page.items.last().and_then(|c| c.id.clone()));
-        if n > 0 && ends.0.is_some() && self.previous.as_ref() == Some(&ends) {
-            return Err(PagerError::Repeated { page: asked });
+        for id in page.items.iter().filter_map(|c| c.id.as_ref()) {
+            if let Some(&first) = self.seen.get(id) {
+                return Err(PagerError::Repeated { id: id.as_str().to_owned(), first, page: asked });
+            }
+            self.seen.insert(id.clone(), asked);
         }
-        self.previous = Some(ends);
         if let Some(tp) = info.total_pages {
             self.total_pages = Some(self.total_pages.map_or(tp, |old| old.min(tp)));
         }
@@ -98,6 +152,20 @@ impl Pager {
     pub fn is_done(&self) -> bool {
         self.next.is_none()
     }
+}
+
+/// The bytes of text a certificate holds: what a listing kept in memory grows by.
+fn text_bytes(c: &Certificate) -> u64 {
+    let texts = [
+        c.id.as_ref().map(CertificateId::as_str),
+        c.name.as_deref(),
+        c.certificates.as_deref(),
+        c.issuer.as_deref(),
+        c.serial_number.as_deref(),
+        c.signature.as_deref(),
+        c.kind.as_ref().map(|k| k.as_str()),
+    ];
+    texts.iter().flatten().map(|t| t.len() as u64).sum()
 }
 
 #[cfg(test)]
@@ -153,7 +221,10 @@ mod tests {
         let mut p = pager(2);
         let info = ResultInfo { per_page: Some(2), ..Default::default() };
         p.on_page(&Page::new(certs(0..2), Some(info))).unwrap();
-        assert_eq!(p.on_page(&Page::new(certs(0..2), Some(info))), Err(PagerError::Repeated { page: 2 }));
+        assert_eq!(
+            p.on_page(&Page::new(certs(0..2), Some(info))),
+            Err(PagerError::Repeated { id: "c0".into(), first: 1, page: 2 })
+        );
         assert!(p.is_done());
         // A server that ignores `page` and always answers page 1.
         let mut p = pager(2);
@@ -165,6 +236,26 @@ mod tests {
     }
 
     #[test]
+    fn alternating_pages_fail_at_the_first_id_seen_twice() {
+        // Pages A, B, A, B with the right page numbers: no two pages in a row are alike.
+        let mut p = pager(2);
+        let (a, b) = (certs(0..2), certs(2..4));
+        p.on_page(&Page::new(a.clone(), Some(ResultInfo::for_page(1, 2, 2, 8)))).unwrap();
+        p.on_page(&Page::new(b, Some(ResultInfo::for_page(2, 2, 2, 8)))).unwrap();
+        let err = p.on_page(&Page::new(a, Some(ResultInfo::for_page(3, 2, 2, 8)))).unwrap_err();
+        assert_eq!(err, PagerError::Repeated { id: "c0".into(), first: 1, page: 3 });
+        assert_eq!(
+            err.to_string(),
+            "certificate c0 came on page 1 and again on page 3: the server's pages repeat or overlap, so the listing cannot be trusted; stopping rather than returning it twice"
+        );
+        assert!(p.is_done());
+        // Within one page too.
+        let mut p = pager(3);
+        let twice = [certs(0..2), certs(1..2)].concat();
+        assert!(matches!(p.on_page(&Page::new(twice, None)), Err(PagerError::Repeated { page: 1, first: 1, .. })));
+    }
+
+    #[test]
     fn the_page_limit_holds() {
         let mut p = pager(1).with_max_pages(3);
         let info = ResultInfo { per_page: Some(1), ..Default::default() };
@@ -172,6 +263,50 @@ mod tests {
             p.on_page(&Page::new(certs(i..i + 1), Some(info))).unwrap();
         }
         assert_eq!(p.on_page(&Page::new(certs(5..6), Some(info))), Err(PagerError::TooManyPages(3)));
+    }
+
+    #[test]
+    fn a_listing_holds_at_most_so_many_certificates_and_bytes() {
+        // Two pages of two pass; the third page's error, and the walk is over.
+        let third = |mut p: Pager, make: fn(std::ops::Range<u64>) -> Vec<Certificate>| {
+            let info = ResultInfo { per_page: Some(2), ..Default::default() };
+            p.on_page(&Page::new(make(0..2), Some(info))).unwrap();
+            p.on_page(&Page::new(make(2..4), Some(info))).unwrap();
+            let err = p.on_page(&Page::new(make(4..6), Some(info))).unwrap_err();
+            assert!(p.is_done());
+            err
+        };
+        let err = third(pager(2).with_max_certificates(5), certs);
+        assert_eq!(err, PagerError::TooManyCertificates(5));
+        assert!(err.to_string().contains("5 certificates"), "{err}");
+        assert!(err.to_string().contains("a real account"), "{err}");
+
+        // 1 KiB of PEM a certificate (and its ID of 2 or 3 bytes): 4 fit in 4200 bytes, not 5.
+        let big = |range: std::ops::Range<u64>| -> Vec<Certificate> {
+            certs(range).into_iter().map(|c| Certificate { certificates: Some("x".repeat(1024)), ..c }).collect()
+        };
+        let err = third(pager(2).with_max_bytes(4200), big);
+        assert_eq!(err, PagerError::TooManyBytes(4200));
+        assert!(err.to_string().contains("4200 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_large_real_account_is_far_inside_the_default_limits() {
+        // 5 CAs and 5,000 leaves of a 2 KB PEM each, 50 to a page.
+        let total = 5_005;
+        let mut p = pager(50);
+        let mut page = 1;
+        while p.next_call().is_some() {
+            let from = (page - 1) * 50;
+            let items: Vec<Certificate> = certs(from..(from + 50).min(total))
+                .into_iter()
+                .map(|c| Certificate { certificates: Some("x".repeat(2048)), ..c })
+                .collect();
+            p.on_page(&Page::new(items, Some(ResultInfo::for_page(page, 50, 50, total)))).unwrap();
+            page += 1;
+        }
+        assert_eq!(p.received, total);
+        assert!(p.received * 5 < DEFAULT_MAX_CERTIFICATES && p.bytes * 5 < DEFAULT_MAX_BYTES, "{p:?}");
     }
 
     #[test]

@@ -73,8 +73,10 @@ fn every_kind_prints_each_message_once() {
     });
     errors.push(Box::new(ureq.get(&account(), &id()).unwrap_err()));
     // Paging.
-    errors
-        .push(Box::new(Error::<std::io::Error>::Paging { call: Call::List, source: PagerError::Repeated { page: 2 } }));
+    errors.push(Box::new(Error::<std::io::Error>::Paging {
+        call: Call::List,
+        source: PagerError::Repeated { id: "c0".into(), first: 1, page: 2 },
+    }));
     // Transport, on both clients: refused, timed out.
     let gone = config(refused());
     errors.push(Box::new(

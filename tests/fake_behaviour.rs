@@ -3,6 +3,9 @@
 //! core. No socket.
 #![cfg(all(feature = "fake", not(all(target_arch = "wasm32", target_os = "unknown"))))]
 
+#[path = "support/uuid.rs"]
+mod uuid;
+
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
@@ -11,7 +14,7 @@ use cloudflare_mtls::time::OffsetDateTime;
 use cloudflare_mtls::time::macros::datetime;
 use cloudflare_mtls::{
     AccountId, ApiError, Association, Associations, BlockingClient, Certificate, CertificateId, CertificateType,
-    Config, Credentials, Delete, Endpoint, Get, List, ResponseError, Upload,
+    Config, Credentials, Delete, Deleted, Endpoint, Get, List, ResponseError, Upload,
 };
 use http::{HeaderValue, Request, Response, StatusCode};
 use proptest::prelude::*;
@@ -457,7 +460,7 @@ fn names_are_unique_and_free_again_after_delete() {
 }
 
 #[test]
-fn ids_are_32_lowercase_hex_deterministic_and_never_reused() {
+fn ids_are_uuids_deterministic_and_never_reused() {
     let run = || {
         let mut api = api();
         let mut ids = Vec::new();
@@ -466,16 +469,32 @@ fn ids_are_32_lowercase_hex_deterministic_and_never_reused() {
             ids.push(cert_id(&c));
             call(&mut api, &Delete::new(account(), cert_id(&c))).unwrap();
         }
+        ids.push(api.insert(Certificate::default()).unwrap());
         ids
     };
     let ids = run();
     for id in &ids {
-        let s = id.as_str();
-        assert_eq!(s.len(), 32, "{s}");
-        assert!(s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{s}");
+        assert!(uuid::is_uuid(id.as_str()), "{id} is not a UUID, as the live API's IDs are");
     }
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len(), "same content, delete between: still fresh IDs");
     assert_eq!(run(), ids, "no randomness: the same calls give the same IDs");
+}
+
+#[test]
+fn an_uploaded_uuid_is_taken_by_get_associations_and_delete() {
+    let mut api = api();
+    let id = cert_id(&upload(&mut api, CA_P256, "uuid"));
+    assert!(uuid::is_uuid(id.as_str()), "{id}");
+    let again: CertificateId = id.as_str().parse().unwrap();
+    assert_eq!(call(&mut api, &Get::new(account(), again.clone())).unwrap().id, Some(id.clone()));
+    assert!(api.attach(&again, Association::new("gateway", "active")));
+    let page = call(&mut api, &Associations::new(account(), again.clone())).unwrap();
+    assert_eq!(page.items, [Association::new("gateway", "active")]);
+    assert!(api.detach(&again, "gateway"));
+    assert!(
+        matches!(call(&mut api, &Delete::new(account(), again)).unwrap(), Deleted::Returned(c) if c.id == Some(id))
+    );
+    assert!(api.certificates().is_empty());
 }
 
 #[test]
@@ -520,12 +539,13 @@ fn list_filters_by_type_repeated_or_comma_separated() {
     let both = List::new(account()).with_type(CertificateType::Custom).with_type(CertificateType::GatewayManaged);
     assert_eq!(names(&mut api, both), ["root", "leaf", "rsa", "gw"]);
     assert!(names(&mut api, List::new(account()).with_type(CertificateType::AccessManaged)).is_empty());
-    let uri = format!(
-        "https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?type=access_managed,gateway_managed"
-    );
-    let page = List::new(account()).parse_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
-    assert_eq!(page.items.len(), 1);
-    assert_eq!(page.items[0].kind, Some(CertificateType::GatewayManaged));
+    // The crate sends one comma-separated value; the SDKs repeat the key: both are taken.
+    for query in ["type=access_managed,gateway_managed", "type=access_managed&type=gateway_managed"] {
+        let uri = format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/mtls_certificates?{query}");
+        let page = List::new(account()).parse_response(&api.handle(&raw("GET", &uri), NOW)).unwrap();
+        assert_eq!(page.items.len(), 1, "{query}");
+        assert_eq!(page.items[0].kind, Some(CertificateType::GatewayManaged), "{query}");
+    }
 }
 
 #[test]

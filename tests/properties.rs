@@ -494,6 +494,46 @@ proptest! {
     }
 }
 
+proptest! {
+    /// A server that answers each asked page with any of its pages (with the asked page's
+    /// number, so nothing but the IDs can tell): no ID is ever handed out twice; the walk fails
+    /// with `Repeated` at the first page that repeats an earlier one, whatever came between.
+    #[test]
+    fn pager_never_hands_out_an_id_twice(pages in 1u64..6, schedule in vec(0u64..6, 1..12)) {
+        let per_page = 3u64;
+        let mut pager = Pager::new(List::new(AccountId::new("acc").unwrap()).with_per_page(per_page as u32));
+        let (mut got, mut served) = (std::collections::BTreeSet::new(), Vec::new());
+        for &index in &schedule {
+            let Some(call) = pager.next_call() else { break };
+            let asked = u64::from(call.page.unwrap());
+            let index = index % pages;
+            let items: Vec<Certificate> = (index * per_page..(index + 1) * per_page)
+                .map(|i| {
+                    let mut c = Certificate::default();
+                    c.id = Some(CertificateId::new(format!("c{i}")).unwrap());
+                    c
+                })
+                .collect();
+            let info = ResultInfo::for_page(asked, per_page, per_page, u64::MAX);
+            let repeat = served.contains(&index);
+            served.push(index);
+            match pager.on_page(&cloudflare_mtls::Page::new(items.clone(), Some(info))) {
+                Ok(()) => {
+                    prop_assert!(!repeat, "page {} repeats an earlier one and was taken", asked);
+                    for c in items {
+                        prop_assert!(got.insert(c.id.unwrap()), "an ID handed out twice");
+                    }
+                }
+                Err(cloudflare_mtls::PagerError::Repeated { first, page, .. }) => {
+                    prop_assert!(repeat && page == asked && first < page, "{} {}", first, page);
+                    prop_assert!(pager.is_done());
+                }
+                Err(other) => prop_assert!(false, "{}", other),
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Identifiers
 
@@ -503,6 +543,7 @@ fn id_input() -> impl Strategy<Value = String> {
         "[A-Za-z0-9._~-]{0,12}",
         "[a-z0-9./%?#~ \\\\-]{0,8}",
         "[a-f0-9]{32}",
+        "[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}",
         "[.]{1,3}[a-z]{0,2}[.]{0,2}",
     ]
 }

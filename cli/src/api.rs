@@ -135,7 +135,8 @@ where
         Ok(self.one(cert))
     }
 
-    /// Every certificate `list` matches, all pages.
+    /// Every certificate `list` matches, all pages, held at once: the pager's limits on one
+    /// listing (certificates and bytes of text) bound what that can hold.
     pub fn list(&self, list: List) -> Result<Vec<Raw<Certificate>>, CliError> {
         let mut all = Vec::new();
         self.pages(list, |page| {
@@ -146,8 +147,10 @@ where
     }
 
     /// Every certificate `list` matches, handed to `each_page` a page at a time as it
-    /// arrives, so nothing waits for the last page and memory holds one page. The pager
-    /// stops a server whose pages never end (a repeated page, the page limit).
+    /// arrives, so nothing waits for the last page and memory holds one page (and the IDs
+    /// seen). The pager stops a server whose pages never end or repeat: an ID seen twice, or a
+    /// listing past its limits, the same here as for [`list`](Self::list), so `list` shows
+    /// exactly the listings `plan` and `export` take.
     pub fn pages(
         &self,
         list: List,

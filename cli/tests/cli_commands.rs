@@ -2,6 +2,8 @@
 //! `--name`, filters, and the refusal of a delete while the certificate is in use.
 
 mod cli_support;
+#[path = "../../tests/support/uuid.rs"]
+mod uuid;
 
 use cli_support::*;
 use cloudflare_mtls::Association;
@@ -44,6 +46,20 @@ fn upload_get_list_associations_delete_as_text() {
     assert_eq!(run.stdout, format!("Deleted certificate \"example_ca_cert\" ({id}).\n"));
     assert!(fake.with_api(|api| api.certificates()).is_empty());
     assert_eq!(cf(&fake, &["list"]).expect(0).stdout, "No certificates.\n");
+}
+
+#[test]
+fn an_uploaded_uuid_is_taken_by_get_associations_and_delete() {
+    let fake = fake();
+    let id = upload_ca(&fake, "uuid");
+    assert!(uuid::is_uuid(&id), "{id} is not a UUID, as the live API's IDs are");
+    assert_eq!(cf(&fake, &["get", &id, "--json"]).expect(0).json()["id"], id.as_str());
+    fake.with_api(|api| api.attach(&id.parse().unwrap(), Association::new("gateway", "active")));
+    let run = cf(&fake, &["associations", &id, "--json"]).expect(0);
+    assert_eq!(run.json(), serde_json::json!([{"service": "gateway", "status": "active"}]));
+    fake.with_api(|api| api.detach(&id.parse().unwrap(), "gateway"));
+    assert_eq!(cf(&fake, &["delete", &id, "--yes", "--json"]).expect(0).json()["id"], id.as_str());
+    assert!(fake.with_api(|api| api.certificates()).is_empty());
 }
 
 #[test]

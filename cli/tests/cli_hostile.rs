@@ -116,6 +116,104 @@ fn a_listing_is_printed_as_its_pages_arrive() {
     }
 }
 
+/// Page `n + 1` of a listing that claims 10^9 pages: 50 fresh certificates of 60 KB each,
+/// some 3 MB a page.
+fn endless_large_page(n: usize) -> Vec<u8> {
+    let pem = "A".repeat(60_000);
+    let items: Vec<String> = (0..50)
+        .map(|i| {
+            format!(r#"{{"id":"{n:08x}-0000-4000-8000-{i:012x}","name":"n{n}-{i}","ca":false,"certificates":"{pem}"}}"#)
+        })
+        .collect();
+    let body = format!(
+        r#"{{"success":true,"errors":[],"messages":[],"result":[{}],"result_info":{{"page":{},"per_page":50,"count":50,"total_count":50000000000,"total_pages":1000000000}}}}"#,
+        items.join(","),
+        n + 1
+    );
+    raw::response(200, &[("content-type", "application/json")], body.as_bytes())
+}
+
+/// Runs `cf-mtls ARGS` against `server`, stopped (and failed) if it asks for more than
+/// `max_requests` pages or runs a minute: without a bound, it would hold every page. Also the
+/// most memory it was seen to hold (its peak resident set, in MiB; 0 where `/proc` is not).
+fn run_bounded(server: &Scripted, args: &[&str], max_requests: usize) -> (Run, u64) {
+    let mut child = command(server.base_url().as_str())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        let high_water = std::fs::read_to_string(&status).ok().and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        });
+        peak = peak.max(high_water.unwrap_or(0) / 1024);
+        if server.requests().len() > max_requests || started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} still reading after {} pages and {:?}", server.requests().len(), started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child.wait_with_output().unwrap().into(), peak)
+}
+
+#[test]
+fn plan_apply_and_export_stop_an_endless_listing_at_its_limit() {
+    // 64 MiB of certificate text is the limit: 22 pages of 3 MB fit, the 23rd passes it.
+    let dir = file("ca.pem", CA_PEM).parent().unwrap().to_owned();
+    let (folder, out) = (dir.to_str().unwrap(), dir.join("out"));
+    for args in [vec!["plan", folder], vec!["apply", folder], vec!["export", out.to_str().unwrap()]] {
+        let server = Scripted::start(vec![Reply::Generated(endless_large_page)]);
+        let started = Instant::now();
+        let (run, peak) = run_bounded(&server, &args, 30);
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("bytes of certificate text"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("a real account, with at most 5 CAs and some thousands of leaves"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(server.requests().len(), 23, "{args:?}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{args:?}: {:?}", started.elapsed());
+        // About 150 MiB: the 64 MiB, once as models and once as the API's JSON (for --json).
+        assert!(peak < 256, "{args:?} held {peak} MiB");
+    }
+}
+
+/// Page `n + 1` of six that alternate between two sets of 50 certificates, A, B, A, B...
+fn alternating_page(n: usize) -> Vec<u8> {
+    let items: Vec<String> =
+        (0..50).map(|i| format!(r#"{{"id":"{:032x}","name":"n{i}"}}"#, (n % 2) * 50 + i)).collect();
+    let body = format!(
+        r#"{{"success":true,"errors":[],"messages":[],"result":[{}],"result_info":{{"page":{},"per_page":50,"count":50,"total_count":300,"total_pages":6}}}}"#,
+        items.join(","),
+        n + 1
+    );
+    raw::response(200, &[("content-type", "application/json")], body.as_bytes())
+}
+
+#[test]
+fn a_listing_whose_pages_alternate_fails_at_the_first_id_seen_again() {
+    let out = file("keep", "").parent().unwrap().join("out");
+    for args in [vec!["list", "--json"], vec!["list"], vec!["export", out.to_str().unwrap()]] {
+        let server = Scripted::start(vec![Reply::Generated(alternating_page)]);
+        let (run, _) = run_bounded(&server, &args, 10);
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
+        let id = format!("{:032x}", 0);
+        assert!(
+            run.stderr.contains(&format!("certificate {id} came on page 1 and again on page 3")),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(server.requests().len(), 3, "{args:?}");
+    }
+}
+
 #[test]
 fn timeout_and_retries_bound_a_dripping_server() {
     let server = Scripted::start(vec![Reply::Drip(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n".to_vec())]);

@@ -1,6 +1,6 @@
 use http::{Method, Request, Response};
 
-use super::{Endpoint, push_query, request, url};
+use super::{Endpoint, push_query, push_query_list, request, url};
 use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
@@ -10,8 +10,8 @@ use crate::model::{Certificate, CertificateType, Page};
 /// `GET /accounts/{account_id}/mtls_certificates`: one page of certificates.
 ///
 /// Filters are those of the API and Cloudflare's own tools: `type` (one or several, sent as
-/// the key repeated, as the official SDKs do), `ca` and `name` (as `wrangler` sends them),
-/// plus the v4 paging parameters. For every page, see [`Pager`](crate::Pager).
+/// one comma-separated value, `type=custom,gateway_managed`, as the API's OpenAPI document
+/// declares it), `ca` and `name` (as `wrangler` sends them), plus the v4 paging parameters. For every page, see [`Pager`](crate::Pager).
 ///
 /// ```
 /// use cloudflare_mtls::{AccountId, CertificateType, Config, Credentials, Endpoint, List};
@@ -49,7 +49,8 @@ impl List {
         Self { account, types: Vec::new(), ca: None, name: None, page: None, per_page: None }
     }
 
-    /// Adds a `type` filter (call again for several).
+    /// Adds a `type` filter (call again for several: they are sent as one comma-separated
+    /// value).
     pub fn with_type(mut self, kind: CertificateType) -> Self {
         self.types.push(kind);
         self
@@ -81,9 +82,8 @@ impl List {
 
     fn query(&self) -> Result<String, BuildError> {
         let mut q = String::new();
-        for t in &self.types {
-            push_query(&mut q, "type", t.as_str());
-        }
+        let types: Vec<&str> = self.types.iter().map(CertificateType::as_str).collect();
+        push_query_list(&mut q, "type", &types);
         if let Some(ca) = self.ca {
             push_query(&mut q, "ca", if ca { "true" } else { "false" });
         }
@@ -157,10 +157,21 @@ mod tests {
         assert_eq!(
             uri(list),
             format!(
-                "{BASE}?type=custom&type=gateway_managed&type=new_kind&ca=false&name=my%20cert%2F%C3%BC%26x%3D1&page=2&per_page=50"
+                "{BASE}?type=custom,gateway_managed,new_kind&ca=false&name=my%20cert%2F%C3%BC%26x%3D1&page=2&per_page=50"
             )
         );
         assert_eq!(uri(List::new(account()).with_ca(true)), format!("{BASE}?ca=true"));
+    }
+
+    #[test]
+    fn types_are_one_comma_separated_value() {
+        // `style: form, explode: false` in the API's OpenAPI document: one `type` parameter.
+        let both = List::new(account()).with_type(CertificateType::Custom).with_type(CertificateType::GatewayManaged);
+        assert_eq!(uri(both), format!("{BASE}?type=custom,gateway_managed"));
+        assert_eq!(uri(List::new(account()).with_type(CertificateType::Custom)), format!("{BASE}?type=custom"));
+        // A comma inside a value (no type has one) is escaped, so it cannot split the list.
+        let odd = List::new(account()).with_type(CertificateType::Other("a,b".into()));
+        assert_eq!(uri(odd.with_type(CertificateType::Custom)), format!("{BASE}?type=a%2Cb,custom"));
     }
 
     #[test]

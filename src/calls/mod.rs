@@ -89,6 +89,21 @@ pub(crate) fn push_query(query: &mut String, key: &str, value: &str) {
     query.extend(utf8_percent_encode(value, QUERY_VALUE));
 }
 
+/// Appends `key=a,b,c`, one parameter whose value is a list (OpenAPI `style: form, explode:
+/// false`), escaping each item, so a comma inside one cannot split it; nothing if `values`
+/// is empty.
+pub(crate) fn push_query_list(query: &mut String, key: &str, values: &[&str]) {
+    for (n, value) in values.iter().enumerate() {
+        match n {
+            0 => push_query(query, key, value),
+            _ => {
+                query.push(',');
+                query.extend(utf8_percent_encode(value, QUERY_VALUE));
+            }
+        }
+    }
+}
+
 /// `{base}/accounts/{account}/mtls_certificates[/{id}][/{suffix}]{query}`.
 ///
 /// The IDs are validated single segments, so the path always has the same shape.

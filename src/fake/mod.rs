@@ -61,8 +61,9 @@
 //! `uploaded_on` (plus `updated_at` in the upload's own response) from the `now` passed in
 //! (in UTC, cut to whole microseconds as the API's timestamps are).
 //! An expired certificate is accepted, as a CA that still signs old leaves may be. IDs
-//! are 32 lowercase hex characters, derived from a counter and the content: deterministic,
-//! and never reused, even after a delete.
+//! are lowercase version-4 UUIDs (`b2134436-2555-4acf-be5b-26c48136575e`), as the live API's
+//! are, derived from a counter and the content: deterministic, and never reused, even after a
+//! delete. Any identifier is taken in a path, UUID or not.
 //!
 //! Lists come in upload order. Filters: `type` (comma-separated or repeated), `ca`
 //! (`true`/`false`), `name` (exact); pages: `page` (from 1) and `per_page` (default 50, at
@@ -319,17 +320,27 @@ impl FakeApi {
         self.store.iter().find(|s| s.certificate.id.as_ref() == Some(id))
     }
 
-    /// 32 lowercase hex characters: a hash of `content` mixed with the counter, then a
-    /// bijection of the counter, so two IDs never share the second half.
+    /// A version-4 UUID, as the live API's IDs are: 58 bits of a hash of `content` mixed
+    /// with the counter, then a bijection of the counter in the other 64 of the UUID's 122
+    /// free bits, so no two IDs are ever the same. Deterministic: no randomness in the core.
     fn fresh_id(&mut self, content: &[u8]) -> Option<CertificateId> {
         self.issued += 1;
         let n = self.issued;
         let hash =
             content.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
-        let high = crate::retry::splitmix64(hash ^ n.rotate_left(32));
-        let low = crate::retry::splitmix64(n);
-        // Hex digits always make a valid identifier.
-        CertificateId::new(format!("{high:016x}{low:016x}")).ok()
+        let high = u128::from(crate::retry::splitmix64(hash ^ n.rotate_left(32)) >> 6);
+        let free = (high << 64) | u128::from(crate::retry::splitmix64(n));
+        // 48 bits, the version (4), 12 bits, the variant (binary 10), 62 bits.
+        let bits = ((free >> 74) << 80)
+            | (0x4 << 76)
+            | (((free >> 62) & 0xfff) << 64)
+            | (0b10 << 62)
+            | (free & ((1 << 62) - 1));
+        let hex = format!("{bits:032x}");
+        let part = |range: std::ops::Range<usize>| hex.get(range).unwrap_or_default();
+        // Hex digits and hyphens always make a valid identifier.
+        CertificateId::new(format!("{}-{}-{}-{}-{}", part(0..8), part(8..12), part(12..16), part(16..20), part(20..32)))
+            .ok()
     }
 
     /// The API's `Ratelimit` and `Ratelimit-Policy` fields (IETF RateLimit headers draft) for

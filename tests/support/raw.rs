@@ -22,6 +22,10 @@ pub enum Reply {
     /// Writes these bytes one every 200 ms, then closes.
     #[allow(dead_code)] // Only the CLI tests drip.
     Drip(Vec<u8>),
+    /// Writes the bytes made for the request's number (from 0) and keeps the connection open:
+    /// endless pages, each different, without holding them all.
+    #[allow(dead_code)] // Only the CLI tests generate.
+    Generated(fn(usize) -> Vec<u8>),
 }
 
 /// One request as it arrived.
@@ -98,10 +102,10 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, script: &[Reply]) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     while let Some(request) = read_request(&mut reader) {
-        let reply = {
+        let (reply, number) = {
             let mut all = requests.lock().unwrap();
             all.push(request);
-            script[(all.len() - 1).min(script.len() - 1)].clone()
+            (script[(all.len() - 1).min(script.len() - 1)].clone(), all.len() - 1)
         };
         match reply {
             Reply::Bytes(bytes) => {
@@ -113,6 +117,11 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, script: &[Reply]) {
                 let _ = writer.write_all(&bytes);
                 let _ = writer.shutdown(std::net::Shutdown::Both);
                 return;
+            }
+            Reply::Generated(make) => {
+                if writer.write_all(&make(number)).is_err() {
+                    return;
+                }
             }
             Reply::Stall => {
                 thread::sleep(Duration::from_secs(60));
