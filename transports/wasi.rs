@@ -221,11 +221,12 @@ mod host {
         }
     }
 
+    /// From `wasi:random/random`: the `wasi:http/proxy` world imports it, not `insecure`.
     pub(super) fn seed() -> u64 {
         if !IN_A_COMPONENT {
             return 0;
         }
-        wasip2::random::insecure::get_insecure_random_u64()
+        wasip2::random::random::get_random_u64()
     }
 
     /// One attempt, bounded by a deadline polled beside every wait.
