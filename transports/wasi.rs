@@ -161,7 +161,7 @@ impl HttpClient for WasiTransport {
     /// A certificate the host refused would be refused again; otherwise as the others.
     fn failure(error: &TransportError) -> Failure {
         match error.get_ref().and_then(|e| e.downcast_ref::<Refusal>()) {
-            Some(Refusal { certificate: true, .. }) => Failure::Permanent,
+            Some(Refusal { permanent: true, .. }) => Failure::Permanent,
             _ => error.failure(),
         }
     }
@@ -171,8 +171,9 @@ impl HttpClient for WasiTransport {
 #[derive(Debug)]
 struct Refusal {
     text: String,
-    /// The server's certificate did not verify.
-    certificate: bool,
+    /// Sending again would fail the same way: the server's certificate did not verify, or
+    /// may not have (a handshake failure the host does not explain).
+    permanent: bool,
 }
 
 impl std::fmt::Display for Refusal {
@@ -220,11 +221,12 @@ mod host {
         }
     }
 
+    /// From `wasi:random/random`: the `wasi:http/proxy` world imports it, not `insecure`.
     pub(super) fn seed() -> u64 {
         if !IN_A_COMPONENT {
             return 0;
         }
-        wasip2::random::insecure::get_insecure_random_u64()
+        wasip2::random::random::get_random_u64()
     }
 
     /// One attempt, bounded by a deadline polled beside every wait.
@@ -378,7 +380,7 @@ mod host {
     }
 
     fn io(text: String) -> TransportError {
-        TransportError::Io(Box::new(Refusal { text, certificate: false }))
+        TransportError::Io(Box::new(Refusal { text, permanent: false }))
     }
 
     /// The host's `error-code` as the shared kinds: no connection (retryable even for an
@@ -386,7 +388,7 @@ mod host {
     pub(super) fn refused(code: ErrorCode, to: &str, transport: &WasiTransport) -> TransportError {
         use ErrorCode as C;
         let text = describe(&code);
-        let refusal = |certificate| Box::new(Refusal { text: text.clone(), certificate });
+        let refusal = |permanent| Box::new(Refusal { text: text.clone(), permanent });
         match code {
             C::DnsTimeout
             | C::DnsError(_)
@@ -396,7 +398,17 @@ mod host {
             | C::DestinationIpUnroutable
             | C::ConnectionRefused
             | C::ConnectionTimeout => TransportError::Connect { to: to.to_owned(), error: refusal(false) },
-            C::TlsProtocolError | C::TlsAlertReceived(_) => {
+            // wasmtime (and the hosts on its wasi-http: Spin, wasmCloud) reports every failed
+            // handshake so, an untrusted certificate as a connection cut short: not retried,
+            // as a refused certificate is (no request went out either way).
+            C::TlsProtocolError => TransportError::Tls {
+                host: to.to_owned(),
+                reason: "the TLS handshake failed (the host does not say why: an untrusted certificate, \
+                         or a connection cut short)"
+                    .to_owned(),
+                error: refusal(true),
+            },
+            C::TlsAlertReceived(_) => {
                 TransportError::Tls { host: to.to_owned(), reason: text.clone(), error: refusal(false) }
             }
             C::TlsCertificateError => TransportError::Tls {
@@ -475,14 +487,17 @@ mod tests {
 
     #[test]
     fn the_hosts_error_codes_are_the_shared_kinds() {
-        use wasip2::http::types::{DnsErrorPayload, ErrorCode as C};
+        use wasip2::http::types::{DnsErrorPayload, ErrorCode as C, TlsAlertReceivedPayload};
         let t = WasiTransport::default();
         let kind = |code| {
             let e = host::refused(code, "api.example:443", &t);
             (WasiTransport::failure(&e), e)
         };
-        let dns = C::DnsError(DnsErrorPayload { rcode: Some("NXDOMAIN".into()), info_code: None });
-        for code in [C::ConnectionRefused, dns, C::DestinationNotFound, C::ConnectionTimeout] {
+        // An unknown host as jco (Node's getaddrinfo) and wasmtime report it.
+        let jco_dns = C::DnsError(DnsErrorPayload { rcode: Some("ENOTFOUND".into()), info_code: Some(3008) });
+        let wasmtime_dns =
+            C::DnsError(DnsErrorPayload { rcode: Some("address not available".into()), info_code: None });
+        for code in [C::ConnectionRefused, jco_dns, wasmtime_dns, C::DestinationNotFound, C::ConnectionTimeout] {
             let (failure, e) = kind(code);
             assert!(e.is_connect() && failure == Failure::NotSent, "{e}");
         }
@@ -492,11 +507,17 @@ mod tests {
         let (failure, e) = kind(node);
         assert!(e.is_tls() && failure == Failure::Permanent, "{e}");
         assert!(e.to_string().ends_with("failed: self-signed certificate in certificate chain"), "{e}");
+        // wasmtime's untrusted certificate (and any failed handshake): not retried either.
         let (failure, e) = kind(C::TlsProtocolError);
+        assert!(e.is_tls() && failure == Failure::Permanent, "{e}");
+        assert!(e.to_string().contains("untrusted certificate"), "{e}");
+        let (failure, e) =
+            kind(C::TlsAlertReceived(TlsAlertReceivedPayload { alert_id: Some(40), alert_message: None }));
         assert!(e.is_tls() && failure == Failure::MaybeSent, "{e}");
         for code in [C::ConnectionReadTimeout, C::HttpResponseTimeout] {
             assert!(kind(code).1.is_timeout());
         }
+        // jco's shim reports a dropped connection, and a handshake cut short, as HTTP-protocol-error.
         for code in [C::ConnectionTerminated, C::HttpProtocolError, C::HttpResponseIncomplete] {
             let (failure, e) = kind(code);
             assert!(matches!(e, TransportError::Io(_)) && failure == Failure::MaybeSent, "{e}");
@@ -511,7 +532,7 @@ mod tests {
         let tls = |certificate| TransportError::Tls {
             host: "h:443".into(),
             reason: String::new(),
-            error: Box::new(Refusal { text: String::new(), certificate }),
+            error: Box::new(Refusal { text: String::new(), permanent: certificate }),
         };
         assert_eq!(WasiTransport::failure(&tls(true)), Failure::Permanent);
         assert_eq!(WasiTransport::failure(&tls(false)), Failure::MaybeSent);

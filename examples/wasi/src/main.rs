@@ -14,9 +14,11 @@
 //! - `faults`: against `examples/scripted-fake.rs` (its control URL in `CF_MTLS_FAKE_CONTROL`):
 //!   an HTML 502, an API 500 and a dropped connection retried, a 429 waited out, a redirect
 //!   not followed.
-//! - `edges`: a refused connection (`CF_MTLS_REFUSED_URL`) and a server that never answers
-//!   (`CF_MTLS_SILENT_URL`), each failing at once or on time; an answer over the body limit.
-//!
+//! - `edges`: the failures of the README's transport table: a refused connection
+//!   (`CF_MTLS_REFUSED_URL`) and an unknown host (`CF_MTLS_UNKNOWN_URL`), each a connect error
+//!   retried twice; a TLS handshake cut short (`CF_MTLS_CUT_URL`), a TLS or I/O error as the
+//!   host tells it; a server that never answers (`CF_MTLS_SILENT_URL`), a timeout on time; an
+//!   answer over the body limit.
 //! - `untrusted`: an HTTPS API whose certificate the host does not trust: a TLS error, not
 //!   retried.
 //!
@@ -249,26 +251,48 @@ fn faults(steps: &mut Steps) -> Result<()> {
     Ok(())
 }
 
-/// No server, and a server that never answers: a typed error each, never a hang.
+/// What a failed call did: its error (a transport error expected) and the retries announced.
+fn failed_call(client: &Client, waits: &Arc<Mutex<Vec<Wait>>>) -> Result<(TransportError, usize)> {
+    let outcome = client.list(&List::new(account()?));
+    let retries = waits.lock().map(|w| w.iter().filter(|w| matches!(w.reason, WaitReason::Retry { .. })).count());
+    match outcome {
+        Err(cloudflare_mtls::Error::Transport { source, .. }) => Ok((source, retries.unwrap_or_default())),
+        Err(e) => Err(format!("not a transport error: {e}")),
+        Ok(_) => Err("an answer".into()),
+    }
+}
+
+/// Each failure of the README's transport table, with the default retry policy unless said:
+/// its error kind, and whether the client retried (`N retries` in the line, for the script).
 fn edges(steps: &mut Steps) -> Result<()> {
     let token = Credentials::api_token(&env("CLOUDFLARE_API_TOKEN")?).map_err(|e| e.to_string())?;
     let at = |var: &str| -> Result<Config> {
         let url = BaseUrl::new(env(var)?).map_err(|e| e.to_string())?;
         Ok(Config::new(token.clone()).with_base_url(url))
     };
-    let account = account()?;
-
-    let refused = Builder::new(at("CF_MTLS_REFUSED_URL")?).with_retry(RetryPolicy::never()).build();
-    let started = Instant::now();
-    let outcome = refused.list(&List::new(account.clone()));
+    // Not sent: retried, whatever the host called it.
+    for (step, var) in [("connection-refused", "CF_MTLS_REFUSED_URL"), ("unknown-host", "CF_MTLS_UNKNOWN_URL")] {
+        let (client, waits) = recording(at(var)?);
+        let started = Instant::now();
+        steps.check(
+            step,
+            match failed_call(&client, &waits) {
+                Ok((e, 2)) if e.is_connect() => Ok(format!("{e}, 2 retries ({} ms)", started.elapsed().as_millis())),
+                Ok((e, retries)) => Err(format!("{e:?}, {retries} retries: not a connect error retried twice")),
+                Err(e) => Err(e),
+            },
+        );
+    }
+    // A server that closes the connection during the TLS handshake: what the host makes of it
+    // (a TLS or an I/O error) and whether the client retried are the host's to decide.
+    let (client, waits) = recording(at("CF_MTLS_CUT_URL")?);
     steps.check(
-        "connection-refused",
-        match outcome {
-            Err(cloudflare_mtls::Error::Transport { source, .. }) if source.is_connect() => {
-                Ok(format!("{source} ({} ms)", started.elapsed().as_millis()))
-            }
-            Err(e) => Err(format!("not a connect error: {e}")),
-            Ok(_) => Err("an answer from nowhere".into()),
+        "handshake-cut",
+        match failed_call(&client, &waits) {
+            Ok((e, retries)) if e.is_tls() => Ok(format!("Tls: {e}, {retries} retries")),
+            Ok((e @ TransportError::Io(_), retries)) => Ok(format!("Io: {e}, {retries} retries")),
+            Ok((e, retries)) => Err(format!("{e:?}, {retries} retries: neither a TLS nor an I/O error")),
+            Err(e) => Err(e),
         },
     );
 
@@ -277,7 +301,7 @@ fn edges(steps: &mut Steps) -> Result<()> {
         .with_retry(RetryPolicy::never())
         .build();
     let started = Instant::now();
-    let outcome = silent.list(&List::new(account.clone()));
+    let outcome = silent.list(&List::new(account()?));
     let took = started.elapsed();
     steps.check(
         "timeout",
@@ -295,7 +319,7 @@ fn edges(steps: &mut Steps) -> Result<()> {
     let small = Builder::new(config).with_max_body_size(16).build();
     steps.check(
         "body-limit",
-        match small.list(&List::new(account)) {
+        match small.list(&List::new(account()?)) {
             Err(cloudflare_mtls::Error::Transport {
                 source: e @ TransportError::BodyTooLarge { limit: 16 }, ..
             }) => Ok(e.to_string()),
@@ -303,7 +327,7 @@ fn edges(steps: &mut Steps) -> Result<()> {
             Ok(_) => Err("a body over 16 bytes was read".into()),
         },
     );
-    let token_shown = format!("{refused:?}").contains(&env("CLOUDFLARE_API_TOKEN")?);
+    let token_shown = format!("{silent:?}").contains(&env("CLOUDFLARE_API_TOKEN")?);
     steps.check(
         "no-token-in-debug",
         if token_shown { Err("the client's Debug shows the token".into()) } else { Ok("hidden".into()) },
@@ -311,20 +335,16 @@ fn edges(steps: &mut Steps) -> Result<()> {
     Ok(())
 }
 
-/// An HTTPS API whose certificate the host's roots do not hold: a TLS error, at once.
+/// An HTTPS API whose certificate the host's roots do not hold: a TLS error, not retried.
 fn untrusted(steps: &mut Steps) -> Result<()> {
     let config = Config::from_lookup(|name| std::env::var(name).ok()).map_err(|e| e.to_string())?;
     let (client, waits) = recording(config);
-    let outcome = client.list(&List::new(account()?));
-    let retries = waits.lock().map(|w| w.len()).unwrap_or_default();
     steps.check(
         "tls-untrusted",
-        match outcome {
-            Err(cloudflare_mtls::Error::Transport { source, .. }) if source.is_tls() && retries == 0 => {
-                Ok(source.to_string())
-            }
-            Err(e) => Err(format!("{e} ({retries} retries)")),
-            Ok(_) => Err("an answer from a server the host does not trust".into()),
+        match failed_call(&client, &waits) {
+            Ok((e, 0)) if e.is_tls() => Ok(format!("{e}, 0 retries")),
+            Ok((e, retries)) => Err(format!("{e}, {retries} retries: not a TLS error, not retried")),
+            Err(e) => Err(e),
         },
     );
     Ok(())
