@@ -152,10 +152,10 @@ impl fmt::Display for HumanDuration {
             // Tenths by integers, rounded half up: float formatting would link core's float
             // printer into a WASM module (BENCHMARKS.md, part 5).
             // Milliseconds below a second, rounded half up (a wait of 1 ms is not "0.0 s").
-            _ if d < Duration::from_millis(999) + Duration::from_micros(500) => match d.as_micros() {
+            _ if d < Duration::from_millis(999) + Duration::from_micros(500) => match d.as_nanos() {
                 0 => f.write_str("0 ms"),
-                1..500 => f.write_str("less than 1 ms"),
-                micros => write!(f, "{} ms", (micros + 500) / 1000),
+                1..500_000 => f.write_str("less than 1 ms"),
+                nanos => write!(f, "{} ms", (nanos + 500_000) / 1_000_000),
             },
             _ if d < Duration::from_secs(10) => {
                 let tenths = (d.as_nanos() + 50_000_000) / 100_000_000;

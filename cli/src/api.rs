@@ -171,7 +171,7 @@ where
     /// One certificate.
     pub fn get(&self, id: &CertificateId) -> Result<Raw<Certificate>, CliError> {
         self.results();
-        let cert = self.client.get(&self.account, id)?;
+        let cert = self.client.get(&self.account, id).map_err(|e| by_id(e, id))?;
         Ok(self.one(cert))
     }
 
@@ -195,7 +195,7 @@ where
         let maybe_in_use = error
             .response()
             .is_some_and(|r| r.api().is_some() && !r.is_not_found() && !r.is_auth_error() && !r.is_rate_limited());
-        let mut err = CliError::from(error);
+        let mut err = by_id(error, id);
         if maybe_in_use
             && let Ok(page) = self.client.associations(&self.account, id)
             && !page.items.is_empty()
@@ -213,7 +213,7 @@ where
     /// The services that use a certificate.
     pub fn associations(&self, id: &CertificateId) -> Result<Vec<Raw<Association>>, CliError> {
         self.results();
-        let page = self.client.associations(&self.account, id)?;
+        let page = self.client.associations(&self.account, id).map_err(|e| by_id(e, id))?;
         Ok(self.many(page.items))
     }
 
@@ -241,4 +241,17 @@ where
             }
         }
     }
+}
+
+/// An error of a call by certificate ID: a not found one hints at `--name`, since a name
+/// given where the ID goes reads as an ID the account lacks.
+fn by_id<E: std::fmt::Display + 'static>(error: Error<E>, id: &CertificateId) -> CliError {
+    let not_found = error.is_not_found();
+    let err = CliError::from(error);
+    if not_found {
+        return err.note(format!(
+            "hint: to find a certificate by name, pass --name {id} (`cf-mtls list` shows names and IDs)"
+        ));
+    }
+    err
 }

@@ -168,21 +168,15 @@ fn blocks(lines: &[String]) -> String {
     out
 }
 
-/// Writes `bytes` to a new file at `path`: never through a symlink, never over an existing
-/// file (`create_new`: O_CREAT|O_EXCL, which fails on a symlink too). With `force`, an
-/// existing file or symlink is removed first (the link, not what it points to); a folder is
-/// not. The lead may route this through the CLI's shared safe writer (cli/src/write.rs).
+/// Writes `bytes` to `path` through the one writer (`write::file`: atomic, never through a
+/// symlink, never over an existing file without `force`); one that exists is an error here.
 fn write_new(path: &Path, bytes: &[u8], force: bool) -> std::io::Result<()> {
-    use std::io::Write;
-    if force {
-        match path.symlink_metadata() {
-            Ok(meta) if !meta.is_dir() => std::fs::remove_file(path)?,
-            _ => {}
+    match crate::write::file(path, bytes, force, 0o644)? {
+        crate::write::Outcome::Exists => {
+            Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it exists (--force replaces it)"))
         }
+        _ => Ok(()),
     }
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 fn write(bytes: &[u8]) -> Result<(), CliError> {

@@ -156,6 +156,17 @@ impl<E: std::fmt::Display + 'static> From<Error<E>> for CliError {
             Error::Build { source, .. } => CliError::new(build_exit(source), message),
             Error::Transport { source, .. } => {
                 let transport = (source as &dyn std::any::Any).downcast_ref::<TransportError>();
+                // The answer came, and was larger than the tool reads: not the network.
+                if let Some(TransportError::BodyTooLarge { limit }) = transport {
+                    return CliError::new(
+                        Exit::Api,
+                        format!(
+                            "{message}: the API's answer was too large ({} MiB is the body limit); not a network problem",
+                            limit / (1024 * 1024)
+                        ),
+                    )
+                    .note("hint: no answer of the mTLS API comes near it; check the base URL (CLOUDFLARE_BASE_URL / --base-url) points at the API");
+                }
                 let hint = match transport {
                     Some(TransportError::Tls { .. }) => {
                         "hint: to trust another CA (a TLS-inspecting gateway, a test server), pass --cacert FILE or set SSL_CERT_FILE"

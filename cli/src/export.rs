@@ -15,7 +15,7 @@ use crate::args::ExportArgs;
 use crate::context::Context;
 use crate::exit::{CliError, Exit};
 use crate::progress::Progress;
-use crate::write::{self, Written};
+use crate::write::{self, Outcome};
 use crate::{output, text};
 
 /// What the export did, file by file.
@@ -50,7 +50,8 @@ where
     // The manifest is exactly this export's: written when it says anything, else an old one
     // is removed (with --force; without, it is kept and the export is partial).
     let manifest = (!export.manifest.is_empty()).then(|| export.manifest.to_json());
-    let progress = (!ctx.json).then(|| Progress::new(files.len() + 1));
+    let manifest_step = manifest.is_some() || std::fs::symlink_metadata(dir.join(MANIFEST)).is_ok();
+    let progress = (!ctx.json).then(|| Progress::new(files.len() + usize::from(manifest_step)));
     let mut report = Report::default();
     let entries = files.into_iter().map(|f| (f.file_name, Some(f.pem))).chain([(MANIFEST.to_owned(), manifest)]);
     for (file_name, contents) in entries {
@@ -61,15 +62,15 @@ where
         }
         let line = match contents {
             Some(contents) => match write::file(&path, contents.as_bytes(), args.force, 0o644) {
-                Ok(Written::Written) => {
+                Ok(Outcome::Written) => {
                     report.written.push(file_name);
                     format!("wrote {shown}\n")
                 }
-                Ok(Written::Unchanged) => {
+                Ok(Outcome::Unchanged) => {
                     report.unchanged.push(file_name);
                     format!("unchanged {shown}\n")
                 }
-                Ok(Written::Exists) => {
+                Ok(Outcome::Exists) => {
                     report.exists.push(file_name);
                     format!("kept {shown} as it was: it exists and differs (--force overwrites it)\n")
                 }

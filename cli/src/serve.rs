@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::args::ServeArgs;
 use crate::exit::CliError;
-use crate::write::Written;
+use crate::write::Outcome;
 use crate::{output, text};
 
 /// Serves until the process is stopped (Ctrl-C).
@@ -37,8 +37,8 @@ pub fn serve(args: &ServeArgs, json: bool, quiet: bool) -> Result<(), CliError> 
                 CliError::local(format!("cannot write the CA certificate to {}: {why}", text::path(path)))
             };
             match crate::write::file(path, pem.as_bytes(), args.force, 0o644).map_err(|e| cannot(e.to_string()))? {
-                Written::Written | Written::Unchanged => {}
-                Written::Exists => {
+                Outcome::Written | Outcome::Unchanged => {}
+                Outcome::Exists => {
                     return Err(cannot("it exists".to_owned())
                         .note("hint: pass --force to replace it (a symlink there is replaced, never followed), or name a new file"));
                 }

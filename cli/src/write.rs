@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// What became of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
+pub enum Outcome {
     /// It was written (it did not exist, or `force` replaced it).
     Written,
     /// It holds these bytes already: nothing was written.
@@ -22,15 +22,15 @@ pub enum Written {
 
 /// Writes `contents` to `path` as the [module](self) says; `mode` is the new file's
 /// permissions on Unix (less the umask).
-pub fn file(path: &Path, contents: &[u8], force: bool, mode: u32) -> std::io::Result<Written> {
+pub fn file(path: &Path, contents: &[u8], force: bool, mode: u32) -> std::io::Result<Outcome> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() && meta.len() == contents.len() as u64 && same(path, contents) => {
-            return Ok(Written::Unchanged);
+            return Ok(Outcome::Unchanged);
         }
         Ok(meta) if meta.is_dir() => {
             return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "a folder is in the way"));
         }
-        Ok(_) if !force => return Ok(Written::Exists),
+        Ok(_) if !force => return Ok(Outcome::Exists),
         _ => {}
     }
     let dir = match path.parent() {
@@ -53,14 +53,14 @@ pub fn file(path: &Path, contents: &[u8], force: bool, mode: u32) -> std::io::Re
     match persisted {
         Ok(_) => {}
         // Another writer got there first: its file stands (ours is removed with the error).
-        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Ok(Written::Exists),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Ok(Outcome::Exists),
         Err(e) => return Err(e.error),
     }
     // The rename is durable once the folder is.
     if let Ok(folder) = std::fs::File::open(dir) {
         let _ = folder.sync_all();
     }
-    Ok(Written::Written)
+    Ok(Outcome::Written)
 }
 
 /// Whether the regular file at `path` holds exactly `contents`.
@@ -90,11 +90,11 @@ mod tests {
     fn written_unchanged_exists_forced() {
         let dir = scratch("basic");
         let path = dir.join("a.pem");
-        assert_eq!(file(&path, b"one", false, 0o644).unwrap(), Written::Written);
-        assert_eq!(file(&path, b"one", false, 0o644).unwrap(), Written::Unchanged);
-        assert_eq!(file(&path, b"two", false, 0o644).unwrap(), Written::Exists);
+        assert_eq!(file(&path, b"one", false, 0o644).unwrap(), Outcome::Written);
+        assert_eq!(file(&path, b"one", false, 0o644).unwrap(), Outcome::Unchanged);
+        assert_eq!(file(&path, b"two", false, 0o644).unwrap(), Outcome::Exists);
         assert_eq!(std::fs::read(&path).unwrap(), b"one");
-        assert_eq!(file(&path, b"two", true, 0o644).unwrap(), Written::Written);
+        assert_eq!(file(&path, b"two", true, 0o644).unwrap(), Outcome::Written);
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(names(&dir), ["a.pem"], "no temporary file is left behind");
         std::fs::remove_dir_all(dir).unwrap();
@@ -108,8 +108,8 @@ mod tests {
         std::fs::write(&target, "precious").unwrap();
         let link = dir.join("ca.pem");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert_eq!(file(&link, b"new", false, 0o644).unwrap(), Written::Exists);
-        assert_eq!(file(&link, b"new", true, 0o644).unwrap(), Written::Written);
+        assert_eq!(file(&link, b"new", false, 0o644).unwrap(), Outcome::Exists);
+        assert_eq!(file(&link, b"new", true, 0o644).unwrap(), Outcome::Written);
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious", "the link's target is untouched");
         assert!(std::fs::symlink_metadata(&link).unwrap().is_file(), "the link itself was replaced");
         std::fs::remove_dir_all(dir).unwrap();
@@ -119,12 +119,12 @@ mod tests {
     fn a_long_name_fits_and_user_files_are_never_removed() {
         let dir = scratch("long");
         let name = format!("{}.pem", "n".repeat(251));
-        assert_eq!(file(&dir.join(&name), b"x", false, 0o644).unwrap(), Written::Written);
+        assert_eq!(file(&dir.join(&name), b"x", false, 0o644).unwrap(), Outcome::Written);
         // A file of the user's named as the old temporary files were stays as it is.
         let users = dir.join(format!(".{name}.{}.tmp", std::process::id()).chars().take(255).collect::<String>());
         std::fs::write(&users, "mine").unwrap();
         let other = dir.join("b.pem");
-        assert_eq!(file(&other, b"y", false, 0o644).unwrap(), Written::Written);
+        assert_eq!(file(&other, b"y", false, 0o644).unwrap(), Outcome::Written);
         assert_eq!(std::fs::read_to_string(&users).unwrap(), "mine");
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -145,10 +145,10 @@ mod tests {
                 })
             })
             .collect();
-        let results: Vec<Vec<(usize, Written)>> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+        let results: Vec<Vec<(usize, Outcome)>> = writers.into_iter().map(|w| w.join().unwrap()).collect();
         for i in 0..300 {
-            let outcomes: Vec<Written> = results.iter().map(|r| r[i].1).collect();
-            assert_eq!(outcomes.iter().filter(|o| **o == Written::Written).count(), 1, "file {i}: {outcomes:?}");
+            let outcomes: Vec<Outcome> = results.iter().map(|r| r[i].1).collect();
+            assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Written).count(), 1, "file {i}: {outcomes:?}");
             let bytes = std::fs::read(dir.join(format!("{i}.pem"))).unwrap();
             assert!(bytes == [b'a'; 64] || bytes == [b'b'; 64], "file {i} is one writer's, whole");
         }

@@ -78,7 +78,7 @@ fn more_certificates_than_the_rate_limit_then_no_changes() {
     // is a new process whose first call knows nothing of the window the last one spent: it
     // may draw a 429, and waits its Retry-After.
     let run = run_in(&fake, &["apply"], &dir).expect(0);
-    assert_eq!(run.stdout, "No changes: the account's 12 certificates match the folder.\n", "{run:?}");
+    assert_eq!(run.stdout, "No changes: the 12 certificates the folder names match the account.\n", "{run:?}");
     let run = run_in(&fake, &["plan"], &dir).expect(0);
     assert!(run.stdout.ends_with("Plan: 0 to create, 0 to replace, 0 to delete, 12 unchanged.\n"), "{run:?}");
     run_in(&fake, &["apply", "--dry-run"], &dir).expect(0);
@@ -112,7 +112,7 @@ fn pem_rewritten_by_the_api_is_unchanged_and_other_der_is_replaced() {
     assert_eq!(json["steps"][0]["id"], same.as_str());
 
     // --prune deletes the custom certificate the folder lacks, never the managed one.
-    let run = run_in(&fake, &["apply", "--prune"], &dir).expect(0);
+    let run = run_in(&fake, &["apply", "--prune", "--yes"], &dir).expect(0);
     assert!(run.stdout.contains(&format!("replaced \"other\" ({other} -> ")), "{run:?}");
     assert!(run.stdout.contains("deleted \"stale\""), "{run:?}");
     let names = |fake: &FakeServer| {

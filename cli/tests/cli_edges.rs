@@ -116,7 +116,7 @@ fn wording_says_what_was_asked_once_and_in_the_right_number() {
     assert!(!plan.stderr.contains("error"), "{plan:?}");
     cf(&fake, &["apply", dir.to_str().unwrap()]).expect(0);
     let again = cf(&fake, &["apply", dir.to_str().unwrap()]).expect(0);
-    assert_eq!(again.stdout, "No changes: the account's 1 certificate matches the folder.\n");
+    assert_eq!(again.stdout, "No changes: the 1 certificate the folder names matches the account.\n");
     // The window echoed as typed days, not "1year 1month 4days 7h 26m 24s".
     let check = cf(&fake, &["check", "--expiring-within", "400d"]).expect(0);
     assert_eq!(check.stdout, "OK: none of 1 certificate expires within 400 days.\n");

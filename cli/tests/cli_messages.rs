@@ -145,7 +145,6 @@ fn a_large_manifest_is_not_called_a_pem_chain() {
 }
 
 #[test]
-#[ignore = "issue 27 item 22(c): not fixed yet"]
 fn a_body_over_the_limit_is_named_as_the_body_limit_not_the_network() {
     let fake = fake();
     let body = format!("{{\"result\": \"{}\"}}", "x".repeat(5 * 1024 * 1024));
@@ -172,7 +171,6 @@ fn one_is_singular() {
 }
 
 #[test]
-#[ignore = "issue 27 item 22(e): not fixed yet"]
 fn a_name_given_where_an_id_goes_gets_the_name_hint() {
     let fake = fake();
     insert(

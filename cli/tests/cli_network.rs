@@ -29,7 +29,7 @@ fn run(env: &[(&str, &str)], args: &[&str]) -> Run {
 
 #[test]
 fn serve_fake_over_tls_and_cacert() {
-    let ca = file("fake-ca.pem", "");
+    let ca = file("fake-ca.pem", "").with_file_name("written-by-serve-fake.pem");
     let (_child, info) = serve_fake(&["--tls", "--tls-ca", ca.to_str().unwrap(), "--quiet"]);
     let url = info["base_url"].as_str().unwrap().to_owned();
     assert!(url.starts_with("https://127.0.0.1:"), "{info}");
