@@ -68,7 +68,7 @@ serve -u CLOUDFLARE_API_TOKEN
 unconfigured=$port
 serve
 check "$port" "/expiring?days=30" 409 '"checked":2' '"within_days":30' \
-  '"expiring":\[\{"id":"[0-9a-f]{32}","name":"in-10-days","expires_on":"[0-9T:-]+Z","days_left":(9|10)\}\]' '!in-100-days'
+  '"expiring":\[\{"id":"([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})","name":"in-10-days","expires_on":"[0-9T:-]+Z","days_left":(9|10)\}\]' '!in-100-days'
 check "$port" "/expiring?days=5" 200 '"checked":2' '"within_days":5' '"expiring":\[\]'
 check "$port" "/expiring" 409 '"within_days":30' '"name":"in-10-days"'
 check "$port" "/expiring?days=soon" 400 'days must be a whole number from 0 to 36500, not "soon"'
