@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+use crate::duration::HumanDuration;
 use crate::message::ApiMessage;
-use crate::wait::{HumanDuration, Wait};
+use crate::wait::Wait;
 
 /// Why a value could not become a request. Never carries a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -362,19 +363,6 @@ impl WaitTooLong {
             n => format!("the call was sent {n} times and is not retried"),
         }
     }
-}
-
-/// A [`Budget`](crate::pacing::Budget) that allows nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "a rate budget needs at least one call in a window longer than zero (given {calls} per {}); use Pacing::off() for no pacing",
-    crate::HumanDuration(*window)
-)]
-pub struct BudgetError {
-    /// The calls given.
-    pub calls: u32,
-    /// The window given.
-    pub window: std::time::Duration,
 }
 
 /// Why the pager stopped before the server said it was done.

@@ -89,10 +89,12 @@
 //! success body that does not fit the model). Secrets never appear in `Debug` or `Display`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod budget;
 mod calls;
 mod client;
 mod config;
 mod credentials;
+mod duration;
 mod envelope;
 mod error;
 mod exchange;
@@ -112,14 +114,15 @@ mod wait;
 #[cfg(feature = "x509-checks")]
 mod x509_check;
 
+pub use budget::BudgetError;
 pub use calls::{Associations, Delete, Deleted, Endpoint, Get, List, PrivateKey, Upload};
 pub use client::{Async, AsyncClient, Blocking, BlockingClient, Client, Pages};
 pub use config::{BaseUrl, Config, DEFAULT_BASE_URL};
 pub use credentials::Credentials;
+pub use duration::HumanDuration;
 pub use envelope::{Success, decode, decode_response};
 pub use error::{
-    ApiError, BudgetError, BuildError, Call, DecodeError, Error, HttpError, IdError, PagerError, ResponseError,
-    WaitTooLong,
+    ApiError, BuildError, Call, DecodeError, Error, HttpError, IdError, PagerError, ResponseError, WaitTooLong,
 };
 pub use exchange::{Exchange, Next};
 pub use id::{AccountId, CertificateId};
@@ -128,7 +131,7 @@ pub use model::{Association, Certificate, CertificateType, Page, ResultInfo};
 pub use pacing::Pacing;
 pub use pager::{DEFAULT_MAX_BYTES, DEFAULT_MAX_CERTIFICATES, DEFAULT_PER_PAGE, Pager};
 pub use retry::RetryPolicy;
-pub use wait::{HumanDuration, Wait, WaitReason};
+pub use wait::{Wait, WaitReason};
 
 #[cfg(feature = "fake")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fake")))]

@@ -53,7 +53,7 @@ use http::{HeaderMap, StatusCode};
 use sfv::visitor::{EntryVisitor, Ignored, InnerListVisitor, ItemVisitor, ListVisitor, ParameterVisitor};
 use sfv::{BareItemFromInput, KeyRef};
 
-use crate::error::BudgetError;
+pub use crate::budget::Budget;
 use crate::headers::{RATELIMIT, RATELIMIT_POLICY};
 use crate::wait::{Wait, WaitReason};
 
@@ -73,54 +73,6 @@ const LOST_CALL_WINDOWS: u32 = 2;
 
 /// At most this many limits and policies are kept from a server's fields.
 const MAX_SERVER_ITEMS: usize = 4;
-
-/// At most `calls` calls in any `window`.
-///
-/// ```
-/// use std::time::Duration;
-/// use cloudflare_mtls::pacing::Budget;
-///
-/// let budget = Budget::new(20, Duration::from_secs(10))?;
-/// assert_eq!(budget.least_time(100), Duration::from_secs(40)); // 5 windows' worth
-/// assert!(Budget::new(0, Duration::from_secs(10)).is_err());
-/// # Ok::<(), cloudflare_mtls::BudgetError>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
-    calls: u32,
-    window: Duration,
-}
-
-impl Budget {
-    /// Cloudflare's limit for one token: 1,200 calls per 300 s.
-    pub const CLOUDFLARE: Self = Self { calls: 1200, window: Duration::from_secs(300) };
-
-    /// At most `calls` calls in any `window`: at least one call, in a window longer than
-    /// zero.
-    pub fn new(calls: u32, window: Duration) -> Result<Self, BudgetError> {
-        match calls > 0 && !window.is_zero() {
-            true => Ok(Self { calls, window }),
-            false => Err(BudgetError { calls, window }),
-        }
-    }
-
-    /// The calls allowed in a window.
-    pub fn calls(&self) -> u32 {
-        self.calls
-    }
-
-    /// The window.
-    pub fn window(&self) -> Duration {
-        self.window
-    }
-
-    /// The least time `calls` calls can take within this budget: a full budget at once,
-    /// then a window's wait before each further one.
-    pub fn least_time(&self, calls: u64) -> Duration {
-        let windows = calls.div_ceil(u64::from(self.calls)).saturating_sub(1);
-        self.window.saturating_mul(u32::try_from(windows).unwrap_or(u32::MAX))
-    }
-}
 
 /// Whether and within what budget a client paces its calls: by default within
 /// [`Budget::CLOUDFLARE`] and whatever the server says, waiting at most
@@ -330,7 +282,7 @@ impl Pacer {
             .filter_map(|item| {
                 let calls = u32::try_from(item.param(b'q')?).ok()?;
                 let window = Duration::from_secs(item.param(b'w')?);
-                Budget::new(calls, window).ok().filter(|b| b.window <= MAX_SERVER_WAIT)
+                Budget::new(calls, window).ok().filter(|b| b.window() <= MAX_SERVER_WAIT)
             })
             .take(MAX_SERVER_ITEMS)
             .collect();
@@ -351,18 +303,18 @@ impl Pacer {
 
     /// The slowest of the budgets kept to: the client's own and those the server stated.
     fn strictest(&self) -> Option<Budget> {
-        let pace = |b: &&Budget| b.window.as_nanos() / u128::from(b.calls);
+        let pace = |b: &&Budget| b.window().as_nanos() / u128::from(b.calls());
         self.own.iter().chain(&self.stated).max_by_key(pace).copied()
     }
 
     /// How long until one more call fits in `budget`, and whether it is calls in flight
     /// (not answered ones) that fill it.
     fn wait_for_budget(&self, budget: &Budget, now: Duration) -> (Duration, bool) {
-        let counts = |s: &&Sent| !s.answered || still(s.at, budget.window, now);
+        let counts = |s: &&Sent| !s.answered || still(s.at, budget.window(), now);
         let counted = self.sent.iter().filter(counts).count();
         // Over budget by `excess`: the `excess` earliest to leave the window must leave
         // first; calls in flight leave only once answered.
-        let excess = (counted + 1).saturating_sub(budget.calls as usize);
+        let excess = (counted + 1).saturating_sub(budget.calls() as usize);
         if excess == 0 {
             return (Duration::ZERO, false);
         }
@@ -371,7 +323,7 @@ impl Pacer {
             .iter()
             .filter(counts)
             .filter(|s| s.answered)
-            .map(|s| s.at.saturating_add(budget.window))
+            .map(|s| s.at.saturating_add(budget.window()))
             .collect();
         leave.sort_unstable();
         match leave.get(excess - 1) {
@@ -399,7 +351,7 @@ impl Pacer {
 
     /// Drops the calls no budget counts any more, and the server limits that have reset.
     fn forget_old(&mut self, now: Duration) {
-        let longest = self.own.iter().chain(&self.stated).map(|b| b.window).max().unwrap_or_default();
+        let longest = self.own.iter().chain(&self.stated).map(Budget::window).max().unwrap_or_default();
         let lost = longest.saturating_mul(LOST_CALL_WINDOWS);
         self.sent.retain(|s| match s.answered {
             true => still(s.at, longest, now),
