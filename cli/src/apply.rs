@@ -181,7 +181,7 @@ where
     // `delete` confirms: asked on a terminal, --yes elsewhere.
     let deletes = plan.removals().count();
     if deletes > 0 {
-        let what = plural(deletes, "certificate");
+        let what = text::count(deletes, "certificate");
         if confirm::needed(args.yes, &what)? {
             show(&plan, &wanted, ctx)?;
             confirm::ask(&format!("Apply this plan, deleting {what}?"), "Not applied: nothing was changed.")?;
@@ -190,11 +190,6 @@ where
     let others =
         current.len().saturating_sub(plan.steps().iter().filter(|s| !matches!(s, Step::Create { .. })).count());
     carry(api, &plan, changes, others, ctx)
-}
-
-/// `1 certificate`, `2 certificates`.
-fn plural(count: usize, noun: &str) -> String {
-    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
 }
 
 /// A step for `--json`: what it does, to which certificate.
@@ -261,7 +256,7 @@ where
         0 => String::new(),
         n => format!(
             " {} on the account {} left alone (not named in the folder{}).",
-            plural(n, "other certificate"),
+            text::count(n, "other certificate"),
             if n == 1 { "was" } else { "were" },
             if plan.steps().iter().any(|s| matches!(s, Step::Delete { .. })) {
                 ""
@@ -273,10 +268,10 @@ where
     let summary = match changes {
         0 => format!(
             "No changes: the {} the folder names {} the account.{alone}\n",
-            plural(unchanged, "certificate"),
+            text::count(unchanged, "certificate"),
             if unchanged == 1 { "matches" } else { "match" }
         ),
-        n => format!("Applied {}; {unchanged} unchanged.{alone}\n", plural(n, "change")),
+        n => format!("Applied {}; {unchanged} unchanged.{alone}\n", text::count(n, "change")),
     };
     Ok(progress.summary(&summary)?)
 }

@@ -149,10 +149,9 @@ fn summary(skipped: &[Skipped], report: &Report, dir: &Path) -> String {
     }
     let count = |files: &[String]| files.iter().filter(|n| n.as_str() != MANIFEST).count();
     let (written, unchanged) = (count(&report.written), count(&report.unchanged));
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
     out.push_str(&format!(
-        "Exported {written} certificate{} to {} ({unchanged} unchanged). The API never returns private keys: put NAME.key beside a certificate for apply to upload it with its key.\n",
-        plural(written),
+        "Exported {} to {} ({unchanged} unchanged). The API never returns private keys: put NAME.key beside a certificate for apply to upload it with its key.\n",
+        text::count(written, "certificate"),
         text::path(dir),
     ));
     if !skipped.iter().all(|s| s.by_design) {

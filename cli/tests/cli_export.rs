@@ -4,27 +4,12 @@
 
 mod cli_support;
 
-use std::path::{Path, PathBuf};
-
 use cli_support::*;
 use serde_json::json;
 
 const CA_P256: &str = include_str!("../../tests/fixtures/ca-p256.pem");
 const CA_P256_KEY: &str = include_str!("../../tests/fixtures/ca-p256-key.pem");
 const CHAIN: &str = include_str!("../../tests/fixtures/chain-p256.pem");
-
-fn empty_dir(name: &str) -> PathBuf {
-    let dir = file("placeholder", "").parent().unwrap().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    names.sort();
-    names
-}
 
 /// A CA, a leaf uploaded with its key, a chain, a self-signed CA:TRUE certificate uploaded as
 /// a client certificate (ca = false), one stored with CRLF line ends, and a managed one.

@@ -63,17 +63,10 @@ fn a_503_with_retry_after_is_not_called_rate_limited() {
 
 #[test]
 fn short_waits_that_add_up_are_announced_once_with_the_rate_and_the_time() {
-    const PEMS: [&str; 5] = [
-        include_str!("../../tests/fixtures/openapi-example-ca.pem"),
-        include_str!("../../tests/fixtures/ca-p256.pem"),
-        include_str!("../../tests/fixtures/ca-rsa2048.pem"),
-        include_str!("../../tests/fixtures/ca-ed25519.pem"),
-        include_str!("../../tests/fixtures/intermediate-p256.pem"),
-    ];
     let fake = fake();
     // One call a second, as `serve-fake --rate-limit 1/1s`: every wait is a second or less.
     fake.with_api(|api| api.rate_limit(1, Duration::from_secs(1)));
-    let files: Vec<(String, &str)> = PEMS.iter().enumerate().map(|(n, pem)| (format!("c{n}"), *pem)).collect();
+    let files: Vec<(String, &str)> = FIVE_CAS.iter().enumerate().map(|(n, pem)| (format!("c{n}"), *pem)).collect();
     let files: Vec<(&str, &str)> = files.iter().map(|(n, p)| (n.as_str(), *p)).collect();
     let dir = folder(&files);
     let run = cf(&fake, &["apply", dir.to_str().unwrap()]).expect(0);

@@ -10,19 +10,11 @@ use std::process::{Command, Stdio};
 
 use cli_support::*;
 
-const PEMS: [&str; 5] = [
-    include_str!("../../tests/fixtures/openapi-example-ca.pem"),
-    include_str!("../../tests/fixtures/ca-p256.pem"),
-    include_str!("../../tests/fixtures/ca-rsa2048.pem"),
-    include_str!("../../tests/fixtures/ca-ed25519.pem"),
-    include_str!("../../tests/fixtures/intermediate-p256.pem"),
-];
-
 /// A folder of five certificates.
 fn folder() -> PathBuf {
     let dir = file("placeholder", "").parent().unwrap().join("five");
     std::fs::create_dir_all(&dir).unwrap();
-    for (n, pem) in PEMS.iter().enumerate() {
+    for (n, pem) in FIVE_CAS.iter().enumerate() {
         std::fs::write(dir.join(format!("cert-{n}.pem")), pem).unwrap();
     }
     dir

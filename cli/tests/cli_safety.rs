@@ -5,7 +5,7 @@
 
 mod cli_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -14,19 +14,6 @@ use serde_json::json;
 
 const CA_P256: &str = include_str!("../../tests/fixtures/ca-p256.pem");
 const CA_P256_KEY: &str = include_str!("../../tests/fixtures/ca-p256-key.pem");
-
-fn dir(name: &str) -> PathBuf {
-    let dir = file("placeholder", "").parent().unwrap().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    names.sort();
-    names
-}
 
 fn export(fake: &cloudflare_mtls::fake_server::FakeServer, dir: &Path, extra: &[&str]) -> Run {
     let mut args = vec!["export", "--json"];
@@ -55,7 +42,7 @@ fn export_never_writes_a_private_key() {
         "certificates": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"}),
     );
     insert(&fake, json!({"name": "fine", "ca": true, "type": "custom", "certificates": CA_PEM}));
-    let out = dir("keys");
+    let out = empty_dir("keys");
     let run = export(&fake, &out, &[]).expect(9);
     let json = run.json();
     assert_eq!(json["written"], json!(["fine.pem", ".cf-mtls.json"]), "{json}");
@@ -82,7 +69,7 @@ fn racing_exports_never_overwrite_each_other() {
         insert(&first, json!({"name": format!("c{n:04}"), "ca": true, "type": "custom", "certificates": CA_PEM}));
         insert(&second, json!({"name": format!("c{n:04}"), "ca": true, "type": "custom", "certificates": CA_P256}));
     }
-    let out = dir("race");
+    let out = empty_dir("race");
     let spawn = |fake: &cloudflare_mtls::fake_server::FakeServer| {
         command(fake.base_url().as_str())
             .args(["export", "--json", out.to_str().unwrap()])
@@ -118,7 +105,7 @@ fn the_manifest_is_exactly_the_exports() {
     );
     let client_id = up.expect(0).json()["id"].as_str().unwrap().to_owned();
     upload_ca(&fake, "root");
-    let out = dir("manifest");
+    let out = empty_dir("manifest");
     export(&fake, &out, &[]).expect(0);
     assert!(out.join(".cf-mtls.json").exists());
     // The self-signed client certificate goes; the same name comes back as a CA.
@@ -144,7 +131,7 @@ fn a_long_name_is_written() {
     let long = "n".repeat(245);
     insert(&fake, json!({"name": long, "ca": true, "type": "custom", "certificates": CA_PEM}));
     insert(&fake, json!({"name": "short", "ca": true, "type": "custom", "certificates": CA_PEM}));
-    let out = dir("long");
+    let out = empty_dir("long");
     let json = export(&fake, &out, &[]).expect(0).json();
     assert_eq!(json["written"].as_array().unwrap().len(), 2, "{json}");
     assert_eq!(listing(&out), [format!("{long}.pem"), "short.pem".to_owned()]);
@@ -158,7 +145,7 @@ fn a_file_that_cannot_be_written_does_not_stop_the_rest() {
     for name in ["a", "blocked", "c"] {
         insert(&fake, json!({"name": name, "ca": true, "type": "custom", "certificates": CA_PEM}));
     }
-    let out = dir("blocked");
+    let out = empty_dir("blocked");
     std::fs::create_dir(out.join("blocked.pem")).unwrap();
     let json = export(&fake, &out, &["--force"]).expect(9).json();
     assert_eq!(json["written"], json!(["a.pem", "c.pem"]), "{json}");
@@ -171,7 +158,7 @@ fn a_file_that_cannot_be_written_does_not_stop_the_rest() {
 fn a_users_files_are_never_removed() {
     let fake = fake();
     insert(&fake, json!({"name": "x", "ca": true, "type": "custom", "certificates": CA_PEM}));
-    let out = dir("users");
+    let out = empty_dir("users");
     // The next process IDs, as the old writer would have named its temporary file.
     let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
         .ok()
@@ -189,7 +176,7 @@ fn a_users_files_are_never_removed() {
 /// without --force; with it, the link itself is replaced and its target untouched.
 #[test]
 fn serve_fake_never_overwrites_the_ca_file() {
-    let out = dir("tls-ca");
+    let out = empty_dir("tls-ca");
     let target = out.join("precious.txt");
     std::fs::write(&target, "precious").unwrap();
     let link = out.join("ca.pem");
@@ -217,7 +204,7 @@ fn serve_fake_never_overwrites_the_ca_file() {
 fn apply_asks_before_it_deletes() {
     let fake = fake();
     upload_ca(&fake, "gone");
-    let folder = dir("prune");
+    let folder = empty_dir("prune");
     std::fs::write(folder.join("kept.pem"), CA_PEM).unwrap();
     let refused = cf(&fake, &["apply", "--prune", folder.to_str().unwrap()]).expect(2);
     assert!(refused.stderr.contains("refusing to delete 1 certificate without confirmation"), "{refused:?}");
@@ -244,7 +231,7 @@ fn apply_on_a_terminal_shows_the_plan_and_asks() {
     }
     let fake = fake();
     upload_ca(&fake, "gone");
-    let folder = dir("prune-tty");
+    let folder = empty_dir("prune-tty");
     std::fs::write(folder.join("kept.pem"), CA_PEM).unwrap();
     let run = |answer: &str| {
         let mut cmd = Command::new("script");
@@ -275,7 +262,7 @@ fn prune_keeps_what_the_export_left_out() {
     let fake = fake();
     upload_ca(&fake, "ok");
     let hostile = insert(&fake, json!({"name": "line\nbreak", "ca": true, "type": "custom", "certificates": CA_PEM}));
-    let out = dir("left-out");
+    let out = empty_dir("left-out");
     export(&fake, &out, &[]).expect(9);
     let run = cf(&fake, &["apply", "--prune", "--yes", out.to_str().unwrap()]).expect(8);
     assert!(run.stdout.contains(hostile.as_str()) && run.stdout.contains("left it out"), "{run:?}");
@@ -289,7 +276,7 @@ fn prune_keeps_what_the_export_left_out() {
 #[test]
 fn apply_refuses_names_export_could_not_write() {
     let fake = fake();
-    let folder = dir("names");
+    let folder = empty_dir("names");
     std::fs::write(folder.join("Twin.pem"), CA_PEM).unwrap();
     std::fs::write(folder.join("twin.pem"), CA_PEM).unwrap();
     std::fs::write(folder.join("tab\there.pem"), CA_PEM).unwrap();
@@ -307,7 +294,7 @@ fn apply_json_that_fails_midway_says_what_was_done() {
     let fake = fake();
     // The list and two uploads, then 429s for an hour.
     fake.with_api(|api| api.rate_limit(3, Duration::from_secs(3600)));
-    let folder = dir("midway");
+    let folder = empty_dir("midway");
     for name in ["a", "b", "c", "d"] {
         std::fs::write(folder.join(format!("{name}.pem")), CA_PEM).unwrap();
     }
@@ -330,7 +317,7 @@ fn apply_json_that_fails_midway_says_what_was_done() {
 #[test]
 fn no_changes_says_what_was_compared() {
     let fake = fake();
-    let folder = dir("compared");
+    let folder = empty_dir("compared");
     std::fs::write(folder.join("a.pem"), CA_PEM).unwrap();
     std::fs::write(folder.join("b.pem"), CA_PEM).unwrap();
     cf(&fake, &["apply", folder.to_str().unwrap()]).expect(0);
@@ -350,7 +337,7 @@ fn an_export_rerun_is_unchanged() {
     let fake = fake();
     upload_ca(&fake, "a");
     upload_ca(&fake, "b");
-    let out = dir("rerun");
+    let out = empty_dir("rerun");
     export(&fake, &out, &[]).expect(0);
     let again = export(&fake, &out, &[]).expect(0).json();
     assert_eq!(again["unchanged"], json!(["a.pem", "b.pem"]), "{again}");
@@ -362,7 +349,7 @@ fn an_export_rerun_is_unchanged() {
 /// Item 22: a listing that fails leaves no folder behind.
 #[test]
 fn a_failed_listing_makes_no_folder() {
-    let out = dir("never").join("made");
+    let out = empty_dir("never").join("made");
     let run = command("http://127.0.0.1:9/client/v4").args(["export", out.to_str().unwrap()]).output().unwrap();
     Run::from(run).expect(4);
     assert!(!out.exists());
@@ -372,7 +359,7 @@ fn a_failed_listing_makes_no_folder() {
 #[test]
 fn a_manifest_naming_a_certificate_twice_is_refused() {
     let fake = fake();
-    let folder = dir("twice");
+    let folder = empty_dir("twice");
     std::fs::write(folder.join("a.pem"), CA_PEM).unwrap();
     std::fs::write(folder.join(".cf-mtls.json"), r#"{"ca": {"a": true, "a": false}}"#).unwrap();
     let run = cf(&fake, &["plan", folder.to_str().unwrap()]).expect(5);

@@ -144,6 +144,31 @@ pub fn file(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// An empty folder of its own named `name`, under cargo's temporary directory for tests.
+pub fn empty_dir(name: &str) -> PathBuf {
+    let dir = file("placeholder", "").parent().unwrap().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The names in `dir`, sorted.
+pub fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
+/// Five CA certificates, each with its own DER: the OpenAPI example, P-256, RSA 2048,
+/// Ed25519 and an intermediate.
+pub const FIVE_CAS: [&str; 5] = [
+    include_str!("../../../tests/fixtures/openapi-example-ca.pem"),
+    include_str!("../../../tests/fixtures/ca-p256.pem"),
+    include_str!("../../../tests/fixtures/ca-rsa2048.pem"),
+    include_str!("../../../tests/fixtures/ca-ed25519.pem"),
+    include_str!("../../../tests/fixtures/intermediate-p256.pem"),
+];
+
 /// `DIR/NAME.pem`: a new self-signed P-256 certificate valid for `days`, a CA or not, made
 /// by openssl; with `key`, its key as `DIR/NAME.key`. A test that calls it checks first that
 /// openssl is there ([`have_openssl`]).
