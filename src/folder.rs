@@ -371,6 +371,22 @@ mod tests {
         assert_eq!(problems.keys().copied().collect::<Vec<_>>()[..4], [".hidden", "Twin", "a\nb", "twin"]);
         assert!(!problems.contains_key("ok"));
         assert!(problems["Twin"].contains("only in case"), "{problems:?}");
+        // A name given twice is a shared name, not a case twin.
+        let problems = name_problems(["same", "same", "one"]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems["same"].contains("share its name"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_manifest_is_empty_only_when_it_says_nothing() {
+        assert!(Manifest::default().is_empty());
+        let flags = Manifest::from_json(r#"{"ca": {"a": false}}"#).unwrap();
+        assert!(!flags.is_empty());
+        let left_out = Manifest::from_json(r#"{"left_out": [{"id": "1", "why": "w"}]}"#).unwrap();
+        assert!(!left_out.is_empty());
+        // A `ca` that is not an object says what it should be.
+        let wrong = Manifest::from_json(r#"{"ca": []}"#).unwrap_err();
+        assert!(wrong.to_string().contains("an object of certificate names to true or false"), "{wrong}");
     }
 
     #[test]

@@ -276,6 +276,15 @@ mod tests {
             assert!(p.is_done());
             err
         };
+        // Exactly at a limit is within it: four certificates of four, and two of 1,026 bytes
+        // (an ID of 2, a PEM of 1,024) in 2,052.
+        let info = ResultInfo { per_page: Some(2), ..Default::default() };
+        let mut at = pager(2).with_max_certificates(4);
+        at.on_page(&Page::new(certs(0..2), Some(info))).unwrap();
+        at.on_page(&Page::new(certs(2..4), Some(info))).unwrap();
+        let with_pem: Vec<Certificate> =
+            certs(0..2).into_iter().map(|c| Certificate { certificates: Some("x".repeat(1024)), ..c }).collect();
+        pager(2).with_max_bytes(2_052).on_page(&Page::new(with_pem, Some(info))).unwrap();
         let err = third(pager(2).with_max_certificates(5), certs);
         assert_eq!(err, PagerError::TooManyCertificates(5));
         assert!(err.to_string().contains("5 certificates"), "{err}");
