@@ -84,12 +84,12 @@ fn value_decode_cloning(body: &[u8]) -> Vec<Certificate> {
             c.name = string(o, "name");
             c.ca = o["ca"].as_bool();
             c.certificates = string(o, "certificates");
-            c.expires_on = date(o, "expires_on");
+            c.expires_on = date(o, "expires_on").map(Into::into);
             c.issuer = string(o, "issuer");
             c.serial_number = string(o, "serial_number");
             c.signature = string(o, "signature");
-            c.uploaded_on = date(o, "uploaded_on");
-            c.updated_at = date(o, "updated_at");
+            c.uploaded_on = date(o, "uploaded_on").map(Into::into);
+            c.updated_at = date(o, "updated_at").map(Into::into);
             c.kind = o["type"].as_str().map(CertificateType::from);
             c
         })
@@ -122,12 +122,12 @@ fn value_decode_moving(body: &[u8]) -> Vec<Certificate> {
             c.name = take(&mut o, "name");
             c.ca = o.get("ca").and_then(Value::as_bool);
             c.certificates = take(&mut o, "certificates");
-            c.expires_on = date(&o, "expires_on");
+            c.expires_on = date(&o, "expires_on").map(Into::into);
             c.issuer = take(&mut o, "issuer");
             c.serial_number = take(&mut o, "serial_number");
             c.signature = take(&mut o, "signature");
-            c.uploaded_on = date(&o, "uploaded_on");
-            c.updated_at = date(&o, "updated_at");
+            c.uploaded_on = date(&o, "uploaded_on").map(Into::into);
+            c.updated_at = date(&o, "updated_at").map(Into::into);
             c.kind = take(&mut o, "type").map(|s| CertificateType::from(s.as_str()));
             c
         })

@@ -57,7 +57,7 @@ fn describe(cert: &Certificate) -> String {
         cert.issuer.as_deref().unwrap_or("?"),
         cert.serial_number.as_deref().unwrap_or("?"),
         cert.signature.as_deref().unwrap_or("?"),
-        cert.expires_on.map_or("?".into(), |e| e.date().to_string()),
+        cert.expiry(),
     )
 }
 
@@ -184,7 +184,7 @@ fn steps(
 
     step.next("Delete it");
     let deleted = client.delete(account, id)?;
-    println!("   deleted {}", deleted.id().map_or("?", |i| i.as_str()));
+    println!("   deleted {}", deleted.id());
 
     step.next("Check it is gone");
     match client.get(account, id) {

@@ -154,12 +154,9 @@ macro_rules! worker_step {
             let upload = Upload::ca(account.clone(), CA_PEM).with_name(name.clone());
             Counts::add(&counts.calls, 1);
             match client.upload(&upload) $($aw)* {
-                Ok(cert) => match cert.id {
-                    Some(id) => {
-                        beliefs.stored.insert(name, id);
-                    }
-                    None => Counts::add(&counts.errors, 1),
-                },
+                Ok(cert) => {
+                    beliefs.stored.insert(name, cert.id().clone());
+                }
                 Err(e) => {
                     Counts::add(&counts.errors, 1);
                     if already_exists(&e) {

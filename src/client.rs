@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::error::{Call, Error, WaitTooLong};
 use crate::exchange::{Exchange, Next};
 use crate::id::{AccountId, CertificateId};
-use crate::model::{Association, Certificate, Page};
+use crate::model::{Association, Certificate, Page, StoredCertificate};
 use crate::pacing::{Pace, Pacer, Pacing, Ticket};
 use crate::pager::Pager;
 use crate::retry::RetryPolicy;
@@ -64,6 +64,8 @@ macro_rules! example {
         )
     };
 }
+
+pub(crate) use example;
 
 /// Marks a [`Client`] whose calls block.
 #[derive(Debug, Clone, Copy)]
@@ -390,7 +392,7 @@ macro_rules! methods {
         /// locally first ([`Upload::validate`]): nothing is sent if it fails.
         ///
         #[doc = example!($mode, $upload)]
-        pub $($a)* fn upload(&self, upload: &Upload) -> Result<Certificate, $err> {
+        pub $($a)* fn upload(&self, upload: &Upload) -> Result<StoredCertificate, $err> {
             self.execute(upload)$($w)*
         }
 
@@ -405,7 +407,7 @@ macro_rules! methods {
         /// [`ResponseError::Decode`](crate::ResponseError::Decode).
         ///
         #[doc = example!($mode, $get)]
-        pub $($a)* fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, $err> {
+        pub $($a)* fn get(&self, account: &AccountId, id: &CertificateId) -> Result<StoredCertificate, $err> {
             self.execute(&Get::new(account.clone(), id.clone()))$($w)*
         }
 
@@ -457,10 +459,10 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
 
     methods!(
         blocking [] [] Error<T::Error>,
-        "let stored = client.upload(&Upload::ca(account, pem).with_name(\"my-ca\"))?;\nprintln!(\"stored as {:?}\", stored.id);",
+        "let stored = client.upload(&Upload::ca(account, pem).with_name(\"my-ca\"))?;\nprintln!(\"stored as {}\", stored.id());",
         "let page = client.list(&List::new(account).with_ca(true).with_per_page(100))?;\nfor cert in &page.items {\n    println!(\"{:?} {:?}\", cert.id, cert.name);\n}",
         "let cert = client.get(&account, &id)?;\nassert_eq!(cert.name.as_deref(), Some(\"my-ca\"));",
-        "match client.delete(&account, &id)? {\n    Deleted::Returned(cert) => println!(\"deleted {:?}\", cert.name),\n    other => println!(\"deleted {:?}\", other.id()),\n}",
+        "match client.delete(&account, &id)? {\n    Deleted::Returned(cert) => println!(\"deleted {cert}\"),\n    other => println!(\"deleted {}\", other.id()),\n}",
         "for association in client.associations(&account, &id)?.items {\n    println!(\"used by {:?} ({:?})\", association.service, association.status);\n}"
     );
 
@@ -515,10 +517,10 @@ impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
 
     methods!(
         awaiting [async] [.await] Error<T::Error>,
-        "let stored = client.upload(&Upload::ca(account, pem).with_name(\"my-ca\")).await?;\nprintln!(\"stored as {:?}\", stored.id);",
+        "let stored = client.upload(&Upload::ca(account, pem).with_name(\"my-ca\")).await?;\nprintln!(\"stored as {}\", stored.id());",
         "let page = client.list(&List::new(account).with_ca(true).with_per_page(100)).await?;\nfor cert in &page.items {\n    println!(\"{:?} {:?}\", cert.id, cert.name);\n}",
         "let cert = client.get(&account, &id).await?;\nassert_eq!(cert.name.as_deref(), Some(\"my-ca\"));",
-        "match client.delete(&account, &id).await? {\n    Deleted::Returned(cert) => println!(\"deleted {:?}\", cert.name),\n    other => println!(\"deleted {:?}\", other.id()),\n}",
+        "match client.delete(&account, &id).await? {\n    Deleted::Returned(cert) => println!(\"deleted {cert}\"),\n    other => println!(\"deleted {}\", other.id()),\n}",
         "for association in client.associations(&account, &id).await?.items {\n    println!(\"used by {:?} ({:?})\", association.service, association.status);\n}"
     );
 

@@ -115,6 +115,16 @@ pub enum BuildError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A call built for one account was given to the handle of another.
+    #[error(
+        "this call is for account {call} but went to the handle of account {handle}: build it from the handle (`account.ca(pem)`, `account.leaf(pem)`, `account.list()`)"
+    )]
+    OtherAccount {
+        /// The handle's account.
+        handle: String,
+        /// The account the call was built for.
+        call: String,
+    },
 }
 
 /// What is wrong with an identifier.
@@ -407,6 +417,37 @@ pub enum PagerError {
     TooManyBytes(u64),
 }
 
+/// Why a name did not pick out one certificate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ByNameError {
+    /// No certificate of the account has this name.
+    #[error("no certificate is named {name:?} (names are compared exactly, case included)")]
+    NotFound {
+        /// The name asked for.
+        name: String,
+    },
+    /// Several certificates have this name (names are unique at upload, but other tools may
+    /// not have asked): use the ID of the one you mean.
+    #[error("{} certificates are named {name:?}: {}; use the ID of the one you mean", ids.len(), id_list(ids))]
+    Several {
+        /// The name asked for.
+        name: String,
+        /// Their IDs, in the order the API listed them.
+        ids: Vec<String>,
+    },
+    /// The one certificate with this name came without an ID, so it cannot be acted on.
+    #[error("the API listed the certificate named {name:?} without an ID")]
+    NoId {
+        /// The name asked for.
+        name: String,
+    },
+}
+
+fn id_list(ids: &[String]) -> String {
+    ids.join(", ")
+}
+
 /// Which API call an [`Error`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -482,6 +523,14 @@ pub enum Error<E> {
         /// The wait, and the limit it passed.
         source: WaitTooLong,
     },
+    /// A call by name found no certificate with that name, or several
+    /// ([`is_not_found`](Self::is_not_found) is true for none).
+    ByName {
+        /// The call that was to be made.
+        call: Call,
+        /// What the listing found.
+        source: ByNameError,
+    },
 }
 
 impl<E: std::fmt::Display> std::fmt::Display for Error<E> {
@@ -492,6 +541,7 @@ impl<E: std::fmt::Display> std::fmt::Display for Error<E> {
             Self::Response { call, source } => write!(f, "{call}: {source}"),
             Self::Paging { call, source } => write!(f, "{call}: {source}"),
             Self::RateLimited { call, source } => write!(f, "{call}: {source}"),
+            Self::ByName { call, source } => write!(f, "{call}: {source}"),
         }
     }
 }
@@ -505,6 +555,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
             Self::Response { source, .. } => source.source(),
             Self::Paging { source, .. } => source.source(),
             Self::RateLimited { source, .. } => source.source(),
+            Self::ByName { source, .. } => source.source(),
         }
     }
 }
@@ -517,7 +568,8 @@ impl<E> Error<E> {
             | Self::Transport { call, .. }
             | Self::Response { call, .. }
             | Self::Paging { call, .. }
-            | Self::RateLimited { call, .. } => *call,
+            | Self::RateLimited { call, .. }
+            | Self::ByName { call, .. } => *call,
         }
     }
 
@@ -534,9 +586,11 @@ impl<E> Error<E> {
         self.response().map(ResponseError::status)
     }
 
-    /// See [`ResponseError::is_not_found`].
+    /// The certificate is not there: see [`ResponseError::is_not_found`], or a call by name
+    /// that found none ([`ByNameError::NotFound`]).
     pub fn is_not_found(&self) -> bool {
-        self.response().is_some_and(ResponseError::is_not_found)
+        matches!(self, Self::ByName { source: ByNameError::NotFound { .. }, .. })
+            || self.response().is_some_and(ResponseError::is_not_found)
     }
 
     /// The server is rate limiting these credentials ([`ResponseError::is_rate_limited`]), or

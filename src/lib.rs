@@ -89,7 +89,9 @@
 //! success body that does not fit the model). Secrets never appear in `Debug` or `Display`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod account;
 mod budget;
+pub mod by_name;
 mod calls;
 mod client;
 mod config;
@@ -108,12 +110,14 @@ mod pager;
 mod pem_check;
 pub mod plan;
 pub mod retry;
+mod timestamp;
 mod trace;
 mod transport;
 mod wait;
 #[cfg(feature = "x509-checks")]
 mod x509_check;
 
+pub use account::Account;
 pub use budget::BudgetError;
 pub use calls::{Associations, Delete, Deleted, Endpoint, Get, List, PrivateKey, Upload};
 pub use client::{Async, AsyncClient, Blocking, BlockingClient, Client, Pages};
@@ -122,15 +126,17 @@ pub use credentials::Credentials;
 pub use duration::HumanDuration;
 pub use envelope::{Success, decode, decode_response};
 pub use error::{
-    ApiError, BuildError, Call, DecodeError, Error, HttpError, IdError, PagerError, ResponseError, WaitTooLong,
+    ApiError, BuildError, ByNameError, Call, DecodeError, Error, HttpError, IdError, PagerError, ResponseError,
+    WaitTooLong,
 };
 pub use exchange::{Exchange, Next};
 pub use id::{AccountId, CertificateId};
 pub use message::{ApiMessage, ErrorSource};
-pub use model::{Association, Certificate, CertificateType, Page, ResultInfo};
+pub use model::{Association, Certificate, CertificateType, Expiry, Page, ResultInfo, StoredCertificate};
 pub use pacing::Pacing;
 pub use pager::{DEFAULT_MAX_BYTES, DEFAULT_MAX_CERTIFICATES, DEFAULT_PER_PAGE, Pager};
 pub use retry::RetryPolicy;
+pub use timestamp::Timestamp;
 pub use wait::{Wait, WaitReason};
 
 #[cfg(feature = "fake")]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
 use crate::id::CertificateId;
+use crate::timestamp::Timestamp;
 
 /// An mTLS certificate as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -23,8 +24,8 @@ pub struct Certificate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificates: Option<String>,
     /// When the certificate expires.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
-    pub expires_on: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<Timestamp>,
     /// The issuer's distinguished name, e.g. `O=Example Inc.,L=California,ST=San Francisco,C=US`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
@@ -35,30 +36,184 @@ pub struct Certificate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
     /// When the certificate was uploaded.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
-    pub uploaded_on: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded_on: Option<Timestamp>,
     /// When the certificate was last updated (upload responses only).
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
     /// Who manages the certificate (added to the API in 2026).
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<CertificateType>,
 }
 
 impl Certificate {
-    /// Does the certificate expire before `instant`? `None` when the API did not say when
-    /// it expires. The caller supplies the instant: the core has no clock.
+    /// When the certificate expires, or that the API did not say: decide what a certificate
+    /// without a date means to you (every certificate the API stores has one in practice).
+    ///
+    /// ```
+    /// use cloudflare_mtls::{Certificate, Expiry};
+    /// use cloudflare_mtls::time::{Duration, OffsetDateTime};
+    /// let cert: Certificate = serde_json::from_str(r#"{"expires_on":"2122-10-29T16:59:47Z"}"#)?;
+    /// let now = OffsetDateTime::now_utc();
+    /// match cert.expiry() {
+    ///     Expiry::At(when) => println!("expires {when}, in {} days", cert.days_left(now).unwrap_or(0)),
+    ///     Expiry::NotGiven => println!("the API did not say when it expires"),
+    /// }
+    /// assert!(!cert.expires_within(Duration::days(30), now));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn expiry(&self) -> Expiry {
+        self.expires_on.map_or(Expiry::NotGiven, Expiry::At)
+    }
+
+    /// Does the certificate expire (or has it expired) within `window` from `now`? A
+    /// certificate the API gave no expiry for answers `false`: match on
+    /// [`expiry`](Self::expiry) to treat it otherwise. The caller supplies `now`: the core has
+    /// no clock (`OffsetDateTime::now_utc()` on most hosts).
     ///
     /// ```
     /// # use cloudflare_mtls::Certificate;
-    /// use time::macros::datetime;
-    /// let cert: Certificate = serde_json::from_str(r#"{"expires_on":"2122-10-29T16:59:47Z"}"#)?;
-    /// assert_eq!(cert.expires_before(datetime!(2030-01-01 0:00 UTC)), Some(false));
-    /// assert_eq!(cert.expires_before(datetime!(2200-01-01 0:00 UTC)), Some(true));
+    /// use cloudflare_mtls::time::{Duration, macros::datetime};
+    /// let cert: Certificate = serde_json::from_str(r#"{"expires_on":"2030-01-20T00:00:00Z"}"#)?;
+    /// assert!(cert.expires_within(Duration::days(30), datetime!(2030-01-01 0:00 UTC)));
+    /// assert!(!cert.expires_within(Duration::days(10), datetime!(2030-01-01 0:00 UTC)));
+    /// assert!(cert.expires_within(Duration::ZERO, datetime!(2031-01-01 0:00 UTC)), "expired already");
     /// # Ok::<(), serde_json::Error>(())
     /// ```
+    pub fn expires_within(&self, window: time::Duration, now: OffsetDateTime) -> bool {
+        match self.expiry() {
+            Expiry::At(when) => when.get() <= now.saturating_add(window),
+            Expiry::NotGiven => false,
+        }
+    }
+
+    /// Whole days from `now` until the certificate expires (negative once it has), or `None`
+    /// when the API gave no expiry.
+    ///
+    /// ```
+    /// # use cloudflare_mtls::Certificate;
+    /// use cloudflare_mtls::time::macros::datetime;
+    /// let cert: Certificate = serde_json::from_str(r#"{"expires_on":"2030-01-20T12:00:00Z"}"#)?;
+    /// assert_eq!(cert.days_left(datetime!(2030-01-01 0:00 UTC)), Some(19));
+    /// assert_eq!(cert.days_left(datetime!(2030-01-22 0:00 UTC)), Some(-1));
+    /// assert_eq!(Certificate::default().days_left(datetime!(2030-01-01 0:00 UTC)), None);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn days_left(&self, now: OffsetDateTime) -> Option<i64> {
+        self.expires_on.map(|when| (when.get() - now).whole_days())
+    }
+
+    /// Does the certificate expire before `instant`? `None` when the API did not say.
+    #[deprecated(since = "0.2.0", note = "use `expires_within(window, now)` or match on `expiry()`")]
     pub fn expires_before(&self, instant: OffsetDateTime) -> Option<bool> {
-        self.expires_on.map(|e| e < instant)
+        self.expires_on.map(|e| e.get() < instant)
+    }
+}
+
+/// When a certificate expires, as the API said it ([`Certificate::expiry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// It expires at this instant.
+    At(Timestamp),
+    /// The API's answer carried no `expires_on`.
+    NotGiven,
+}
+
+impl std::fmt::Display for Expiry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::At(when) => when.fmt(f),
+            Self::NotGiven => f.write_str("(expiry not given)"),
+        }
+    }
+}
+
+/// A certificate the API stored, from a call that checks its ID (`upload`, `get`, a lookup
+/// by name): [`id`](Self::id) is always there. It derefs to the [`Certificate`] for the
+/// fields the API may leave out.
+///
+/// ```
+/// # use cloudflare_mtls::*;
+/// # let page = |_: http::Request<Vec<u8>>| Ok::<_, std::io::Error>(http::Response::new(br#"{"success":true,"result":{"id":"2458ce5a","name":"my-ca","expires_on":"2036-11-29T01:14:46Z"}}"#.to_vec()));
+/// # let client = BlockingClient::new(Config::new(Credentials::api_token("t")?), page);
+/// # let account = client.account(&AccountId::new("acc")?);
+/// let cert = account.get(&"2458ce5a".parse()?)?;
+/// println!("{} {} expires {}", cert.id(), cert.name(), cert.expiry());
+/// assert_eq!(cert.to_string(), "my-ca (2458ce5a)");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCertificate {
+    id: CertificateId,
+    certificate: Certificate,
+}
+
+impl StoredCertificate {
+    /// The certificate, if the API gave it an ID (`None` otherwise: nothing can be done with a
+    /// stored certificate that has none).
+    pub fn new(certificate: Certificate) -> Option<Self> {
+        Some(Self { id: certificate.id.clone()?, certificate })
+    }
+
+    /// `certificate` under `id`, which the caller has read from it.
+    pub(crate) fn with_id(id: CertificateId, certificate: Certificate) -> Self {
+        Self { id, certificate }
+    }
+
+    /// Its ID.
+    pub fn id(&self) -> &CertificateId {
+        &self.id
+    }
+
+    /// Its name, or `""` when it was uploaded without one.
+    pub fn name(&self) -> &str {
+        self.certificate.name.as_deref().unwrap_or("")
+    }
+
+    /// The certificate as the API returned it.
+    pub fn into_inner(self) -> Certificate {
+        self.certificate
+    }
+}
+
+impl std::ops::Deref for StoredCertificate {
+    type Target = Certificate;
+    fn deref(&self) -> &Certificate {
+        &self.certificate
+    }
+}
+
+impl From<StoredCertificate> for Certificate {
+    fn from(stored: StoredCertificate) -> Self {
+        stored.certificate
+    }
+}
+
+impl PartialEq<Certificate> for StoredCertificate {
+    fn eq(&self, other: &Certificate) -> bool {
+        self.certificate == *other
+    }
+}
+
+/// `NAME (ID)`, or the ID alone for a certificate without a name.
+impl std::fmt::Display for StoredCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.certificate.name.as_deref() {
+            Some(name) if !name.is_empty() => write!(f, "{name} ({})", self.id),
+            _ => self.id.fmt(f),
+        }
+    }
+}
+
+impl Serialize for StoredCertificate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.certificate.serialize(s)
+    }
+}
+
+impl AsRef<Certificate> for Certificate {
+    fn as_ref(&self) -> &Certificate {
+        self
     }
 }
 

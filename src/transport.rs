@@ -20,7 +20,7 @@ use crate::retry::Failure;
 /// };
 /// let client = BlockingClient::new(Config::new(Credentials::api_token("t")?), transport);
 /// let cert = client.get(&AccountId::new("acc")?, &CertificateId::new("abc")?)?;
-/// assert_eq!(cert.id.unwrap().as_str(), "abc");
+/// assert_eq!(cert.id().as_str(), "abc");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait HttpClient {

@@ -16,7 +16,7 @@ use cloudflare_mtls::retry::Failure;
 use cloudflare_mtls::{
     AccountId, AsyncClient, AsyncHttpClient, AsyncSleep, BlockingClient, BuildError, Call, Certificate, CertificateId,
     CertificateType, Config, Credentials, Deleted, Error, HttpClient, List, Page, PagerError, PrivateKey,
-    ResponseError, ResultInfo, RetryPolicy, Sleep, Upload,
+    ResponseError, ResultInfo, RetryPolicy, Sleep, StoredCertificate, Upload,
 };
 
 const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -137,10 +137,10 @@ impl Sleeps {
 type Failed = Error<io::Error>;
 
 trait Calls {
-    fn upload(&self, upload: &Upload) -> Result<Certificate, Failed>;
+    fn upload(&self, upload: &Upload) -> Result<StoredCertificate, Failed>;
     fn list(&self, list: &List) -> Result<Page<Certificate>, Failed>;
     fn list_all(&self, list: List) -> Vec<Result<Certificate, Failed>>;
-    fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed>;
+    fn get(&self, account: &AccountId, id: &CertificateId) -> Result<StoredCertificate, Failed>;
     fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, Failed>;
     fn associations(
         &self,
@@ -150,7 +150,7 @@ trait Calls {
 }
 
 impl<T: HttpClient<Error = io::Error>, S: Sleep> Calls for BlockingClient<T, S> {
-    fn upload(&self, upload: &Upload) -> Result<Certificate, Failed> {
+    fn upload(&self, upload: &Upload) -> Result<StoredCertificate, Failed> {
         self.upload(upload)
     }
     fn list(&self, list: &List) -> Result<Page<Certificate>, Failed> {
@@ -159,7 +159,7 @@ impl<T: HttpClient<Error = io::Error>, S: Sleep> Calls for BlockingClient<T, S> 
     fn list_all(&self, list: List) -> Vec<Result<Certificate, Failed>> {
         self.list_all(list).collect()
     }
-    fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed> {
+    fn get(&self, account: &AccountId, id: &CertificateId) -> Result<StoredCertificate, Failed> {
         self.get(account, id)
     }
     fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, Failed> {
@@ -175,7 +175,7 @@ impl<T: HttpClient<Error = io::Error>, S: Sleep> Calls for BlockingClient<T, S> 
 }
 
 impl<T: AsyncHttpClient<Error = io::Error>, S: AsyncSleep> Calls for AsyncClient<T, S> {
-    fn upload(&self, upload: &Upload) -> Result<Certificate, Failed> {
+    fn upload(&self, upload: &Upload) -> Result<StoredCertificate, Failed> {
         block_on(self.upload(upload))
     }
     fn list(&self, list: &List) -> Result<Page<Certificate>, Failed> {
@@ -184,7 +184,7 @@ impl<T: AsyncHttpClient<Error = io::Error>, S: AsyncSleep> Calls for AsyncClient
     fn list_all(&self, list: List) -> Vec<Result<Certificate, Failed>> {
         block_on(futures_util::StreamExt::collect(self.list_all(list)))
     }
-    fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, Failed> {
+    fn get(&self, account: &AccountId, id: &CertificateId) -> Result<StoredCertificate, Failed> {
         block_on(self.get(account, id))
     }
     fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, Failed> {

@@ -84,14 +84,14 @@ fn assert_is_the_example(cert: &Certificate) {
     assert!(cert.certificates.as_deref().unwrap().starts_with(EXAMPLE_PEM_PREFIX));
     assert!(cert.certificates.as_deref().unwrap().ends_with("-----END CERTIFICATE-----"));
     // Without fractional seconds.
-    assert_eq!(cert.expires_on, Some(datetime!(2122-10-29 16:59:47 UTC)));
+    assert_eq!(cert.expires_on.map(|t| t.get()), Some(datetime!(2122-10-29 16:59:47 UTC)));
     assert_eq!(cert.issuer.as_deref(), Some("O=Example Inc.,L=California,ST=San Francisco,C=US"));
     assert_eq!(cert.name.as_deref(), Some("example_ca_cert"));
     // Far wider than 64 bits: kept as text, digit for digit.
     assert_eq!(cert.serial_number.as_deref(), Some("235217144297995885180570755458463043449861756659"));
     assert_eq!(cert.signature.as_deref(), Some("SHA256WithRSA"));
     // With fractional seconds, to the microsecond.
-    assert_eq!(cert.uploaded_on, Some(datetime!(2022-11-22 17:32:30.467938 UTC)));
+    assert_eq!(cert.uploaded_on.map(|t| t.get()), Some(datetime!(2022-11-22 17:32:30.467938 UTC)));
     assert_eq!(cert.kind, Some(CertificateType::Custom));
 }
 
@@ -101,15 +101,22 @@ fn get_and_delete_decode_every_field_of_the_example() {
     assert_is_the_example(&cert);
     assert_eq!(cert.updated_at, None, "updated_at comes with uploads only");
     assert_eq!(delete().parse_response(&response(200, GET)).unwrap(), Deleted::Returned(cert.clone()));
-    assert_eq!(cert.expires_before(datetime!(2122-10-29 16:59:48 UTC)), Some(true));
-    assert_eq!(cert.expires_before(datetime!(2122-10-29 16:59:47 UTC)), Some(false));
+    assert!(
+        cert.expires_within(cloudflare_mtls::time::Duration::ZERO, datetime!(2122-10-29 16:59:47 UTC)),
+        "expiring at that instant"
+    );
+    assert!(!cert.expires_within(cloudflare_mtls::time::Duration::ZERO, datetime!(2122-10-29 16:59:46 UTC)));
+    assert!(cert.expires_within(cloudflare_mtls::time::Duration::seconds(1), datetime!(2122-10-29 16:59:46 UTC)));
+    assert_eq!(cert.days_left(datetime!(2122-10-28 16:59:47 UTC)), Some(1));
+    assert_eq!(cert.expiry().to_string(), "2122-10-29T16:59:47Z");
+    assert_eq!(cert.to_string(), "example_ca_cert (023e105f4ecef8ad9ca31a8372d0c353)");
 }
 
 #[test]
 fn upload_decodes_updated_at() {
     let cert = upload().parse_response(&response(200, UPLOAD)).unwrap();
     assert_is_the_example(&cert);
-    assert_eq!(cert.updated_at, Some(datetime!(2022-11-22 17:32:30.467938 UTC)));
+    assert_eq!(cert.updated_at.map(|t| t.get()), Some(datetime!(2022-11-22 17:32:30.467938 UTC)));
 }
 
 #[test]
@@ -230,7 +237,7 @@ fn a_new_type_and_unknown_fields_at_every_level_are_tolerated() {
     assert_eq!(cert.kind, Some(CertificateType::Other("mesh_managed".into())));
     assert_eq!(cert.kind.as_ref().unwrap().as_str(), "mesh_managed");
     assert_eq!(cert.name.as_deref(), Some("mesh-root"));
-    assert_eq!(cert.expires_on, Some(datetime!(2030-01-01 0:00 UTC)));
+    assert_eq!(cert.expires_on.map(|t| t.get()), Some(datetime!(2030-01-01 0:00 UTC)));
     assert_eq!(success.result_info, None, "`result_info: null` is no result_info");
     assert_eq!(success.messages.len(), 1);
     assert_eq!(success.messages[0].code, 10500);

@@ -54,7 +54,7 @@ fn call<E: Endpoint>(api: &mut FakeApi, call: &E) -> Result<E::Output, ResponseE
 
 fn upload(api: &mut FakeApi, pem: &str, name: &str) -> Certificate {
     // The fake takes any certificate as a CA, as the API does; the library's check would not.
-    call(api, &Upload::ca(account(), pem).with_name(name).without_ca_check()).unwrap()
+    call(api, &Upload::ca(account(), pem).with_name(name).without_ca_check()).unwrap().into_inner()
 }
 
 /// An upload request whose JSON body is `body`, bypassing the core's local PEM checks.
@@ -257,12 +257,12 @@ fn upload_describes_the_openapi_example_as_the_api_does() {
     assert_eq!(cert.issuer.as_deref(), Some("O=Example Inc.,L=California,ST=San Francisco,C=US"));
     assert_eq!(cert.serial_number.as_deref(), Some("235217144297995885180570755458463043449861756659"));
     assert_eq!(cert.signature.as_deref(), Some("SHA256WithRSA"));
-    assert_eq!(cert.expires_on, Some(datetime!(2122-10-29 16:59:47 UTC)));
+    assert_eq!(cert.expires_on.map(|t| t.get()), Some(datetime!(2122-10-29 16:59:47 UTC)));
     assert_eq!(cert.name.as_deref(), Some("example_ca_cert"));
     assert_eq!(cert.ca, Some(true));
     assert_eq!(cert.kind, Some(CertificateType::Custom));
-    assert_eq!(cert.uploaded_on, Some(NOW));
-    assert_eq!(cert.updated_at, Some(NOW));
+    assert_eq!(cert.uploaded_on.map(|t| t.get()), Some(NOW));
+    assert_eq!(cert.updated_at.map(|t| t.get()), Some(NOW));
     assert_eq!(cert.certificates.as_deref(), Some(OPENAPI_CA));
     // Stored as a list shows it: no `updated_at` outside the upload's answer.
     let got = call(&mut api, &Get::new(account(), cert_id(&cert))).unwrap();
@@ -334,7 +334,7 @@ fn upload_reads_every_fixture_as_x509() {
         assert_eq!(cert.issuer.as_deref(), Some(case.issuer), "case {n}");
         assert_eq!(cert.serial_number.as_deref(), Some(case.serial), "case {n}");
         assert_eq!(cert.signature.as_deref(), Some(case.signature), "case {n}");
-        assert_eq!(cert.expires_on.map(|e| e.year()), Some(case.expires_in), "case {n}");
+        assert_eq!(cert.expires_on.map(|e| e.get().year()), Some(case.expires_in), "case {n}");
         assert_eq!(cert.certificates.as_deref(), Some(case.pem), "case {n}: already normalised PEM comes back as is");
     }
     assert_eq!(api.certificates().len(), cases.len());
@@ -686,7 +686,7 @@ fn delete_is_refused_while_associated_and_allowed_after_detach() {
     assert!(call(&mut api, &Associations::new(account(), id.clone())).unwrap().items.is_empty());
 
     let deleted = call(&mut api, &Delete::new(account(), id.clone())).unwrap();
-    assert_eq!(deleted.id(), Some(&id));
+    assert_eq!(deleted.id(), &id);
     assert_eq!(deleted.certificate().and_then(|c| c.name.as_deref()), Some("root"));
     assert!(call(&mut api, &Get::new(account(), id)).unwrap_err().is_not_found());
     assert_eq!(api.certificates().len(), 3);
@@ -838,7 +838,7 @@ proptest! {
                     match call(&mut api, &up) {
                         Ok(cert) => {
                             prop_assert!(!taken, "a duplicate name was accepted");
-                            let id = cert.id.unwrap();
+                            let id = cert.id().clone();
                             prop_assert!(issued.insert(id.clone()), "ID {} reused", id);
                             seq += 1;
                             model.insert(seq, (id, name, ca));
@@ -859,7 +859,7 @@ proptest! {
                     let result = call(&mut api, &Delete::new(account(), id.clone()));
                     match key {
                         Some(k) => {
-                            prop_assert_eq!(result.unwrap().id().cloned(), Some(id));
+                            prop_assert_eq!(result.unwrap().id().clone(), id);
                             model.remove(&k);
                         }
                         None => prop_assert!(result.unwrap_err().is_not_found()),

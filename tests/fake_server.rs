@@ -82,7 +82,7 @@ fn the_whole_lifecycle() {
     assert_eq!(server.with_api(|api| api.certificates().len()), 1);
 
     assert!(server.with_api(|api| api.detach(&id, "gateway")));
-    assert_eq!(client.delete(&account(), &id).unwrap().id().cloned(), Some(id.clone()));
+    assert_eq!(client.delete(&account(), &id).unwrap().id(), &id);
     assert!(client.get(&account(), &id).unwrap_err().is_not_found());
     assert!(client.associations(&account(), &id).unwrap_err().is_not_found());
     assert!(client.delete(&account(), &id).unwrap_err().is_not_found());

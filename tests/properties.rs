@@ -7,7 +7,7 @@ use cloudflare_mtls::http::{HeaderMap, HeaderName, HeaderValue, Response, Status
 use cloudflare_mtls::time::{OffsetDateTime, UtcOffset};
 use cloudflare_mtls::{
     AccountId, ApiMessage, Associations, Certificate, CertificateId, CertificateType, Config, Credentials, Delete,
-    Endpoint, ErrorSource, Get, List, Pager, ResponseError, ResultInfo, decode,
+    Endpoint, ErrorSource, Get, List, Pager, ResponseError, ResultInfo, Timestamp, decode,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -99,7 +99,7 @@ fn json_value() -> BoxedStrategy<Value> {
         any::<f64>().prop_map(Value::from),
         ".{0,12}".prop_map(Value::String),
         "[a-z0-9]{1,32}".prop_map(Value::String),
-        date().prop_map(|d| Value::String(rfc3339(d))),
+        date().prop_map(|d| Value::String(rfc3339(d.get()))),
         proptest::sample::select(&["custom", "gateway_managed", "access_managed", "new_kind"][..])
             .prop_map(Value::from),
     ];
@@ -169,7 +169,7 @@ fn failure_shape() -> impl Strategy<Value = (StatusCode, Option<bool>, bool)> {
     ]
 }
 
-fn date() -> impl Strategy<Value = OffsetDateTime> {
+fn date() -> impl Strategy<Value = Timestamp> {
     // 1970 to 2200, whole seconds or with nanoseconds, in UTC or another whole-minute offset.
     let nanos = prop_oneof![Just(0u32), 0u32..1_000_000_000];
     let offset = prop_oneof![Just(0i32), -1439i32..=1439];
@@ -179,6 +179,7 @@ fn date() -> impl Strategy<Value = OffsetDateTime> {
             .replace_nanosecond(nanos)
             .unwrap()
             .to_offset(UtcOffset::from_whole_seconds(minutes * 60).unwrap())
+            .into()
     })
 }
 

@@ -58,7 +58,7 @@ fn calls_and_attempts_are_traced_without_secrets() {
     let subscriber = tracing_subscriber::registry().with(recorder.clone());
     tracing::subscriber::with_default(subscriber, || {
         let upload = Upload::leaf(account.clone(), CA).with_name("traced").with_private_key(PrivateKey::new(KEY));
-        let id = client.upload(&upload).unwrap().id.unwrap();
+        let id = client.upload(&upload).unwrap().id().clone();
         server.with_api(|api| api.fail_next(Fault::Html(502)));
         client.get(&account, &id).unwrap();
         let lines = recorder.0.lock().unwrap().clone();

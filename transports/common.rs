@@ -343,6 +343,20 @@ macro_rules! builder {
                 Self { config, settings: $crate::transport_common::Settings::default() }
             }
 
+            /// A builder for a client configured from the environment
+            /// ([`Config::from_env`](crate::Config::from_env)), to tune before `build`.
+            ///
+            /// ```no_run
+            #[doc = concat!("let client = cloudflare_mtls::", stringify!($module), "::Builder::from_env()?")]
+            ///     .with_timeout(std::time::Duration::from_secs(10))
+            ///     .build();
+            /// # let _ = client;
+            /// # Ok::<(), cloudflare_mtls::BuildError>(())
+            /// ```
+            pub fn from_env() -> Result<Self, $crate::BuildError> {
+                $crate::Config::from_env().map(Self::new)
+            }
+
             /// How long connecting (DNS, TCP, TLS) may take ([`NO_TIMEOUT_PAST`] and longer:
             /// no limit).
             ///

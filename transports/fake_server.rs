@@ -272,6 +272,51 @@ impl FakeServer {
         self.ca_pem.as_deref()
     }
 
+    /// A configuration for a client of this server: its base URL and the token it accepts.
+    pub fn config(&self) -> Result<crate::Config, crate::BuildError> {
+        Ok(crate::Config::new(self.with_api(|api| api.credentials())?).with_base_url(self.base_url()))
+    }
+
+    /// A blocking client for a test of your own code: this server's URL, token and (over TLS)
+    /// authority, with no retries and no pacing, so a test against a rate-limited or faulty
+    /// fake fails at once with the error it is about, rather than waiting.
+    ///
+    /// ```
+    /// use cloudflare_mtls::{AccountId, fake::FakeApi, fake_server::FakeServer};
+    ///
+    /// let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
+    /// let server = FakeServer::start(FakeApi::new("my-token", account.clone()))?;
+    /// server.with_api(|api| api.rate_limit(1, std::time::Duration::from_secs(30)));
+    /// let account = server.test_client()?.account(&account);
+    /// assert!(account.list_all().next().is_none(), "the first call passes");
+    /// let limited = account.list_all().next().and_then(Result::err).ok_or("not limited")?;
+    /// assert!(limited.is_rate_limited(), "the second is refused now, not in 30 s");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "ureq")]
+    pub fn test_client(&self) -> Result<crate::ureq::Client, crate::BuildError> {
+        let mut builder = crate::ureq::Builder::new(self.config()?)
+            .with_retry(crate::RetryPolicy::never())
+            .with_pacing(crate::Pacing::off());
+        if let Some(ca) = self.ca_pem() {
+            builder = builder.with_roots(crate::ureq::Roots::from_pem(ca)?);
+        }
+        Ok(builder.build())
+    }
+
+    /// The async [`test_client`](Self::test_client), on hyper: no retries, no pacing. Call
+    /// it inside a Tokio runtime.
+    #[cfg(feature = "hyper")]
+    pub fn test_async_client(&self) -> Result<crate::hyper::Client, crate::BuildError> {
+        let mut builder = crate::hyper::Builder::new(self.config()?)
+            .with_retry(crate::RetryPolicy::never())
+            .with_pacing(crate::Pacing::off());
+        if let Some(ca) = self.ca_pem() {
+            builder = builder.with_roots(crate::hyper::Roots::from_pem(ca)?);
+        }
+        Ok(builder.build())
+    }
+
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr

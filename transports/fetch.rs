@@ -50,6 +50,12 @@ extern "C" {
 /// The async client: [`AsyncClient`] over [`FetchTransport`], waiting on `setTimeout`.
 pub type Client = AsyncClient<FetchTransport, FetchSleep>;
 
+/// A [`Client`] for one account: [`Client::account`](crate::Client::account).
+pub type Account = crate::Account<FetchTransport, FetchSleep, crate::Async>;
+
+/// The error of this client's calls, to name in signatures and `match` on.
+pub type Error = crate::Error<TransportError>;
+
 /// A client for `config` with the default settings (see [`Builder`]).
 pub fn client(config: Config) -> Client {
     Builder::new(config).build()
@@ -84,6 +90,12 @@ impl Builder {
             retry: RetryPolicy::default(),
             pacing: Pacing::default(),
         }
+    }
+
+    /// A builder for a client configured from `lookup` ([`Config::from_lookup`]), to tune
+    /// before [`build`](Self::build).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
+        Config::from_lookup(lookup).map(Self::new)
     }
 
     /// How long one attempt may take, from sending to the last byte of the response. The

@@ -98,6 +98,12 @@ use crate::{AsyncClient, AsyncHttpClient, AsyncSleep, BuildError, Config};
 /// between retries.
 pub type Client = AsyncClient<HyperTransport, TokioSleep>;
 
+/// A [`Client`] for one account: [`Client::account`](crate::Client::account).
+pub type Account = crate::Account<HyperTransport, TokioSleep, crate::Async>;
+
+/// The error of this client's calls, to name in signatures and `match` on.
+pub type Error = crate::Error<TransportError>;
+
 /// A client for `config` with the default settings (see [`Builder`]). It needs no runtime to
 /// be built, only to be used.
 ///
@@ -121,7 +127,7 @@ pub fn client(config: Config) -> Client {
 /// # Ok::<(), cloudflare_mtls::BuildError>(())
 /// ```
 pub fn from_env() -> Result<Client, BuildError> {
-    Config::from_lookup(|name| std::env::var(name).ok()).map(client)
+    Config::from_env().map(client)
 }
 
 crate::transport_common::builder!(hyper);

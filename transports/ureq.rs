@@ -76,6 +76,12 @@ use crate::{BlockingClient, BuildError, Config, HttpClient};
 /// between retries.
 pub type Client = BlockingClient<UreqTransport, fn(Duration)>;
 
+/// A [`Client`] for one account: [`Client::account`](crate::Client::account).
+pub type Account = crate::Account<UreqTransport, fn(Duration), crate::Blocking>;
+
+/// The error of this client's calls, to name in signatures and `match` on.
+pub type Error = crate::Error<TransportError>;
+
 /// A client for `config` with the default settings (see [`Builder`]).
 ///
 /// ```
@@ -99,7 +105,7 @@ pub fn client(config: Config) -> Client {
 /// # Ok::<(), cloudflare_mtls::BuildError>(())
 /// ```
 pub fn from_env() -> Result<Client, BuildError> {
-    Config::from_lookup(|name| std::env::var(name).ok()).map(client)
+    Config::from_env().map(client)
 }
 
 crate::transport_common::builder!(ureq);

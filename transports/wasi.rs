@@ -58,6 +58,12 @@ use crate::{BlockingClient, BuildError, Config, HttpClient, Pacing, RetryPolicy}
 /// `wasi:clocks` pollable between retries.
 pub type Client = BlockingClient<WasiTransport, fn(Duration)>;
 
+/// A [`Client`] for one account: [`Client::account`](crate::Client::account).
+pub type Account = crate::Account<WasiTransport, fn(Duration), crate::Blocking>;
+
+/// The error of this client's calls, to name in signatures and `match` on.
+pub type Error = crate::Error<TransportError>;
+
 /// A client for `config` with the default settings (see [`Builder`]).
 pub fn client(config: Config) -> Client {
     Builder::new(config).build()
@@ -66,7 +72,7 @@ pub fn client(config: Config) -> Client {
 /// A client configured from the component's environment (`wasi:cli/environment`), as
 /// Cloudflare's own tools are: see [`Config::from_lookup`] for the variables.
 pub fn from_env() -> Result<Client, BuildError> {
-    Config::from_lookup(|name| std::env::var(name).ok()).map(client)
+    Config::from_env().map(client)
 }
 
 /// Configures a [`Client`]: timeouts, response-size limit, retry policy and pacing. (The
@@ -86,6 +92,12 @@ impl Builder {
     /// [`DEFAULT_MAX_BODY_SIZE`], [`RetryPolicy::default`] and [`Pacing::default`].
     pub fn new(config: Config) -> Self {
         Self { config, transport: WasiTransport::default(), retry: RetryPolicy::default(), pacing: Pacing::default() }
+    }
+
+    /// A builder for a client configured from the component's environment
+    /// ([`Config::from_env`]), to tune before [`build`](Self::build).
+    pub fn from_env() -> Result<Self, BuildError> {
+        Config::from_env().map(Self::new)
     }
 
     /// How long connecting may take (the request option `connect-timeout`;

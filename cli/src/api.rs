@@ -13,7 +13,7 @@ use cloudflare_mtls::retry::Failure;
 use cloudflare_mtls::{
     AccountId, Association, BlockingClient, Certificate, CertificateId, Config, Deleted, HttpClient,
 };
-use cloudflare_mtls::{Call, Error, List, Pacing, Pager, RetryPolicy, Upload};
+use cloudflare_mtls::{ByNameError, Call, Error, List, Pacing, Pager, RetryPolicy, Upload, by_name};
 use serde_json::Value;
 
 use crate::exit::{CliError, Exit};
@@ -105,7 +105,7 @@ where
     }
 
     /// The one object of the last response, or the model itself if the body was not kept.
-    fn one(&self, model: Certificate) -> Raw<Certificate> {
+    fn one<M: serde::Serialize>(&self, model: M) -> Raw<M> {
         let json = self.results().pop().unwrap_or_else(|| serde_json::to_value(&model).unwrap_or(Value::Null));
         Raw { model, json }
     }
@@ -132,7 +132,7 @@ where
     pub fn upload(&self, upload: &Upload) -> Result<Raw<Certificate>, CliError> {
         self.results();
         let cert = self.client.upload(upload)?;
-        Ok(self.one(cert))
+        Ok(self.one(cert.into_inner()))
     }
 
     /// Every certificate `list` matches, all pages, held at once: the pager's limits on one
@@ -172,7 +172,7 @@ where
     pub fn get(&self, id: &CertificateId) -> Result<Raw<Certificate>, CliError> {
         self.results();
         let cert = self.client.get(&self.account, id).map_err(|e| by_id(e, id))?;
-        Ok(self.one(cert))
+        Ok(self.one(cert.into_inner()))
     }
 
     /// Deletes; the certificate as it was. When the API refuses for another reason than
@@ -217,29 +217,24 @@ where
         Ok(self.many(page.items))
     }
 
-    /// The one certificate named exactly `name` (the API filters with `?name=`; the exact
-    /// comparison is made here too). None or several is an error, never a guess.
+    /// The one certificate named exactly `name`: the library's rule
+    /// ([`by_name::exactly_one`]), with hints for the command line.
     pub fn find_by_name(&self, name: &str) -> Result<(CertificateId, Raw<Certificate>), CliError> {
-        let mut found: Vec<Raw<Certificate>> = self
-            .list(List::new(self.account.clone()).with_name(name))?
-            .into_iter()
-            .filter(|c| c.model.name.as_deref() == Some(name))
-            .collect();
-        match (found.pop(), found.is_empty()) {
-            (None, _) => Err(CliError::new(Exit::Api, format!("no certificate named {name:?}"))
-                .note("hint: `cf-mtls list` shows every certificate's name and ID")),
-            (Some(one), true) => match one.model.id.clone() {
-                Some(id) => Ok((id, one)),
-                None => Err(CliError::new(Exit::Api, format!("the API listed {name:?} without an ID"))),
-            },
-            (Some(last), false) => {
-                found.push(last);
-                let ids: Vec<&str> =
-                    found.iter().map(|c| c.model.id.as_ref().map_or("(no ID)", CertificateId::as_str)).collect();
-                Err(CliError::usage(format!("{} certificates are named {name:?}: {}", ids.len(), ids.join(", ")))
-                    .note("hint: pass the ID of the one you mean instead of --name"))
-            }
-        }
+        let listed = self.list(List::new(self.account.clone()).with_name(name))?;
+        by_name::exactly_one(name, listed).map_err(|error| {
+            let hint = match error {
+                ByNameError::Several { .. } => "hint: pass the ID of the one you mean instead of --name",
+                _ => "hint: `cf-mtls list` shows every certificate's name and ID",
+            };
+            let exit = if matches!(error, ByNameError::Several { .. }) { Exit::Usage } else { Exit::Api };
+            CliError::new(exit, error.to_string()).note(hint)
+        })
+    }
+}
+
+impl AsRef<Certificate> for Raw<Certificate> {
+    fn as_ref(&self) -> &Certificate {
+        &self.model
     }
 }
 

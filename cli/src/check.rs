@@ -101,7 +101,7 @@ fn keep(cert: &Certificate) -> Option<Seen> {
         name: cert.name.clone().unwrap_or_default(),
         kind: cert.kind.as_ref().map(|k| k.to_string()).unwrap_or_default(),
         ca: cert.ca,
-        expires_on: cert.expires_on?,
+        expires_on: cert.expires_on?.get(),
     })
 }
 

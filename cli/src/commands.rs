@@ -175,14 +175,14 @@ where
         Some(within) => Some(
             time::Duration::try_from(within)
                 .ok()
-                .and_then(|d| ctx.now.checked_add(d))
+                .filter(|d| ctx.now.checked_add(*d).is_some())
                 .ok_or_else(|| CliError::usage("--expiring-within: that is beyond any date"))?,
         ),
         None => None,
     };
     let keep = |c: &Raw<cloudflare_mtls::Certificate>| {
         args.name.as_ref().is_none_or(|name| c.model.name.as_ref() == Some(name))
-            && deadline.is_none_or(|d| c.model.expires_before(d) == Some(true))
+            && deadline.is_none_or(|window| c.model.expires_within(window, ctx.now))
     };
     // Each page is printed as it arrives: a listing of any length holds one page in memory.
     let mut shown = 0usize;

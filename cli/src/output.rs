@@ -4,10 +4,9 @@
 use std::io::{IsTerminal, Write};
 
 use cloudflare_mtls::http::Request;
-use cloudflare_mtls::{Association, Certificate};
+use cloudflare_mtls::{Association, Certificate, Timestamp};
 use serde_json::Value;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::table::{self, Column};
 use crate::text::{acts_on_terminal, safe, visible};
@@ -92,12 +91,9 @@ pub fn terminal_width() -> Option<usize> {
     terminal_size::terminal_size_of(&stdout).map(|(w, _)| usize::from(w.0)).filter(|w| *w > 0)
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
-}
-
 /// Whole days from `now` to `expires`; `None` once expired.
-fn days_left(expires: OffsetDateTime, now: OffsetDateTime) -> Option<i64> {
+fn days_left(expires: Timestamp, now: OffsetDateTime) -> Option<i64> {
+    let expires = expires.get();
     (expires > now).then(|| (expires - now).whole_days())
 }
 
@@ -149,7 +145,7 @@ fn certificate_rows(certs: &[&Certificate], now: OffsetDateTime) -> Vec<Vec<Stri
                 c.kind.as_ref().map(|k| k.to_string()).unwrap_or_default(),
                 yes_no(c.ca),
                 c.issuer.clone().unwrap_or_default(),
-                c.expires_on.map(|e| e.date().to_string()).unwrap_or_default(),
+                c.expires_on.map(|e| e.get().date().to_string()).unwrap_or_default(),
                 c.expires_on
                     .map(|e| days_left(e, now).map_or_else(|| "expired".to_owned(), |d| d.to_string()))
                     .unwrap_or_default(),
@@ -161,8 +157,8 @@ fn certificate_rows(certs: &[&Certificate], now: OffsetDateTime) -> Vec<Vec<Stri
 /// One certificate, a field per line (the PEM only with `--json`).
 pub fn certificate_details(cert: &Certificate, now: OffsetDateTime) -> String {
     let expires = cert.expires_on.map(|e| match days_left(e, now) {
-        Some(d) => format!("{} ({d} days left)", rfc3339(e)),
-        None => format!("{} (expired)", rfc3339(e)),
+        Some(d) => format!("{e} ({d} days left)"),
+        None => format!("{e} (expired)"),
     });
     let fields = [
         ("ID", cert.id.as_ref().map(|id| id.to_string())),
@@ -173,8 +169,8 @@ pub fn certificate_details(cert: &Certificate, now: OffsetDateTime) -> String {
         ("Serial number", cert.serial_number.clone()),
         ("Signature", cert.signature.clone()),
         ("Expires on", expires),
-        ("Uploaded on", cert.uploaded_on.map(rfc3339)),
-        ("Updated at", cert.updated_at.map(rfc3339)),
+        ("Uploaded on", cert.uploaded_on.map(|t| t.to_string())),
+        ("Updated at", cert.updated_at.map(|t| t.to_string())),
     ];
     let mut out = String::new();
     for (label, value) in fields {

@@ -161,7 +161,12 @@ fn list_filters() {
 fn a_name_must_match_exactly_one_certificate() {
     let fake = fake();
     let unknown = cf(&fake, &["get", "--name", "nope"]).expect(3);
-    assert!(unknown.stderr.starts_with("error: no certificate named \"nope\"\n"), "{unknown:?}");
+    assert!(
+        unknown
+            .stderr
+            .starts_with("error: no certificate is named \"nope\" (names are compared exactly, case included)\n"),
+        "{unknown:?}"
+    );
     assert!(unknown.stdout.is_empty());
 
     let a = insert(&fake, serde_json::json!({"name": "twin"})).into_string();

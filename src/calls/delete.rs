@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
 use crate::id::{AccountId, CertificateId};
-use crate::model::Certificate;
+use crate::model::StoredCertificate;
 
 /// `DELETE /accounts/{account_id}/mtls_certificates/{id}`: returns the deleted certificate,
 /// as [`Deleted`].
@@ -50,7 +50,7 @@ impl Delete {
 /// use cloudflare_mtls::{CertificateId, Deleted};
 /// # let deleted = Deleted::GoneOnRetry(CertificateId::new("2458ce5a")?);
 /// match deleted {
-///     Deleted::Returned(cert) => println!("deleted {:?}", cert.name),
+///     Deleted::Returned(cert) => println!("deleted {cert}"),
 ///     Deleted::GoneOnRetry(id) => println!("deleted {id} (its details were in the lost answer)"),
 ///     _ => {}
 /// }
@@ -58,28 +58,40 @@ impl Delete {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// One value per delete call: a box would cost every user's `match` more than the bytes.
+#[allow(clippy::large_enum_variant)]
 pub enum Deleted {
     /// The API deleted the certificate and returned it as it was.
-    Returned(Certificate),
+    Returned(StoredCertificate),
     /// An earlier attempt of this call may have deleted it, and the retry answered 404: the
     /// certificate is gone, and only its ID is known.
     GoneOnRetry(CertificateId),
 }
 
 impl Deleted {
-    /// The deleted certificate's ID (`None` only if the API returned a certificate without one).
-    pub fn id(&self) -> Option<&CertificateId> {
+    /// The deleted certificate's ID.
+    pub fn id(&self) -> &CertificateId {
         match self {
-            Self::Returned(cert) => cert.id.as_ref(),
-            Self::GoneOnRetry(id) => Some(id),
+            Self::Returned(cert) => cert.id(),
+            Self::GoneOnRetry(id) => id,
         }
     }
 
     /// The certificate as the API returned it, when the answer was not lost.
-    pub fn certificate(&self) -> Option<&Certificate> {
+    pub fn certificate(&self) -> Option<&StoredCertificate> {
         match self {
             Self::Returned(cert) => Some(cert),
             Self::GoneOnRetry(_) => None,
+        }
+    }
+}
+
+/// `NAME (ID)` as [`StoredCertificate`] prints, or the ID alone when the answer was lost.
+impl std::fmt::Display for Deleted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Returned(cert) => cert.fmt(f),
+            Self::GoneOnRetry(id) => id.fmt(f),
         }
     }
 }
@@ -153,7 +165,7 @@ mod tests {
         let body = format!(r#"{{"success":true,"result":{{"id":"{CERT}"}}}}"#);
         let delete = Delete::new(account(), cert());
         let deleted = delete.parse_response(&Response::new(body.as_bytes())).unwrap();
-        assert_eq!(deleted.id(), Some(&cert()));
+        assert_eq!(deleted.id(), &cert());
         let other = Delete::new(account(), CertificateId::new("other").unwrap());
         let Err(ResponseError::Decode(e)) = other.parse_response(&Response::new(body.as_bytes())) else {
             panic!("a decode error");

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
 use crate::id::{AccountId, CertificateId};
-use crate::model::Certificate;
+use crate::model::StoredCertificate;
 
 /// `GET /accounts/{account_id}/mtls_certificates/{id}`: one certificate.
 ///
@@ -36,7 +36,7 @@ impl Get {
 }
 
 impl Endpoint for Get {
-    type Output = Certificate;
+    type Output = StoredCertificate;
     const CALL: Call = Call::Get;
     const METHOD: Method = Method::GET;
 
@@ -52,7 +52,7 @@ impl Endpoint for Get {
         request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
     }
 
-    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Certificate, ResponseError> {
+    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<StoredCertificate, ResponseError> {
         the_requested(&self.id, decode_response(response)?.result, response)
     }
 }

@@ -20,7 +20,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::config::Config;
 use crate::error::{BuildError, Call, DecodeError, ResponseError};
 use crate::id::{AccountId, CertificateId};
-use crate::model::Certificate;
+use crate::model::{Certificate, StoredCertificate};
 
 /// An API call: builds its request, and decodes its response.
 pub trait Endpoint {
@@ -64,18 +64,32 @@ pub(crate) fn the_requested<B: AsRef<[u8]>>(
     requested: &CertificateId,
     certificate: Certificate,
     response: &Response<B>,
-) -> Result<Certificate, ResponseError> {
+) -> Result<StoredCertificate, ResponseError> {
     let reason = match &certificate.id {
-        Some(id) if id == requested => return Ok(certificate),
+        Some(id) if id == requested => return stored(certificate, response),
         Some(id) => format!("asked for certificate {requested} but the response is for certificate {id}"),
         None => format!("asked for certificate {requested} but the response carries no certificate ID"),
     };
-    Err(ResponseError::Decode(DecodeError {
+    Err(id_error(reason, response))
+}
+
+/// `certificate` as stored, or the decode error that says it came without an ID (a stored
+/// certificate without one cannot be got, deleted or told apart from another).
+pub(crate) fn stored<B: AsRef<[u8]>>(
+    certificate: Certificate,
+    response: &Response<B>,
+) -> Result<StoredCertificate, ResponseError> {
+    StoredCertificate::new(certificate)
+        .ok_or_else(|| id_error("the response carries no certificate ID".into(), response))
+}
+
+fn id_error<B: AsRef<[u8]>>(reason: String, response: &Response<B>) -> ResponseError {
+    ResponseError::Decode(DecodeError {
         status: response.status(),
         path: "result.id".into(),
         reason,
         body: response.body().as_ref().to_vec(),
-    }))
+    })
 }
 
 /// Everything outside RFC 3986's unreserved characters is escaped in a query value.

@@ -1,12 +1,12 @@
 use http::{Method, Request, Response};
 use serde::Serialize;
 
-use super::{Endpoint, request, url};
+use super::{Endpoint, request, stored, url};
 use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
 use crate::id::AccountId;
-use crate::model::Certificate;
+use crate::model::StoredCertificate;
 use crate::pem_check::{check_certificates, check_private_key};
 
 /// A PEM private key. `Debug` never shows it.
@@ -126,7 +126,7 @@ impl Upload {
 }
 
 impl Endpoint for Upload {
-    type Output = Certificate;
+    type Output = StoredCertificate;
     const CALL: Call = Call::Upload;
     const METHOD: Method = Method::POST;
 
@@ -147,8 +147,8 @@ impl Endpoint for Upload {
         request(config, Self::METHOD, url(config, &self.account, None, "", ""), body)
     }
 
-    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Certificate, ResponseError> {
-        decode_response(response).map(|s| s.result)
+    fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<StoredCertificate, ResponseError> {
+        stored(decode_response(response)?.result, response)
     }
 }
 

@@ -221,6 +221,11 @@ impl FakeApi {
         &self.account
     }
 
+    /// Credentials this fake accepts (its API token), for a test's client.
+    pub fn credentials(&self) -> Result<crate::Credentials, crate::BuildError> {
+        crate::Credentials::api_token(&self.accepted.token)
+    }
+
     /// Answers `request` as the API would at `now`, updating the state.
     pub fn handle<B: AsRef<[u8]>>(&mut self, request: &Request<B>, now: OffsetDateTime) -> Response<Vec<u8>> {
         self.handled += 1;

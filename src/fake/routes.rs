@@ -257,15 +257,15 @@ fn upload(api: &mut FakeApi, body: &[u8], now: OffsetDateTime) -> Response<Vec<u
         name,
         ca: Some(ca),
         certificates: Some(parsed.pem),
-        expires_on: Some(parsed.expires_on),
+        expires_on: Some(parsed.expires_on.into()),
         issuer: Some(parsed.issuer),
         serial_number: Some(parsed.serial_number),
         signature: Some(parsed.signature),
-        uploaded_on: Some(now),
+        uploaded_on: Some(now.into()),
         updated_at: None,
         kind: Some(CertificateType::Custom),
     };
-    let answer = Certificate { updated_at: Some(now), ..certificate.clone() };
+    let answer = Certificate { updated_at: Some(now.into()), ..certificate.clone() };
     api.store.push(Stored { certificate, associations: Vec::new() });
     reply::success(&answer, None)
 }

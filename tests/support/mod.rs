@@ -63,13 +63,13 @@ pub trait Adapter: Sized {
     /// A client for `config` with `knobs`.
     fn build(config: Config, knobs: &Knobs) -> Self;
     /// `upload`.
-    fn upload(&self, upload: &Upload) -> Result<Certificate, CallError>;
+    fn upload(&self, upload: &Upload) -> Result<cloudflare_mtls::StoredCertificate, CallError>;
     /// `list`.
     fn list(&self, list: &List) -> Result<Page<Certificate>, CallError>;
     /// `list_all`, collected.
     fn list_all(&self, list: List) -> Vec<Result<Certificate, CallError>>;
     /// `get`.
-    fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError>;
+    fn get(&self, account: &AccountId, id: &CertificateId) -> Result<cloudflare_mtls::StoredCertificate, CallError>;
     /// `delete`.
     fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, CallError>;
     /// `associations`.
@@ -105,13 +105,17 @@ pub(crate) use configure;
 /// `run(&self, output)` method that finishes a call (identity, or `block_on`).
 macro_rules! delegate_calls {
     () => {
-        fn upload(&self, upload: &Upload) -> Result<Certificate, CallError> {
+        fn upload(&self, upload: &Upload) -> Result<cloudflare_mtls::StoredCertificate, CallError> {
             self.run(self.client.upload(upload))
         }
         fn list(&self, list: &List) -> Result<Page<Certificate>, CallError> {
             self.run(self.client.list(list))
         }
-        fn get(&self, account: &AccountId, id: &CertificateId) -> Result<Certificate, CallError> {
+        fn get(
+            &self,
+            account: &AccountId,
+            id: &CertificateId,
+        ) -> Result<cloudflare_mtls::StoredCertificate, CallError> {
             self.run(self.client.get(account, id))
         }
         fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<cloudflare_mtls::Deleted, CallError> {

@@ -98,7 +98,7 @@ pub fn all_calls_and_list_all<A: Adapter, N: Net>() {
     let client = A::build(config(server.base_url()), &N::knobs());
     let ids: Vec<CertificateId> = ["alpha", "beta", "gamma"]
         .iter()
-        .map(|name| client.upload(&Upload::ca(account(), CA_PEM).with_name(*name)).unwrap().id.unwrap())
+        .map(|name| client.upload(&Upload::ca(account(), CA_PEM).with_name(*name)).unwrap().id().clone())
         .collect();
 
     let page = client.list(&List::new(account()).with_per_page(2)).unwrap();
@@ -200,7 +200,7 @@ pub fn timeouts_of_duration_max_are_none<A: Adapter, N: Net>() {
 pub fn html_502_then_success_on_get<A: Adapter, N: Net>() {
     let server = N::fake();
     let client = A::build(config(server.base_url()), &N::knobs());
-    let id = client.upload(&upload()).unwrap().id.unwrap();
+    let id = client.upload(&upload()).unwrap().id().clone();
     server.with_api(|api| api.fail_next(Fault::Html(502)));
     let served = server.requests_served();
     assert_eq!(client.get(&account(), &id).unwrap().name.as_deref(), Some("e2e"));
@@ -250,7 +250,7 @@ pub fn delete_whose_answer_was_lost_is_deleted<A: Adapter, N: Net>() {
     let server = N::fake();
     let client = A::build(config(server.base_url()), &N::knobs());
     for lost in [Fault::Disconnect, Fault::Html(502)] {
-        let id = client.upload(&Upload::ca(account(), CA_PEM)).unwrap().id.unwrap();
+        let id = client.upload(&Upload::ca(account(), CA_PEM)).unwrap().id().clone();
         server.with_api(|api| api.fail_next(Fault::AfterCall(Box::new(lost.clone()))));
         let served = server.requests_served();
         let deleted = client.delete(&account(), &id).unwrap();
