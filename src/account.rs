@@ -15,7 +15,7 @@ use crate::transport::{AsyncHttpClient, AsyncSleep, HttpClient, Sleep};
 /// [`by_name::exactly_one`]). Cloning is cheap (the client's parts are shared), so each task
 /// of a service can hold its own.
 ///
-#[doc = example!(blocking, "let account = client.account(&account);\nlet stored = account.upload(&account.ca(pem).with_name(\"my-ca\"))?;\nprintln!(\"uploaded {stored}\");\nfor cert in account.list_all() {\n    println!(\"{}\", cert?.name.unwrap_or_default());\n}\nlet same = account.get_by_name(\"my-ca\")?;\nassert_eq!(same.id(), stored.id());")]
+#[doc = example!(blocking, "let account = client.account(&account);\nlet stored = account.upload(&account.ca(pem).with_name(\"my-ca\"))?;\nprintln!(\"uploaded {stored}\");\nfor cert in account.list_all() {\n    println!(\"{}\", cert?.name());\n}\nlet same = account.get_by_name(\"my-ca\")?;\nassert_eq!(same.id(), stored.id());")]
 #[derive(Debug)]
 pub struct Account<T, S, M> {
     client: Client<T, S, M>,

@@ -47,6 +47,11 @@ pub struct Certificate {
 }
 
 impl Certificate {
+    /// Its name, or `""` when it has none (the field [`name`](Self::name) tells the two apart).
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("")
+    }
+
     /// When the certificate expires, or that the API did not say: decide what a certificate
     /// without a date means to you (every certificate the API stores has one in practice).
     ///
@@ -163,11 +168,6 @@ impl StoredCertificate {
     /// Its ID.
     pub fn id(&self) -> &CertificateId {
         &self.id
-    }
-
-    /// Its name, or `""` when it was uploaded without one.
-    pub fn name(&self) -> &str {
-        self.certificate.name.as_deref().unwrap_or("")
     }
 
     /// The certificate as the API returned it.

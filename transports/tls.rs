@@ -15,7 +15,7 @@ enum Base {
 }
 
 /// The root certificates a client trusts: Mozilla's (webpki-roots) by default, the system's
-/// store with [`system`](Self::system) (feature `native-roots`), plus any added with
+/// store with `Roots::system` (feature `native-roots`), plus any added with
 /// [`with_pem`](Self::with_pem), or only the ones of [`from_pem`](Self::from_pem) (as
 /// curl's `--cacert` does). Set them with the builders' `with_roots`.
 ///
