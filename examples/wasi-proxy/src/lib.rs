@@ -109,7 +109,6 @@ fn answer(target: &str) -> Answer {
 /// The certificates of `all` expiring within `days` days of `now`.
 fn report(all: &[Certificate], days: i64, now: OffsetDateTime) -> Report {
     let deadline = now + time::Duration::days(days);
-    let rfc3339 = time::format_description::well_known::Rfc3339;
     let expiring = all
         .iter()
         .filter_map(|cert| {
@@ -117,8 +116,8 @@ fn report(all: &[Certificate], days: i64, now: OffsetDateTime) -> Report {
             Some(Expiring {
                 id: cert.id.as_ref().map(|id| id.to_string()).unwrap_or_default(),
                 name: cert.name.clone(),
-                expires_on: expires.format(&rfc3339).unwrap_or_default(),
-                days_left: (expires - now).whole_days(),
+                expires_on: expires.to_string(),
+                days_left: (expires.get() - now).whole_days(),
             })
         })
         .collect();

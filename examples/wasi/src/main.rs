@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use cloudflare_mtls::wasi::{Builder, Client, TransportError, WasiTransport};
 use cloudflare_mtls::{
-    AccountId, BaseUrl, Config, Credentials, HttpClient, List, Pacing, RetryPolicy, Upload, Wait, WaitReason,
+    AccountId, BaseUrl, Config, Credentials, HttpClient, List, Pacing, RetryPolicy, Timestamp, Upload, Wait, WaitReason,
 };
 use time::OffsetDateTime;
 
@@ -89,13 +89,10 @@ fn calls(steps: &mut Steps) -> Result<()> {
     let account = account()?;
     let uploaded = client.upload(&Upload::ca(account.clone(), CA_PEM).with_name("wasi-ca")).map_err(|e| e.to_string());
     let id = match uploaded {
-        Ok(cert) => match cert.id {
-            Some(id) => {
-                steps.check("upload", Ok(format!("{id} ca={:?}", cert.ca)));
-                id
-            }
-            None => return Err("the upload's answer has no id".into()),
-        },
+        Ok(cert) => {
+            steps.check("upload", Ok(format!("{} ca={:?}", cert.id(), cert.ca)));
+            cert.id().clone()
+        }
         Err(e) => return Err(format!("upload: {e}")),
     };
     let listed = client.list_all(List::new(account.clone())).collect::<std::result::Result<Vec<_>, _>>();
@@ -113,7 +110,7 @@ fn calls(steps: &mut Steps) -> Result<()> {
         "get",
         match client.get(&account, &id) {
             Ok(cert) if cert.name.as_deref() == Some("wasi-ca") => {
-                Ok(format!("{} expires {}", cert.name.unwrap_or_default(), expiry(cert.expires_on)))
+                Ok(format!("{} expires {}", cert.name(), expiry(cert.expires_on)))
             }
             Ok(cert) => Err(format!("wrong certificate: {:?}", cert.name)),
             Err(e) => Err(e.to_string()),
@@ -138,8 +135,8 @@ fn calls(steps: &mut Steps) -> Result<()> {
     Ok(())
 }
 
-fn expiry(at: Option<OffsetDateTime>) -> String {
-    at.map_or("?".into(), |at| at.date().to_string())
+fn expiry(at: Option<Timestamp>) -> String {
+    at.map_or("?".into(), |at| at.get().date().to_string())
 }
 
 /// The certificates expiring within `days` days, soonest first (wall clock: `wasi:clocks`).
@@ -151,7 +148,7 @@ fn report(steps: &mut Steps, days: &str) -> Result<()> {
     let certs = certs.map_err(|e| e.to_string())?;
     let mut expiring: Vec<(i64, String)> = certs
         .iter()
-        .filter_map(|c| Some(((c.expires_on? - now).whole_days(), c.name.clone().unwrap_or_default())))
+        .filter_map(|c| Some((c.days_left(now)?, c.name().to_owned())))
         .filter(|(left, _)| *left <= days)
         .collect();
     expiring.sort();

@@ -40,7 +40,6 @@ async fn report(env: &Env, within_days: i64) -> Result<Report, String> {
     let now = OffsetDateTime::from_unix_timestamp_nanos(i128::from(worker::Date::now().as_millis()) * 1_000_000)
         .map_err(|e| e.to_string())?;
     let deadline = now + time::Duration::days(within_days);
-    let rfc3339 = time::format_description::well_known::Rfc3339;
     let expiring = all
         .iter()
         .filter_map(|cert| {
@@ -48,8 +47,8 @@ async fn report(env: &Env, within_days: i64) -> Result<Report, String> {
             Some(Expiring {
                 id: cert.id.as_ref().map(|id| id.to_string()).unwrap_or_default(),
                 name: cert.name.clone(),
-                expires_on: expires.format(&rfc3339).unwrap_or_default(),
-                days_left: (expires - now).whole_days(),
+                expires_on: expires.to_string(),
+                days_left: (expires.get() - now).whole_days(),
             })
         })
         .collect();
