@@ -77,13 +77,14 @@ impl Certificate {
     /// no clock (`OffsetDateTime::now_utc()` on most hosts).
     ///
     /// ```
-    /// # use cloudflare_mtls::Certificate;
-    /// use cloudflare_mtls::time::{Duration, macros::datetime};
+    /// use cloudflare_mtls::{Certificate, Timestamp};
+    /// use cloudflare_mtls::time::Duration;
     /// let cert: Certificate = serde_json::from_str(r#"{"expires_on":"2030-01-20T00:00:00Z"}"#)?;
-    /// assert!(cert.expires_within(Duration::days(30), datetime!(2030-01-01 0:00 UTC)));
-    /// assert!(!cert.expires_within(Duration::days(10), datetime!(2030-01-01 0:00 UTC)));
-    /// assert!(cert.expires_within(Duration::ZERO, datetime!(2031-01-01 0:00 UTC)), "expired already");
-    /// # Ok::<(), serde_json::Error>(())
+    /// let new_year = "2030-01-01T00:00:00Z".parse::<Timestamp>()?.get();
+    /// assert!(cert.expires_within(Duration::days(30), new_year));
+    /// assert!(!cert.expires_within(Duration::days(10), new_year));
+    /// assert!(cert.expires_within(Duration::ZERO, new_year + Duration::days(365)), "expired already");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn expires_within(&self, window: time::Duration, now: OffsetDateTime) -> bool {
         match self.expiry() {
@@ -96,13 +97,13 @@ impl Certificate {
     /// when the API gave no expiry.
     ///
     /// ```
-    /// # use cloudflare_mtls::Certificate;
-    /// use cloudflare_mtls::time::macros::datetime;
+    /// use cloudflare_mtls::{Certificate, Timestamp};
     /// let cert: Certificate = serde_json::from_str(r#"{"expires_on":"2030-01-20T12:00:00Z"}"#)?;
-    /// assert_eq!(cert.days_left(datetime!(2030-01-01 0:00 UTC)), Some(19));
-    /// assert_eq!(cert.days_left(datetime!(2030-01-22 0:00 UTC)), Some(-1));
-    /// assert_eq!(Certificate::default().days_left(datetime!(2030-01-01 0:00 UTC)), None);
-    /// # Ok::<(), serde_json::Error>(())
+    /// let day = |text: &str| text.parse::<Timestamp>().map(Timestamp::get);
+    /// assert_eq!(cert.days_left(day("2030-01-01T00:00:00Z")?), Some(19));
+    /// assert_eq!(cert.days_left(day("2030-01-22T00:00:00Z")?), Some(-1));
+    /// assert_eq!(Certificate::default().days_left(day("2030-01-01T00:00:00Z")?), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn days_left(&self, now: OffsetDateTime) -> Option<i64> {
         self.expires_on.map(|when| (when.get() - now).whole_days())
