@@ -46,6 +46,8 @@ fn more_certificates_than_the_rate_limit_then_no_changes() {
     }
     let fake = fake();
     fake.with_api(|api| api.rate_limit(5, Duration::from_secs(2)));
+    // Eleven CAs, to pass the rate limit: past the five an account holds.
+    fake.with_api(|api| api.set_ca_limit(11));
     let log = record(&fake);
     let dir = folder(&[]);
     for n in 0..11 {

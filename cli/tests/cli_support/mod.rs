@@ -40,11 +40,12 @@ A0cAMEQCIEr7Mqv2xJGpfXgWcdZyEiJSPhz/RrVU/luZJOVjUrpcAiAomHd6FHBy
 ";
 
 /// Every command, in the order of `cf-mtls --help`.
-pub const COMMANDS: [&str; 12] = [
+pub const COMMANDS: [&str; 13] = [
     "upload",
     "list",
     "get",
     "associations",
+    "hostnames",
     "delete",
     "apply",
     "plan",
