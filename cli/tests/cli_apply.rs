@@ -5,8 +5,8 @@
 mod cli_support;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cli_support::*;
@@ -21,16 +21,6 @@ fn folder(files: &[(&str, &str)]) -> PathBuf {
         std::fs::write(dir.join(name), text).unwrap();
     }
     dir
-}
-
-/// Every request the fake answers, as `METHOD path status`.
-fn record(fake: &FakeServer) -> Arc<Mutex<Vec<String>>> {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&log);
-    fake.log_requests(move |method, uri, status, _| {
-        sink.lock().unwrap().push(format!("{method} {} {}", uri.path(), status.as_u16()));
-    });
-    log
 }
 
 fn run_in(fake: &FakeServer, args: &[&str], dir: &Path) -> Run {

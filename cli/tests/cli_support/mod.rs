@@ -231,3 +231,13 @@ pub fn serve_fake(args: &[&str]) -> (Killed, serde_json::Value) {
     let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
     (child, info)
 }
+
+/// Every request `fake` answers from now on, as `METHOD path status`.
+pub fn record(fake: &FakeServer) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&log);
+    fake.log_requests(move |method, uri, status, _| {
+        sink.lock().unwrap().push(format!("{method} {} {}", uri.path(), status.as_u16()));
+    });
+    log
+}
