@@ -9,7 +9,8 @@
 //! - a leading `*.` wildcard (`*.example.com`), the only place a certificate's wildcard can
 //!   stand; a `*` anywhere else is refused;
 //! - punycode labels (`xn--bcher-kva.example`), as the DNS carries internationalised names;
-//!   Unicode (`bücher.example`) is refused with a hint to write it in punycode: the API
+//!   Unicode (`bücher.example`, any non-ASCII character) is refused with a hint to write it
+//!   in punycode: the API
 //!   documents no conversion, and a name converted silently would not be the one given;
 //! - no trailing dot: `api.example.com.` is refused with a hint to drop it, rather than
 //!   sent changed;
@@ -206,10 +207,11 @@ pub enum HostnameProblem {
         /// The label.
         label: String,
     },
-    /// A character outside letters, digits, hyphens and dots.
+    /// An ASCII character outside letters, digits, hyphens and dots.
     Character(char),
-    /// A non-ASCII letter: an internationalised name not written in punycode.
-    Unicode(char),
+    /// A character that is not ASCII: an internationalised name not written in punycode, or
+    /// something pasted with the name.
+    NonAscii(char),
     /// A `*` other than a whole first label followed by more labels.
     Wildcard,
     /// A URL (`https://...`, a path) rather than the name alone.
@@ -237,7 +239,7 @@ impl fmt::Display for HostnameProblem {
                     "{c:?} is not allowed (a hostname is letters, digits, hyphens and dots, with an optional leading '*.')"
                 )
             }
-            Self::Unicode(c) => write!(
+            Self::NonAscii(c) => write!(
                 f,
                 "{c:?} is not ASCII; write an internationalised name in punycode (xn--...), as `idn2` prints it"
             ),
@@ -265,8 +267,10 @@ fn check(value: &str) -> Result<(), HostnameProblem> {
     {
         return Err(HostnameProblem::Port);
     }
+    // Which non-ASCII characters are letters is a Unicode table a WASM module would carry:
+    // each gets the punycode hint, which is what a letter needs.
     if let Some(c) = value.chars().find(|c| !c.is_ascii()) {
-        return Err(if c.is_alphanumeric() { HostnameProblem::Unicode(c) } else { HostnameProblem::Character(c) });
+        return Err(HostnameProblem::NonAscii(c));
     }
     if value.ends_with('.') && !matches!(value, "." | "*.") && !value.ends_with("..") {
         return Err(HostnameProblem::TrailingDot);
@@ -340,8 +344,8 @@ mod tests {
             ("api-.example.com", HostnameProblem::Hyphen { label: "api-".into() }, "hyphen"),
             ("my_host.example.com", HostnameProblem::Character('_'), "letters, digits, hyphens"),
             ("a b.example.com", HostnameProblem::Character(' '), "letters, digits, hyphens"),
-            ("bücher.example", HostnameProblem::Unicode('ü'), "punycode"),
-            ("api.example.com\u{200b}", HostnameProblem::Character('\u{200b}'), "letters"),
+            ("bücher.example", HostnameProblem::NonAscii('ü'), "punycode"),
+            ("api.example.com\u{200b}", HostnameProblem::NonAscii('\u{200b}'), "not ASCII"),
             ("api.*.example.com", HostnameProblem::Wildcard, "first label"),
             ("*api.example.com", HostnameProblem::Wildcard, "first label"),
             ("*", HostnameProblem::Wildcard, "first label"),

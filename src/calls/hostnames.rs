@@ -134,11 +134,28 @@ pub struct ReplaceHostnames {
     pub hostnames: Vec<Hostname>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    hostnames: &'a [Hostname],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mtls_certificate_id: Option<&'a str>,
+/// `{"hostnames":[...],"mtls_certificate_id":"..."}`, written out: a [`Hostname`] is ASCII
+/// letters, digits, `-`, `.` and a leading `*`, an ID unreserved URL characters, so neither
+/// needs a JSON escape (and a WASM module need not carry a JSON writer for it).
+fn body(hostnames: &[Hostname], certificate: Option<&CertificateId>) -> Vec<u8> {
+    let mut body = String::with_capacity(40 + hostnames.iter().map(|h| h.as_str().len() + 3).sum::<usize>());
+    body.push_str(r#"{"hostnames":["#);
+    for (n, name) in hostnames.iter().enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        body.push('"');
+        body.push_str(name.as_str());
+        body.push('"');
+    }
+    body.push(']');
+    if let Some(id) = certificate {
+        body.push_str(r#","mtls_certificate_id":""#);
+        body.push_str(id.as_str());
+        body.push('"');
+    }
+    body.push('}');
+    body.into_bytes()
 }
 
 impl ReplaceHostnames {
@@ -192,12 +209,7 @@ impl Endpoint for ReplaceHostnames {
 
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         self.validate()?;
-        let body = Body {
-            hostnames: &self.hostnames,
-            mtls_certificate_id: self.certificate.as_ref().map(CertificateId::as_str),
-        };
-        // Serialising strings into a Vec cannot fail.
-        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let body = body(&self.hostnames, self.certificate.as_ref());
         request(config, Self::METHOD, url(config, self.scope(), &PATH, ""), body)
     }
 
@@ -265,6 +277,22 @@ mod tests {
         // The managed CA's list, emptied: `hostnames` is always sent, the ID only when given.
         let req = ReplaceHostnames::empty(zone()).to_request(&config()).unwrap();
         assert_eq!(req.body().as_slice(), br#"{"hostnames":[]}"#);
+    }
+
+    #[test]
+    fn the_body_is_the_json_serde_would_write() {
+        // Every character a hostname or an ID may hold, so none needs an escape.
+        let names = names(&["*.a-b.example", "xn--bcher-kva.EXAMPLE", "x"]);
+        let id = CertificateId::new("aZ09-_.~").unwrap();
+        for certificate in [None, Some(&id)] {
+            let written: serde_json::Value = serde_json::from_slice(&body(&names, certificate)).unwrap();
+            let mut expected = serde_json::json!({"hostnames": names});
+            if let Some(id) = certificate {
+                expected["mtls_certificate_id"] = serde_json::json!(id);
+            }
+            assert_eq!(written, expected);
+        }
+        assert_eq!(body(&[], None), br#"{"hostnames":[]}"#);
     }
 
     #[test]
