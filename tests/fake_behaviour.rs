@@ -1054,7 +1054,7 @@ fn an_account_holds_five_cas_until_told_otherwise() {
     expect_api(call(&mut api, &Upload::ca(account(), OPENAPI_CA).with_name("seventh")), 400, 1489);
     api.set_ca_limit(6);
     upload(&mut api, OPENAPI_CA, "seventh");
-    let mut one = api().with_ca_limit(1);
+    let mut one = FakeApi::new(TOKEN, account()).with_ca_limit(1);
     upload(&mut one, OPENAPI_CA, "only");
     expect_api(call(&mut one, &Upload::ca(account(), CA_P256).with_name("two")), 400, 1489);
 }
