@@ -10,8 +10,10 @@ use crate::model::Certificate;
 /// `DELETE /accounts/{account_id}/mtls_certificates/{id}`: returns the deleted certificate,
 /// as [`Deleted`].
 ///
-/// The API refuses while a Cloudflare service still uses the certificate; see
-/// [`Associations`](super::Associations). Sends no body, as the current official SDKs do.
+/// The API refuses while a Cloudflare service still uses the certificate (see
+/// [`Associations`](super::Associations)), and while a CA has hostnames in any zone (empty
+/// them first with [`ReplaceHostnames::empty`](super::ReplaceHostnames::empty) in each).
+/// Sends no body, as the current official SDKs do.
 ///
 /// ```
 /// use cloudflare_mtls::{AccountId, CertificateId, Config, Credentials, Deleted, Endpoint, Delete};
