@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo run --example fake-server --features fake-server -- \
 //!     --listen 127.0.0.1:8787 --token TOKEN --account ACCOUNT_ID [--email E --key K] \
-//!     [--tls --tls-ca FILE]
+//!     [--tls --tls-ca FILE] [--zone ZONE_ID=NAME ...]
 //! ```
 //!
 //! Every option has a default. Prints the base URL and the environment for Cloudflare's
@@ -11,12 +11,12 @@
 
 use std::process::ExitCode;
 
-use cloudflare_mtls::AccountId;
 use cloudflare_mtls::fake::FakeApi;
 use cloudflare_mtls::fake_server::{FakeServer, FakeTls};
+use cloudflare_mtls::{AccountId, ZoneId};
 
 const USAGE: &str =
-    "usage: fake-server [--listen ADDR] [--token TOKEN] [--account ACCOUNT_ID] [--email EMAIL --key KEY] [--tls --tls-ca FILE]
+    "usage: fake-server [--listen ADDR] [--token TOKEN] [--account ACCOUNT_ID] [--email EMAIL --key KEY] [--tls --tls-ca FILE] [--zone ZONE_ID=NAME]...
 
   --listen ADDR         loopback address and port to listen on (default 127.0.0.1:8787; port 0 picks one)
   --token TOKEN         the API token to accept as `Authorization: Bearer TOKEN` (default fake-token)
@@ -24,7 +24,9 @@ const USAGE: &str =
   --email EMAIL --key KEY
                         also accept this global API key with X-Auth-Email (optional, both or neither)
   --tls --tls-ca FILE   serve HTTPS (h2 and HTTP/1.1) with a certificate signed by a CA made at start,
-                        whose certificate is written to FILE for clients to trust";
+                        whose certificate is written to FILE for clients to trust
+  --zone ZONE_ID=NAME   a zone of the account (e.g. 9a7806061c88ada191ed06f989cc3dac=example.com), for
+                        the hostname associations; repeat for several";
 
 struct Args {
     listen: String,
@@ -33,6 +35,7 @@ struct Args {
     global_key: Option<(String, String)>,
     tls: bool,
     tls_ca: Option<String>,
+    zones: Vec<String>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -43,6 +46,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         global_key: None,
         tls: false,
         tls_ca: None,
+        zones: Vec::new(),
     };
     let (mut email, mut key) = (None, None);
     while let Some(flag) = args.next() {
@@ -65,6 +69,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--email" => email.insert(String::new()),
             "--key" => key.insert(String::new()),
             "--tls-ca" => parsed.tls_ca.insert(String::new()),
+            "--zone" => {
+                parsed.zones.push(String::new());
+                parsed.zones.last_mut().ok_or("--zone needs a value")?
+            }
             _ => return Err(format!("unknown argument {flag:?}")),
         };
         *slot = match inline.or_else(|| args.next()) {
@@ -105,6 +113,17 @@ fn main() -> ExitCode {
     let mut api = FakeApi::new(&args.token, account.clone());
     if let Some((email, key)) = &args.global_key {
         api = api.with_global_key(email, key);
+    }
+    for zone in &args.zones {
+        let added = zone
+            .split_once('=')
+            .ok_or_else(|| "expected ZONE_ID=NAME".to_owned())
+            .and_then(|(id, name)| ZoneId::new(id).map(|id| (id, name)).map_err(|e| e.to_string()))
+            .and_then(|(id, name)| api.add_zone(id, name).map_err(|e| e.to_string()));
+        if let Err(e) = added {
+            eprintln!("fake-server: --zone {zone}: {e}");
+            return ExitCode::from(2);
+        }
     }
     let mut builder = FakeServer::builder(api).with_addr(args.listen.as_str());
     if args.tls {

@@ -9,16 +9,17 @@
 //! It prints one line, `API=http://127.0.0.1:P/client/v4 CONTROL=http://127.0.0.1:Q`, and
 //! serves until killed. Faults: `html-502` (the edge's HTML page), `api-429` (with
 //! `Retry-After: 1`), `api-500`, `redirect` (a 302 to another host), `disconnect`.
-//! `POST /reset` empties the store. The control port answers with CORS headers, so a
-//! browser test page can use it too.
+//! `POST /reset` empties the store. The account has one zone, `ZONE` (`example.com`), for the
+//! hostname associations. The control port answers with CORS headers, so a browser test
+//! page can use it too.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
-use cloudflare_mtls::AccountId;
 use cloudflare_mtls::fake::{FakeApi, Fault};
 use cloudflare_mtls::fake_server::FakeServer;
+use cloudflare_mtls::{AccountId, ZoneId};
 
 fn fault(name: &str) -> Option<Fault> {
     let header = |fault: Fault, name: &str, value: &str| Fault::WithHeader(Box::new(fault), name.into(), value.into());
@@ -38,6 +39,15 @@ fn fault(name: &str) -> Option<Fault> {
     })
 }
 
+/// The zone every fresh fake has (`tests/fetch_node.rs` names it too).
+const ZONE: &str = "9a7806061c88ada191ed06f989cc3dac";
+
+/// An empty fake of `account`, with its zone.
+fn fresh(token: &str, account: &AccountId) -> std::io::Result<FakeApi> {
+    let zone = ZoneId::new(ZONE).map_err(std::io::Error::other)?;
+    FakeApi::new(token, account.clone()).with_zone(zone, "example.com").map_err(std::io::Error::other)
+}
+
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut token = "fake-token".to_owned();
@@ -51,7 +61,7 @@ fn main() -> std::io::Result<()> {
         }
     }
     let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353").map_err(std::io::Error::other)?;
-    let server = Arc::new(FakeServer::start(FakeApi::new(&token, account.clone()))?);
+    let server = Arc::new(FakeServer::start(fresh(&token, &account)?)?);
     let control = TcpListener::bind("127.0.0.1:0")?;
     println!("API={} CONTROL=http://{}", server.base_url(), control.local_addr()?);
     std::io::stdout().flush()?;
@@ -108,7 +118,8 @@ fn answer(server: &FakeServer, token: &str, account: &AccountId, mut stream: Tcp
             None => "404 Not Found",
         },
         ("POST", None, "/reset") => {
-            server.with_api(|api| *api = FakeApi::new(token, account.clone()));
+            let api = fresh(token, account)?;
+            server.with_api(|old| *old = api);
             "204 No Content"
         }
         _ => "404 Not Found",

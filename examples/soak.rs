@@ -366,7 +366,8 @@ fn main() -> ExitCode {
 
 fn run(length: Duration) -> Result<bool, Box<dyn std::error::Error>> {
     let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
-    let server = Arc::new(FakeServer::start(FakeApi::new(TOKEN, account.clone()))?);
+    // The store under load, not the account's quota of five CAs: every worker uploads CAs.
+    let server = Arc::new(FakeServer::start(FakeApi::new(TOKEN, account.clone()).with_ca_limit(usize::MAX))?);
     let counts = Arc::new(Counts::default());
     let stop = Arc::new(AtomicBool::new(false));
     let beliefs: Arc<Mutex<Vec<Beliefs>>> = Arc::default();

@@ -1,4 +1,4 @@
-//! The client: the five calls and `list_all`, written once over any transport. The blocking
+//! The client: the calls and `list_all`, written once over any transport. The blocking
 //! and async drivers are the same four-line loop around [`Exchange`]; only `.await` differs.
 
 use std::future::Future;
@@ -11,11 +11,13 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
-use crate::calls::{Associations, Delete, Deleted, Endpoint, Get, List, Upload};
+use crate::calls::{
+    AssociatedHostnames, Associations, Delete, Deleted, Endpoint, Get, Hostnames, List, ReplaceHostnames, Upload,
+};
 use crate::config::Config;
 use crate::error::{Call, Error, WaitTooLong};
 use crate::exchange::{Exchange, Next};
-use crate::id::{AccountId, CertificateId};
+use crate::id::{AccountId, CertificateId, ZoneId};
 use crate::model::{Association, Certificate, Page, StoredCertificate};
 use crate::pacing::{Pace, Pacer, Pacing, Ticket};
 use crate::pager::Pager;
@@ -25,7 +27,8 @@ use crate::transport::{AsyncHttpClient, AsyncSleep, HttpClient, NoSleep, Sleep};
 use crate::wait::Wait;
 
 /// A doc example for a client method: `$body` in a program whose `client` answers every call
-/// from canned API responses (certificate `2458ce5a`, named `my-ca`), blocking or async.
+/// from canned API responses (certificate `2458ce5a`, named `my-ca`; in zone `zone`,
+/// hostname `api.example.com`), blocking or async.
 macro_rules! example {
     (blocking, $body:literal) => {
         concat!(
@@ -34,7 +37,9 @@ macro_rules! example {
             "# fn main() -> Result<(), Box<dyn std::error::Error>> {\n",
             "# let account = AccountId::new(\"023e105f4ecef8ad9ca31a8372d0c353\")?;\n",
             "# let id = CertificateId::new(\"2458ce5a\")?;\n",
+            "# let zone = ZoneId::new(\"9a7806061c88ada191ed06f989cc3dac\")?;\n",
             "# let answer = |r: http::Request<Vec<u8>>| Ok::<_, std::io::Error>(http::Response::new(match (r.method().as_str(), r.uri().path().rsplit('/').next()) {\n",
+            "#     (_, Some(\"hostname_associations\")) => r#\"{\"success\":true,\"result\":{\"hostnames\":[\"api.example.com\"]}}\"#,\n",
             "#     (_, Some(\"associations\")) => r#\"{\"success\":true,\"result\":[{\"service\":\"gateway\",\"status\":\"active\"}]}\"#,\n",
             "#     (\"GET\", Some(\"mtls_certificates\")) => r#\"{\"success\":true,\"result\":[{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}],\"result_info\":{\"page\":1,\"per_page\":50,\"count\":1,\"total_count\":1}}\"#,\n",
             "#     _ => r#\"{\"success\":true,\"result\":{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}}\"#,\n",
@@ -52,7 +57,9 @@ macro_rules! example {
             "# fn main() -> Result<(), Box<dyn std::error::Error>> { futures_executor::block_on(async {\n",
             "# let account = AccountId::new(\"023e105f4ecef8ad9ca31a8372d0c353\")?;\n",
             "# let id = CertificateId::new(\"2458ce5a\")?;\n",
+            "# let zone = ZoneId::new(\"9a7806061c88ada191ed06f989cc3dac\")?;\n",
             "# let answer = |r: http::Request<Vec<u8>>| std::future::ready(Ok::<_, std::io::Error>(http::Response::new(match (r.method().as_str(), r.uri().path().rsplit('/').next()) {\n",
+            "#     (_, Some(\"hostname_associations\")) => r#\"{\"success\":true,\"result\":{\"hostnames\":[\"api.example.com\"]}}\"#,\n",
             "#     (_, Some(\"associations\")) => r#\"{\"success\":true,\"result\":[{\"service\":\"gateway\",\"status\":\"active\"}]}\"#,\n",
             "#     (\"GET\", Some(\"mtls_certificates\")) => r#\"{\"success\":true,\"result\":[{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}],\"result_info\":{\"page\":1,\"per_page\":50,\"count\":1,\"total_count\":1}}\"#,\n",
             "#     _ => r#\"{\"success\":true,\"result\":{\"id\":\"2458ce5a\",\"name\":\"my-ca\"}}\"#,\n",
@@ -387,7 +394,7 @@ impl<T, S, M> Client<T, S, M> {
 /// The method set, once for both modes: `$($a)*` is `async` or nothing, `$($w)*` is
 /// `.await` or nothing; the examples are the mode's own.
 macro_rules! methods {
-    ($mode:ident [$($a:tt)*] [$($w:tt)*] $err:ty, $upload:literal, $list:literal, $get:literal, $delete:literal, $associations:literal) => {
+    ($mode:ident [$($a:tt)*] [$($w:tt)*] $err:ty, $upload:literal, $list:literal, $get:literal, $delete:literal, $associations:literal, $hostnames:literal, $replace:literal) => {
         /// Uploads a certificate (or chain); returns it as stored. The upload is checked
         /// locally first ([`Upload::validate`]): nothing is sent if it fails.
         ///
@@ -424,6 +431,25 @@ macro_rules! methods {
         #[doc = example!($mode, $associations)]
         pub $($a)* fn associations(&self, account: &AccountId, id: &CertificateId) -> Result<Page<Association>, $err> {
             self.execute(&Associations::new(account.clone(), id.clone()))$($w)*
+        }
+
+        /// Lists the hostnames of `zone` associated with the uploaded CA `ca`, or with
+        /// `None` with the zone's Cloudflare-managed CA (see [`Hostnames`]).
+        ///
+        #[doc = example!($mode, $hostnames)]
+        pub $($a)* fn hostnames(&self, zone: &ZoneId, ca: Option<&CertificateId>) -> Result<AssociatedHostnames, $err> {
+            let call = Hostnames { zone: zone.clone(), certificate: ca.cloned() };
+            self.execute(&call)$($w)*
+        }
+
+        /// Replaces the hostnames of a zone associated with a CA (an empty list removes
+        /// them all); returns the list as stored. Checked first ([`ReplaceHostnames::validate`]):
+        /// nothing is sent if it fails. Safe to retry: the same list written twice is the
+        /// same list.
+        ///
+        #[doc = example!($mode, $replace)]
+        pub $($a)* fn replace_hostnames(&self, replace: &ReplaceHostnames) -> Result<AssociatedHostnames, $err> {
+            self.execute(replace)$($w)*
         }
     };
 }
@@ -463,7 +489,9 @@ impl<T: HttpClient, S: Sleep> Client<T, S, Blocking> {
         "let page = client.list(&List::new(account).with_ca(true).with_per_page(100))?;\nfor cert in &page.items {\n    println!(\"{:?} {:?}\", cert.id, cert.name);\n}",
         "let cert = client.get(&account, &id)?;\nassert_eq!(cert.name.as_deref(), Some(\"my-ca\"));",
         "match client.delete(&account, &id)? {\n    Deleted::Returned(cert) => println!(\"deleted {cert}\"),\n    other => println!(\"deleted {}\", other.id()),\n}",
-        "for association in client.associations(&account, &id)?.items {\n    println!(\"used by {:?} ({:?})\", association.service, association.status);\n}"
+        "for association in client.associations(&account, &id)?.items {\n    println!(\"used by {:?} ({:?})\", association.service, association.status);\n}",
+        "let listed = client.hostnames(&zone, Some(&id))?;\nassert_eq!(listed.hostnames, [\"api.example.com\"]);",
+        "let hosts = [Hostname::new(\"api.example.com\")?];\nlet stored = client.replace_hostnames(&ReplaceHostnames::new(zone, hosts).with_certificate(id))?;\nprintln!(\"{:?}\", stored.hostnames);"
     );
 
     /// Every certificate `list` matches, fetched a page at a time as the iterator advances.
@@ -521,7 +549,9 @@ impl<T: AsyncHttpClient, S: AsyncSleep> Client<T, S, Async> {
         "let page = client.list(&List::new(account).with_ca(true).with_per_page(100)).await?;\nfor cert in &page.items {\n    println!(\"{:?} {:?}\", cert.id, cert.name);\n}",
         "let cert = client.get(&account, &id).await?;\nassert_eq!(cert.name.as_deref(), Some(\"my-ca\"));",
         "match client.delete(&account, &id).await? {\n    Deleted::Returned(cert) => println!(\"deleted {cert}\"),\n    other => println!(\"deleted {}\", other.id()),\n}",
-        "for association in client.associations(&account, &id).await?.items {\n    println!(\"used by {:?} ({:?})\", association.service, association.status);\n}"
+        "for association in client.associations(&account, &id).await?.items {\n    println!(\"used by {:?} ({:?})\", association.service, association.status);\n}",
+        "let listed = client.hostnames(&zone, Some(&id)).await?;\nassert_eq!(listed.hostnames, [\"api.example.com\"]);",
+        "let hosts = [Hostname::new(\"api.example.com\")?];\nlet stored = client.replace_hostnames(&ReplaceHostnames::new(zone, hosts).with_certificate(id)).await?;\nprintln!(\"{:?}\", stored.hostnames);"
     );
 
     /// Every certificate `list` matches, as a [`Stream`](futures_core::Stream) that fetches

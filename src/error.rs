@@ -7,6 +7,7 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::duration::HumanDuration;
+use crate::hostname::HostnameError;
 use crate::message::ApiMessage;
 use crate::wait::Wait;
 
@@ -14,10 +15,10 @@ use crate::wait::Wait;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// An account or certificate ID that is not one clean path segment.
+    /// An account, zone or certificate ID that is not one clean path segment.
     #[error("invalid {what} {value:?}: {reason}")]
     InvalidId {
-        /// "account ID" or "certificate ID".
+        /// "account ID", "zone ID" or "certificate ID".
         what: &'static str,
         /// The rejected input, returned unchanged.
         value: String,
@@ -124,6 +125,22 @@ pub enum BuildError {
         handle: String,
         /// The account the call was built for.
         call: String,
+    },
+    /// A name given as a hostname that is not one (see [`Hostname`](crate::Hostname)).
+    #[error(transparent)]
+    InvalidHostname(#[from] HostnameError),
+    /// The same hostname twice in one list (hostnames compare case-insensitively): the API's
+    /// list holds each once, so which was meant is for the caller to say.
+    #[error(
+        "hostname {second:?} (number {position} in the list) is {first:?} again (hostnames compare case-insensitively); give each hostname once"
+    )]
+    DuplicateHostname {
+        /// The hostname as it came first.
+        first: String,
+        /// The hostname as it came again.
+        second: String,
+        /// Where it came again, counted from 1.
+        position: usize,
     },
 }
 
@@ -462,6 +479,10 @@ pub enum Call {
     Delete,
     /// List a certificate's associations.
     Associations,
+    /// List the hostnames associated with a CA in a zone.
+    Hostnames,
+    /// Replace the hostnames associated with a CA in a zone.
+    ReplaceHostnames,
 }
 
 impl std::fmt::Display for Call {
@@ -472,6 +493,8 @@ impl std::fmt::Display for Call {
             Self::Get => "get certificate",
             Self::Delete => "delete certificate",
             Self::Associations => "list certificate associations",
+            Self::Hostnames => "list hostname associations",
+            Self::ReplaceHostnames => "replace hostname associations",
         })
     }
 }

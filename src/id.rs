@@ -1,4 +1,4 @@
-//! Validated identifiers: an account ID or certificate ID is always exactly one URL path segment.
+//! Validated identifiers: an account, zone or certificate ID is always exactly one URL path segment.
 
 use std::fmt;
 
@@ -9,7 +9,8 @@ use crate::error::{BuildError, IdError};
 /// Checks that `value` can stand alone as one path segment without any escaping.
 ///
 /// Cloudflare's certificate IDs are UUIDs in practice, its schema's examples 32 lowercase hex
-/// characters, its account IDs 32 hex; all are treated as opaque tokens of any length, so
+/// characters, its account and zone IDs 32 hex (the schema's `maxLength: 32`, enforced for
+/// neither); all are treated as opaque tokens of any length, so
 /// the check is an allow-list of RFC 3986 unreserved characters rather
 /// than a format. `..` is refused anywhere, so no ID can walk up the path.
 fn check(value: &str) -> Result<(), IdError> {
@@ -113,6 +114,13 @@ id_type!(
     "certificate ID"
 );
 
+id_type!(
+    /// A Cloudflare zone ID (`023e105f4ecef8ad9ca31a8372d0c353`, on the zone's Overview page
+    /// in the dashboard), validated as one path segment, as an [`AccountId`] is.
+    ZoneId,
+    "zone ID"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +130,7 @@ mod tests {
         for ok in ["023e105f4ecef8ad9ca31a8372d0c353", "8f45e1ac-7bcf-4ea4-9a9e-2b8c3a1f9c11", "a.b", "x~y_z"] {
             assert_eq!(AccountId::new(ok).unwrap().as_str(), ok);
             assert_eq!(CertificateId::new(ok).unwrap().to_string(), ok);
+            assert_eq!(ZoneId::new(ok).unwrap().as_str(), ok);
         }
     }
 
@@ -153,6 +162,17 @@ mod tests {
                 other => panic!("{input:?} gave {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_zone_id_is_checked_as_an_account_id_is() {
+        match ZoneId::new("zone/../x") {
+            Err(BuildError::InvalidId { what, value, reason }) => {
+                assert_eq!((what, value.as_str(), reason), ("zone ID", "zone/../x", IdError::Character('/')));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(ZoneId::new("").is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A client for Cloudflare's mTLS Certificate Management API: upload, list, get, delete,
-//! and list associations.
+//! and list associations; and for the zone-level hostname associations that make an
+//! uploaded CA verify client certificates (Bring Your Own CA for mTLS).
 //!
 //! The core is Sans-IO: it builds `http::Request` values and turns `http::Response` bodies
 //! into typed results, and leaves sockets, clocks and sleeping to a transport. It compiles
@@ -102,6 +103,7 @@ mod error;
 mod exchange;
 pub mod folder;
 mod headers;
+mod hostname;
 mod id;
 mod message;
 mod model;
@@ -119,7 +121,10 @@ mod x509_check;
 
 pub use account::Account;
 pub use budget::BudgetError;
-pub use calls::{Associations, Delete, Deleted, Endpoint, Get, List, PrivateKey, Upload};
+pub use calls::{
+    AssociatedHostnames, Associations, Delete, Deleted, Endpoint, Get, Hostnames, List, PrivateKey, ReplaceHostnames,
+    Scope, Upload,
+};
 pub use client::{Async, AsyncClient, Blocking, BlockingClient, Client, Pages};
 pub use config::{BaseUrl, Config, DEFAULT_BASE_URL};
 pub use credentials::Credentials;
@@ -130,7 +135,8 @@ pub use error::{
     WaitTooLong,
 };
 pub use exchange::{Exchange, Next};
-pub use id::{AccountId, CertificateId};
+pub use hostname::{Hostname, HostnameError, HostnameProblem};
+pub use id::{AccountId, CertificateId, ZoneId};
 pub use message::{ApiMessage, ErrorSource};
 pub use model::{Association, Certificate, CertificateType, Expiry, Page, ResultInfo, StoredCertificate};
 pub use pacing::Pacing;

@@ -9,7 +9,7 @@
 //!
 //! # The rule
 //!
-//! | what happened to the attempt | GET, DELETE (idempotent) | POST (upload) |
+//! | what happened to the attempt | GET, PUT, DELETE (idempotent: every call but the upload) | POST (upload) |
 //! |---|---|---|
 //! | no connection was made ([`Failure::NotSent`]) | retry | retry |
 //! | the server's certificate does not verify, the proxy refuses ([`Failure::Permanent`]) | not retried | not retried |

@@ -1,7 +1,8 @@
 //! What a call leaves in `tracing` (feature `tracing`): one span per call, one event per
-//! attempt. Only the call, the method, the IDs, statuses, times and retry decisions are
-//! recorded: never a header, a body or a certificate, so never a secret. Without the
-//! feature these are no-ops and `tracing` is not compiled in.
+//! attempt. Only the call, the method, the IDs (account or zone, certificate), statuses,
+//! times and retry decisions are recorded: never a header, a body, a certificate or a
+//! hostname list, so never a secret. Without the feature these are no-ops and `tracing` is
+//! not compiled in.
 
 use std::future::Future;
 use std::time::Duration;
@@ -37,7 +38,8 @@ pub(crate) fn call<E: Endpoint>(endpoint: &E) -> Span {
         "cloudflare_mtls",
         call = %E::CALL,
         method = %E::METHOD,
-        account = endpoint.account().as_str(),
+        account = endpoint.scope().account().map(crate::id::AccountId::as_str),
+        zone = endpoint.scope().zone().map(crate::id::ZoneId::as_str),
         certificate = endpoint.certificate().map(crate::id::CertificateId::as_str),
     );
     #[cfg(not(feature = "tracing"))]

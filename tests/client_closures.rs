@@ -14,9 +14,10 @@ use std::time::Duration;
 use cloudflare_mtls::http::{Method, Request, Response};
 use cloudflare_mtls::retry::Failure;
 use cloudflare_mtls::{
-    AccountId, AsyncClient, AsyncHttpClient, AsyncSleep, BlockingClient, BuildError, Call, Certificate, CertificateId,
-    CertificateType, Config, Credentials, Deleted, Error, HttpClient, List, Page, PagerError, PrivateKey,
-    ResponseError, ResultInfo, RetryPolicy, Sleep, StoredCertificate, Upload,
+    AccountId, AssociatedHostnames, AsyncClient, AsyncHttpClient, AsyncSleep, BlockingClient, BuildError, Call,
+    Certificate, CertificateId, CertificateType, Config, Credentials, Deleted, Error, Hostname, HttpClient, List, Page,
+    PagerError, PrivateKey, ReplaceHostnames, ResponseError, ResultInfo, RetryPolicy, Sleep, StoredCertificate, Upload,
+    ZoneId,
 };
 
 const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -147,6 +148,8 @@ trait Calls {
         account: &AccountId,
         id: &CertificateId,
     ) -> Result<Page<cloudflare_mtls::Association>, Failed>;
+    fn hostnames(&self, zone: &ZoneId, ca: Option<&CertificateId>) -> Result<AssociatedHostnames, Failed>;
+    fn replace_hostnames(&self, replace: &ReplaceHostnames) -> Result<AssociatedHostnames, Failed>;
 }
 
 impl<T: HttpClient<Error = io::Error>, S: Sleep> Calls for BlockingClient<T, S> {
@@ -172,6 +175,12 @@ impl<T: HttpClient<Error = io::Error>, S: Sleep> Calls for BlockingClient<T, S> 
     ) -> Result<Page<cloudflare_mtls::Association>, Failed> {
         self.associations(account, id)
     }
+    fn hostnames(&self, zone: &ZoneId, ca: Option<&CertificateId>) -> Result<AssociatedHostnames, Failed> {
+        self.hostnames(zone, ca)
+    }
+    fn replace_hostnames(&self, replace: &ReplaceHostnames) -> Result<AssociatedHostnames, Failed> {
+        self.replace_hostnames(replace)
+    }
 }
 
 impl<T: AsyncHttpClient<Error = io::Error>, S: AsyncSleep> Calls for AsyncClient<T, S> {
@@ -196,6 +205,12 @@ impl<T: AsyncHttpClient<Error = io::Error>, S: AsyncSleep> Calls for AsyncClient
         id: &CertificateId,
     ) -> Result<Page<cloudflare_mtls::Association>, Failed> {
         block_on(self.associations(account, id))
+    }
+    fn hostnames(&self, zone: &ZoneId, ca: Option<&CertificateId>) -> Result<AssociatedHostnames, Failed> {
+        block_on(self.hostnames(zone, ca))
+    }
+    fn replace_hostnames(&self, replace: &ReplaceHostnames) -> Result<AssociatedHostnames, Failed> {
+        block_on(self.replace_hostnames(replace))
     }
 }
 
@@ -300,6 +315,57 @@ fn all_methods_send_the_right_requests_and_decode() {
             assert_headers(req, false);
             assert!(req.body().is_empty(), "{mode}: {} {} has a body", req.method(), req.uri());
         }
+    }
+}
+
+#[test]
+fn hostname_calls_send_the_right_requests_and_decode() {
+    let zone = ZoneId::new("9a7806061c88ada191ed06f989cc3dac").unwrap();
+    let at = "https://api.cloudflare.com/client/v4/zones/9a7806061c88ada191ed06f989cc3dac/certificate_authorities/hostname_associations";
+    let listed = r#"{"success":true,"errors":[],"messages":[],"result":{"hostnames":["api.example.com"]}}"#;
+    for (mode, make) in MODES {
+        let server = Server::new([ok(listed), ok(listed), ok(listed), ok(listed)]);
+        let client = make(&server, None, RetryPolicy::default());
+        assert_eq!(client.hostnames(&zone, Some(&cert_id())).unwrap().hostnames, ["api.example.com"], "{mode}");
+        assert_eq!(client.hostnames(&zone, None).unwrap().hostnames, ["api.example.com"], "{mode}");
+        let names = vec![Hostname::new("api.example.com").unwrap()];
+        let replace = ReplaceHostnames::new(zone.clone(), names.clone()).with_certificate(cert_id());
+        assert_eq!(client.replace_hostnames(&replace).unwrap().hostnames, ["api.example.com"], "{mode}");
+        client.replace_hostnames(&ReplaceHostnames::new(zone.clone(), names)).unwrap();
+
+        let requests = server.requests();
+        let seen: Vec<(Method, String)> = requests.iter().map(|r| (r.method().clone(), r.uri().to_string())).collect();
+        assert_eq!(
+            seen,
+            vec![
+                (Method::GET, format!("{at}?mtls_certificate_id={CERT}")),
+                (Method::GET, at.to_owned()),
+                (Method::PUT, at.to_owned()),
+                (Method::PUT, at.to_owned()),
+            ],
+            "{mode}"
+        );
+        assert_headers(&requests[0], false);
+        assert_headers(&requests[2], true);
+        let body: serde_json::Value = serde_json::from_slice(requests[2].body()).unwrap();
+        assert_eq!(body, serde_json::json!({"hostnames": ["api.example.com"], "mtls_certificate_id": CERT}));
+        let body: serde_json::Value = serde_json::from_slice(requests[3].body()).unwrap();
+        assert_eq!(body, serde_json::json!({"hostnames": ["api.example.com"]}), "the managed CA's: no ID");
+    }
+}
+
+#[test]
+fn a_replace_is_retried_after_a_502_as_a_get_is() {
+    let zone = ZoneId::new("9a7806061c88ada191ed06f989cc3dac").unwrap();
+    let listed = r#"{"success":true,"result":{"hostnames":["api.example.com"]}}"#;
+    for (mode, make) in MODES {
+        let server = Server::new([answer(502, &[], HTML_502), ok(listed)]);
+        let sleeps = Sleeps::default();
+        let client = make(&server, Some(&sleeps), exact());
+        let replace = ReplaceHostnames::new(zone.clone(), [Hostname::new("api.example.com").unwrap()]);
+        assert_eq!(client.replace_hostnames(&replace).unwrap().hostnames, ["api.example.com"], "{mode}");
+        assert_eq!(server.requests().len(), 2, "{mode}: an idempotent PUT is sent again");
+        assert_eq!(sleeps.taken(), [Duration::from_millis(500)], "{mode}");
     }
 }
 

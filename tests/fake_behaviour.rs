@@ -14,7 +14,8 @@ use cloudflare_mtls::time::OffsetDateTime;
 use cloudflare_mtls::time::macros::datetime;
 use cloudflare_mtls::{
     AccountId, ApiError, Association, Associations, BlockingClient, Certificate, CertificateId, CertificateType,
-    Config, Credentials, Delete, Deleted, Endpoint, Get, List, ResponseError, Upload,
+    Config, Credentials, Delete, Deleted, Endpoint, Get, Hostname, Hostnames, List, ReplaceHostnames, ResponseError,
+    Upload, ZoneId,
 };
 use http::{HeaderValue, Request, Response, StatusCode};
 use proptest::prelude::*;
@@ -328,7 +329,8 @@ fn upload_reads_every_fixture_as_x509() {
             expires_in: 2126,
         },
     ];
-    let mut api = api();
+    // Seven certificates uploaded as CAs (the helper's way), past the account's five.
+    let mut api = api().with_ca_limit(cases.len());
     for (n, case) in cases.iter().enumerate() {
         let cert = upload(&mut api, case.pem, &format!("fixture-{n}"));
         assert_eq!(cert.issuer.as_deref(), Some(case.issuer), "case {n}");
@@ -797,6 +799,266 @@ fn every_answer_carries_ratelimit_fields_when_a_limit_is_set() {
     assert_eq!(fields(&api.handle(&list_request(), at(10_000))).0, Some("\"default\";r=2;t=10".into()));
 }
 
+// ---- zones and hostnames --------------------------------------------------------------
+
+const ZONE: &str = "9a7806061c88ada191ed06f989cc3dac";
+const OTHER_ZONE: &str = "5b1c6f3d4b7e4c08a1f3e8b2d9a60c77";
+
+fn zone() -> ZoneId {
+    ZoneId::new(ZONE).unwrap()
+}
+
+fn other_zone() -> ZoneId {
+    ZoneId::new(OTHER_ZONE).unwrap()
+}
+
+/// A fake with zone `ZONE` (example.com) and `OTHER_ZONE` (example.org), a CA and a leaf.
+fn zoned() -> (FakeApi, CertificateId, CertificateId) {
+    let mut api = api().with_zone(zone(), "example.com").unwrap().with_zone(other_zone(), "example.org").unwrap();
+    let ca = cert_id(&call(&mut api, &Upload::ca(account(), CA_P256).with_name("ca")).unwrap());
+    let leaf = cert_id(&call(&mut api, &Upload::leaf(account(), LEAF).with_name("leaf")).unwrap());
+    (api, ca, leaf)
+}
+
+fn hosts(names: &[&str]) -> Vec<Hostname> {
+    names.iter().map(|n| Hostname::new(*n).unwrap()).collect()
+}
+
+fn listed(api: &mut FakeApi, zone: ZoneId, ca: Option<&CertificateId>) -> Vec<String> {
+    let mut get = Hostnames::new(zone);
+    if let Some(ca) = ca {
+        get = get.with_certificate(ca.clone());
+    }
+    call(api, &get).unwrap().hostnames
+}
+
+fn replace(
+    api: &mut FakeApi,
+    zone: ZoneId,
+    ca: Option<&CertificateId>,
+    names: &[&str],
+) -> Result<Vec<String>, ResponseError> {
+    let mut put = ReplaceHostnames::new(zone, hosts(names));
+    if let Some(ca) = ca {
+        put = put.with_certificate(ca.clone());
+    }
+    call(api, &put).map(|stored| stored.hostnames)
+}
+
+/// A PUT whose JSON body is `body`, bypassing the core's local checks.
+fn put_with_body(zone: &str, body: serde_json::Value) -> Request<Vec<u8>> {
+    let mut request = raw(
+        "PUT",
+        &format!("https://api.cloudflare.com/client/v4/zones/{zone}/certificate_authorities/hostname_associations"),
+    );
+    *request.body_mut() = serde_json::to_vec(&body).unwrap();
+    request
+}
+
+#[test]
+fn a_put_replaces_the_list_of_its_zone_and_ca_in_order_as_written() {
+    let (mut api, ca, _) = zoned();
+    assert!(listed(&mut api, zone(), Some(&ca)).is_empty(), "nothing until a PUT");
+    let stored =
+        replace(&mut api, zone(), Some(&ca), &["b.example.com", "API.Example.com", "*.example.com", "example.com"])
+            .unwrap();
+    assert_eq!(stored, ["b.example.com", "API.Example.com", "*.example.com", "example.com"]);
+    assert_eq!(listed(&mut api, zone(), Some(&ca)), stored, "a GET reads back what the PUT stored");
+    assert_eq!(api.hostnames(&zone(), Some(&ca)), Some(stored));
+    // A replace, not an append.
+    assert_eq!(replace(&mut api, zone(), Some(&ca), &["c.example.com"]).unwrap(), ["c.example.com"]);
+    assert_eq!(listed(&mut api, zone(), Some(&ca)), ["c.example.com"]);
+    // Each (zone, CA) pair has its own list.
+    assert!(listed(&mut api, other_zone(), Some(&ca)).is_empty());
+    assert!(listed(&mut api, zone(), None).is_empty(), "the managed CA's list is another");
+    // `[]` empties it.
+    assert!(replace(&mut api, zone(), Some(&ca), &[]).unwrap().is_empty());
+    assert!(listed(&mut api, zone(), Some(&ca)).is_empty());
+}
+
+#[test]
+fn the_managed_ca_has_its_own_list_and_a_hostname_may_have_several_cas() {
+    let (mut api, ca, _) = zoned();
+    assert_eq!(replace(&mut api, zone(), None, &["api.example.com"]).unwrap(), ["api.example.com"]);
+    assert_eq!(replace(&mut api, zone(), Some(&ca), &["api.example.com"]).unwrap(), ["api.example.com"]);
+    assert_eq!(listed(&mut api, zone(), None), ["api.example.com"]);
+    assert_eq!(api.hostnames(&zone(), None), Some(vec!["api.example.com".to_owned()]));
+    replace(&mut api, zone(), None, &[]).unwrap();
+    assert_eq!(listed(&mut api, zone(), Some(&ca)), ["api.example.com"], "emptying one list leaves the other");
+}
+
+#[test]
+fn a_hostname_outside_the_zone_gets_1009_and_changes_nothing() {
+    let (mut api, ca, _) = zoned();
+    replace(&mut api, zone(), Some(&ca), &["keep.example.com"]).unwrap();
+    for outside in ["example.org", "badexample.com", "api.example.com.evil.net", "com"] {
+        let e = expect_api(replace(&mut api, zone(), Some(&ca), &["a.example.com", outside]), 400, 1009);
+        assert!(e.errors[0].message.contains("is not in zone example.com"), "{e}");
+        assert_eq!(e.errors[0].source.as_ref().and_then(|s| s.pointer.as_deref()), Some("/hostnames/1"));
+    }
+    assert_eq!(listed(&mut api, zone(), Some(&ca)), ["keep.example.com"], "a refused PUT changes nothing");
+    assert_eq!(replace(&mut api, other_zone(), Some(&ca), &["API.EXAMPLE.ORG"]).unwrap(), ["API.EXAMPLE.ORG"]);
+}
+
+#[test]
+fn what_is_no_hostname_gets_1008_and_a_name_twice_1010() {
+    let (mut api, ca, _) = zoned();
+    for (bad, says) in [
+        ("api.example.com.", "trailing dot"),
+        ("bücher.example.com", "punycode"),
+        ("a..example.com", "empty label"),
+        ("api.*.example.com", "first label"),
+        ("https://api.example.com", "without the scheme"),
+        ("", "empty"),
+    ] {
+        let body = serde_json::json!({"hostnames": ["ok.example.com", bad], "mtls_certificate_id": ca.as_str()});
+        let e = api_error(&api.handle(&put_with_body(ZONE, body), NOW), 400, 1008);
+        assert!(e.errors[0].message.contains(says), "{bad:?}: {e}");
+        assert_eq!(e.errors[0].source.as_ref().and_then(|s| s.pointer.as_deref()), Some("/hostnames/1"));
+    }
+    let body = serde_json::json!({"hostnames": ["a.example.com", "b.example.com", "A.EXAMPLE.COM"], "mtls_certificate_id": ca.as_str()});
+    let e = api_error(&api.handle(&put_with_body(ZONE, body), NOW), 400, 1010);
+    assert!(e.errors[0].message.contains("given twice"), "{e}");
+    assert!(listed(&mut api, zone(), Some(&ca)).is_empty());
+}
+
+#[test]
+fn the_id_must_be_a_ca_of_the_account() {
+    let (mut api, _, leaf) = zoned();
+    let e = expect_api(replace(&mut api, zone(), Some(&leaf), &["a.example.com"]), 400, 1007);
+    assert!(e.errors[0].message.contains("is not a CA certificate"), "{e}");
+    let e = expect_api(call(&mut api, &Hostnames::new(zone()).with_certificate(leaf)), 400, 1007);
+    assert_eq!(e.errors[0].source.as_ref().and_then(|s| s.pointer.as_deref()), Some("/mtls_certificate_id"));
+    let unknown = CertificateId::new("b2134436-2555-4acf-be5b-26c48136575e").unwrap();
+    expect_api(replace(&mut api, zone(), Some(&unknown), &["a.example.com"]), 404, 1404);
+    expect_api(call(&mut api, &Hostnames::new(zone()).with_certificate(unknown)), 404, 1404);
+    let body = serde_json::json!({"hostnames": [], "mtls_certificate_id": "a/b"});
+    api_error(&api.handle(&put_with_body(ZONE, body), NOW), 400, 1001);
+}
+
+#[test]
+fn a_zone_the_account_lacks_gets_7003_and_a_bad_route_its_usual_answer() {
+    let (mut api, ca, _) = zoned();
+    let nowhere = ZoneId::new("ffffffffffffffffffffffffffffffff").unwrap();
+    let e = expect_api(call(&mut api, &Hostnames::new(nowhere.clone())), 400, 7003);
+    assert!(e.errors[0].message.contains("perhaps your object identifier is invalid"), "{e}");
+    expect_api(replace(&mut api, nowhere, Some(&ca), &["a.example.com"]), 400, 7003);
+    let base = "https://api.cloudflare.com/client/v4/zones";
+    api_error(
+        &api.handle(&raw("GET", &format!("{base}/a%2Fb/certificate_authorities/hostname_associations")), NOW),
+        400,
+        7003,
+    );
+    api_error(&api.handle(&raw("GET", &format!("{base}/{ZONE}/certificate_authorities")), NOW), 400, 7000);
+    api_error(&api.handle(&raw("GET", &format!("{base}/{ZONE}/hostname_associations")), NOW), 400, 7000);
+    for method in ["POST", "DELETE", "PATCH"] {
+        let response =
+            api.handle(&raw(method, &format!("{base}/{ZONE}/certificate_authorities/hostname_associations")), NOW);
+        assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET, PUT"), "{method}");
+        api_error(&response, 405, 7001);
+    }
+    // One trailing slash is forgiven here too; credentials are required.
+    let slash = api.handle(&raw("GET", &format!("{base}/{ZONE}/certificate_authorities/hostname_associations/")), NOW);
+    assert_eq!(Hostnames::new(zone()).parse_response(&slash).unwrap().hostnames, Vec::<String>::new());
+    let mut anonymous = raw("GET", &format!("{base}/{ZONE}/certificate_authorities/hostname_associations"));
+    anonymous.headers_mut().clear();
+    api_error(&api.handle(&anonymous, NOW), 400, 9106);
+    let mut wrong = Hostnames::new(zone()).to_request(&config()).unwrap();
+    wrong.headers_mut().insert("authorization", HeaderValue::from_static("Bearer not-the-token"));
+    api_error(&api.handle(&wrong, NOW), 403, 10000);
+}
+
+#[test]
+fn put_bodies_are_read_as_the_sdks_send_them() {
+    let (mut api, ca, _) = zoned();
+    // The query's ID counts for a GET, as Cloudflare's SDKs send it; the body's for a PUT.
+    let body = serde_json::json!({"hostnames": ["a.example.com"], "mtls_certificate_id": ca.as_str()});
+    let stored = api.handle(&put_with_body(ZONE, body), NOW);
+    assert_eq!(Hostnames::new(zone()).parse_response(&stored).unwrap().hostnames, ["a.example.com"]);
+    let uri = format!(
+        "https://api.cloudflare.com/client/v4/zones/{ZONE}/certificate_authorities/hostname_associations?mtls_certificate_id={ca}"
+    );
+    let got = api.handle(&raw("GET", &uri), NOW);
+    assert_eq!(Hostnames::new(zone()).parse_response(&got).unwrap().hostnames, ["a.example.com"]);
+    // Without `hostnames` (or with null), the list is emptied.
+    for body in [
+        serde_json::json!({"mtls_certificate_id": ca.as_str()}),
+        serde_json::json!({"hostnames": null, "mtls_certificate_id": ca.as_str()}),
+    ] {
+        replace(&mut api, zone(), Some(&ca), &["a.example.com"]).unwrap();
+        let response = api.handle(&put_with_body(ZONE, body), NOW);
+        assert!(Hostnames::new(zone()).parse_response(&response).unwrap().hostnames.is_empty());
+    }
+    for (body, pointer) in [
+        (serde_json::json!({"hostnames": "a.example.com"}), "/hostnames"),
+        (serde_json::json!({"hostnames": ["a.example.com", 7]}), "/hostnames/1"),
+        (serde_json::json!({"hostnames": [], "mtls_certificate_id": 12}), "/mtls_certificate_id"),
+        (serde_json::json!(["a.example.com"]), ""),
+    ] {
+        let e = api_error(&api.handle(&put_with_body(ZONE, body.clone()), NOW), 400, 1001);
+        assert_eq!(e.errors[0].source.as_ref().and_then(|s| s.pointer.as_deref()), Some(pointer), "{body}");
+    }
+    let mut request = put_with_body(ZONE, serde_json::json!({}));
+    *request.body_mut() = b"hostnames=a.example.com".to_vec();
+    api_error(&api.handle(&request, NOW), 400, 6007);
+}
+
+#[test]
+fn a_ca_with_hostnames_in_any_zone_cannot_be_deleted() {
+    let (mut api, ca, leaf) = zoned();
+    replace(&mut api, zone(), Some(&ca), &["a.example.com"]).unwrap();
+    replace(&mut api, other_zone(), Some(&ca), &["a.example.org"]).unwrap();
+    let e = expect_api(call(&mut api, &Delete::new(account(), ca.clone())), 400, 1006);
+    assert!(e.errors[0].message.contains("in zone example.com, example.org"), "{e}");
+    replace(&mut api, zone(), Some(&ca), &[]).unwrap();
+    let e = expect_api(call(&mut api, &Delete::new(account(), ca.clone())), 400, 1006);
+    assert!(e.errors[0].message.contains("in zone example.org;"), "{e}");
+    assert_eq!(api.certificates().len(), 2, "a refused delete removes nothing");
+    // The managed CA's hostnames are no hold on an uploaded CA.
+    replace(&mut api, other_zone(), None, &["a.example.org"]).unwrap();
+    replace(&mut api, other_zone(), Some(&ca), &[]).unwrap();
+    assert!(matches!(call(&mut api, &Delete::new(account(), ca)).unwrap(), Deleted::Returned(_)));
+    call(&mut api, &Delete::new(account(), leaf)).unwrap();
+}
+
+#[test]
+fn zones_are_named_by_hostnames() {
+    assert!(api().with_zone(zone(), "*.example.com").is_err(), "a wildcard is no zone");
+    assert!(api().with_zone(zone(), "example..com").is_err());
+    let (mut api, ca, _) = zoned();
+    replace(&mut api, zone(), Some(&ca), &["a.example.com"]).unwrap();
+    // Added again: the new name, the same hostnames.
+    api.add_zone(zone(), "example.net").unwrap();
+    assert_eq!(api.hostnames(&zone(), Some(&ca)), Some(vec!["a.example.com".to_owned()]));
+    expect_api(replace(&mut api, zone(), Some(&ca), &["a.example.com"]), 400, 1009);
+    replace(&mut api, zone(), Some(&ca), &["a.example.net"]).unwrap();
+    assert_eq!(api.hostnames(&ZoneId::new("unknown").unwrap(), None), None);
+}
+
+#[test]
+fn an_account_holds_five_cas_until_told_otherwise() {
+    let mut api = api();
+    let pems = [OPENAPI_CA, CA_P256, CA_RSA, INTERMEDIATE, EXPIRED];
+    let mut ids = Vec::new();
+    for (n, pem) in pems.iter().enumerate() {
+        ids.push(cert_id(&upload(&mut api, pem, &format!("ca-{n}"))));
+    }
+    let e = expect_api(call(&mut api, &Upload::ca(account(), CHAIN).with_name("sixth").without_ca_check()), 400, 1489);
+    assert_eq!(e.errors[0].message, "Hit maximum CA cert allocation.");
+    assert_eq!(api.certificates().len(), 5, "the refused upload stored nothing");
+    // Leaves are not CAs: no limit.
+    call(&mut api, &Upload::leaf(account(), LEAF).with_name("leaf")).unwrap();
+    // A CA deleted frees its place.
+    call(&mut api, &Delete::new(account(), ids[0].clone())).unwrap();
+    upload(&mut api, CHAIN, "sixth");
+    expect_api(call(&mut api, &Upload::ca(account(), OPENAPI_CA).with_name("seventh")), 400, 1489);
+    api.set_ca_limit(6);
+    upload(&mut api, OPENAPI_CA, "seventh");
+    let mut one = FakeApi::new(TOKEN, account()).with_ca_limit(1);
+    upload(&mut one, OPENAPI_CA, "only");
+    expect_api(call(&mut one, &Upload::ca(account(), CA_P256).with_name("two")), 400, 1489);
+}
+
 // ---- the model property --------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
@@ -818,7 +1080,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// Any sequence of uploads and deletes leaves `list` equal to a map of what should be
-    /// there, in upload order, and no ID is ever handed out twice.
+    /// there, in upload order, and no ID is ever handed out twice; past five CAs, an upload
+    /// of another is refused with 1489.
     #[test]
     fn list_matches_a_simple_model_and_ids_are_never_reused(ops in proptest::collection::vec(op(), 1..40)) {
         let pems = [CA_P256, LEAF, CA_RSA, CHAIN];
@@ -835,17 +1098,20 @@ proptest! {
                     let mut up = up.without_ca_check();
                     if let Some(n) = &name { up = up.with_name(n.clone()); }
                     let taken = name.is_some() && model.values().any(|(_, m, _)| m == &name);
+                    let full = ca && model.values().filter(|(_, _, is_ca)| *is_ca).count() >= 5;
                     match call(&mut api, &up) {
                         Ok(cert) => {
                             prop_assert!(!taken, "a duplicate name was accepted");
+                            prop_assert!(!full, "a sixth CA was accepted");
                             let id = cert.id().clone();
                             prop_assert!(issued.insert(id.clone()), "ID {} reused", id);
                             seq += 1;
                             model.insert(seq, (id, name, ca));
                         }
                         Err(e) => {
-                            prop_assert!(taken, "unexpected refusal: {}", e);
-                            prop_assert_eq!(e.api().unwrap().errors[0].code, 1004);
+                            prop_assert!(taken || full, "unexpected refusal: {}", e);
+                            // The name is checked first.
+                            prop_assert_eq!(e.api().unwrap().errors[0].code, if taken { 1004 } else { 1489 });
                         }
                     }
                 }

@@ -92,6 +92,8 @@ fn the_whole_lifecycle() {
 #[test]
 fn filters_and_pages_over_the_wire() {
     let server = server();
+    // Seven CAs, to page through: past the five an account holds.
+    server.with_api(|api| api.set_ca_limit(7));
     let client = client(&server);
     for n in 0..7 {
         client.upload(&Upload::ca(account(), CA_P256).with_name(format!("ca-{n}"))).unwrap();

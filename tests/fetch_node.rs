@@ -1,11 +1,14 @@
 //! The `fetch` client for real, in a WASM module under Node (wasm-bindgen-test-runner),
 //! against the fake on loopback: `.ci/run` starts `cargo run --example scripted-fake` and
 //! builds this with `CF_MTLS_FAKE_API` and `CF_MTLS_FAKE_CONTROL` set to what it printed.
-//! The five calls, `list_all` across pages, API errors, a 429's `Retry-After` waited out,
-//! an HTML 502 retried, a redirect not followed.
+//! The five calls, `list_all` across pages, the hostname associations, API errors, a 429's
+//! `Retry-After` waited out, an HTML 502 retried, a redirect not followed.
 #![cfg(all(target_arch = "wasm32", feature = "fetch"))]
 
-use cloudflare_mtls::{AccountId, BaseUrl, CertificateId, Config, Credentials, Deleted, List, RetryPolicy, Upload};
+use cloudflare_mtls::{
+    AccountId, BaseUrl, CertificateId, Config, Credentials, Deleted, Hostname, List, ReplaceHostnames, RetryPolicy,
+    Upload, ZoneId,
+};
 use futures_util::TryStreamExt;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -62,6 +65,27 @@ async fn five_calls_and_list_all_across_pages() {
     assert!(client.associations(&account(), &ids[0]).await.unwrap().items.is_empty());
     assert!(matches!(client.delete(&account(), &ids[0]).await.unwrap(), Deleted::Returned(_)));
     assert!(client.get(&account(), &ids[0]).await.unwrap_err().is_not_found());
+}
+
+/// The zone the scripted fake has (`examples/scripted-fake.rs`), named `example.com`.
+const ZONE: &str = "9a7806061c88ada191ed06f989cc3dac";
+
+#[wasm_bindgen_test]
+async fn hostname_associations_from_upload_to_delete() {
+    control("/reset").await;
+    let client = client();
+    let zone = ZoneId::new(ZONE).unwrap();
+    let ca = client.upload(&Upload::ca(account(), include_str!("fixtures/ca-p256.pem"))).await.unwrap().id.unwrap();
+    let names = vec![Hostname::new("api.example.com").unwrap(), Hostname::new("*.example.com").unwrap()];
+    let replace = ReplaceHostnames::new(zone.clone(), names).with_certificate(ca.clone());
+    assert_eq!(client.replace_hostnames(&replace).await.unwrap().hostnames, ["api.example.com", "*.example.com"]);
+    assert_eq!(client.hostnames(&zone, Some(&ca)).await.unwrap().hostnames, ["api.example.com", "*.example.com"]);
+    assert!(client.hostnames(&zone, None).await.unwrap().hostnames.is_empty());
+    let refused = client.delete(&account(), &ca).await.unwrap_err();
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(400), "{refused}");
+    let empty = ReplaceHostnames::empty(zone.clone()).with_certificate(ca.clone());
+    assert!(client.replace_hostnames(&empty).await.unwrap().hostnames.is_empty());
+    assert!(matches!(client.delete(&account(), &ca).await.unwrap(), Deleted::Returned(_)));
 }
 
 #[wasm_bindgen_test]

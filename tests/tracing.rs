@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use cloudflare_mtls::fake::{FakeApi, Fault};
 use cloudflare_mtls::fake_server::FakeServer;
-use cloudflare_mtls::{AccountId, Config, Credentials, PrivateKey, RetryPolicy, Upload};
+use cloudflare_mtls::{
+    AccountId, Config, Credentials, Hostname, PrivateKey, ReplaceHostnames, RetryPolicy, Upload, ZoneId,
+};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
@@ -80,5 +82,27 @@ fn calls_and_attempts_are_traced_without_secrets() {
         for secret in [TOKEN, "PRIVATE KEY", "BEGIN CERTIFICATE", &KEY[40..60], &CA[40..60], "authorization"] {
             assert!(!all.contains(secret), "{secret:?} recorded: {all}");
         }
+    });
+}
+
+#[test]
+fn a_zone_call_names_its_zone_not_an_account() {
+    let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353").unwrap();
+    let zone = ZoneId::new("9a7806061c88ada191ed06f989cc3dac").unwrap();
+    let api = FakeApi::new(TOKEN, account).with_zone(zone.clone(), "example.com").unwrap();
+    let server = FakeServer::start(api).unwrap();
+    let config = Config::new(Credentials::api_token(TOKEN).unwrap()).with_base_url(server.base_url());
+    let client = cloudflare_mtls::ureq::Builder::new(config).build();
+    let recorder = Recorder::default();
+    let subscriber = tracing_subscriber::registry().with(recorder.clone());
+    tracing::subscriber::with_default(subscriber, || {
+        let replace = ReplaceHostnames::new(zone.clone(), [Hostname::new("secret-host.example.com").unwrap()]);
+        client.replace_hostnames(&replace).unwrap();
+        let lines = recorder.0.lock().unwrap().clone();
+        let all = lines.join("\n");
+        let span = lines.iter().find(|l| l.starts_with("span")).unwrap();
+        assert!(span.contains("call=replace hostname associations") && span.contains("method=PUT"), "{all}");
+        assert!(span.contains(&format!("zone={zone}")) && !span.contains("account="), "{all}");
+        assert!(!all.contains("secret-host"), "no hostname list in a trace: {all}");
     });
 }

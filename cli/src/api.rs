@@ -11,7 +11,8 @@ use std::time::Duration;
 use cloudflare_mtls::http::{Request, Response};
 use cloudflare_mtls::retry::Failure;
 use cloudflare_mtls::{
-    AccountId, Association, BlockingClient, Certificate, CertificateId, Config, Deleted, HttpClient,
+    AccountId, AssociatedHostnames, Association, BlockingClient, Certificate, CertificateId, Config, Deleted,
+    HttpClient, ReplaceHostnames, ZoneId,
 };
 use cloudflare_mtls::{ByNameError, Call, Error, List, Pacing, Pager, RetryPolicy, Upload, by_name};
 use serde_json::Value;
@@ -94,6 +95,11 @@ where
         &self.account
     }
 
+    /// The configuration requests are built with (for `--dry-run` after reads).
+    pub fn config(&self) -> &Config {
+        self.client.config()
+    }
+
     /// The `result` of every body recorded since the last call, then forgets them.
     fn results(&self) -> Vec<Value> {
         let bodies = std::mem::take(&mut *self.client.transport().bodies.borrow_mut());
@@ -131,7 +137,14 @@ where
     /// Uploads; the stored certificate.
     pub fn upload(&self, upload: &Upload) -> Result<Raw<Certificate>, CliError> {
         self.results();
-        let cert = self.client.upload(upload)?;
+        let cert = self.client.upload(upload).map_err(|e| {
+            let full = e.response().and_then(|r| r.api()).is_some_and(|a| a.codes().any(|c| c == 1489));
+            let err = CliError::from(e);
+            match full {
+                true => err.note("hint: an account holds at most five CAs (API Shield, Workers mTLS and Gateway share them): delete one it no longer needs (`cf-mtls list --ca`)"),
+                false => err,
+            }
+        })?;
         Ok(self.one(cert.into_inner()))
     }
 
@@ -206,8 +219,44 @@ where
                 err = err.note(format!("  {service}  {}", a.status.as_deref().unwrap_or("")));
             }
             err = err.note("hint: remove it from these services first, then delete it");
+        } else if maybe_in_use {
+            // No service holds it: what else the API refuses for is a CA's hostnames, in
+            // zones no call can list.
+            err = err.note(
+                "hint: a CA with hostnames associated in a zone cannot be deleted: pass --detach ZONE_ID (once per zone) to remove them first (`cf-mtls hostnames ZONE_ID --cert ID` shows them)",
+            );
         }
         Err(err)
+    }
+
+    /// The hostnames of `zone` associated with CA `ca` (`None`: the zone's managed CA).
+    pub fn hostnames(&self, zone: &ZoneId, ca: Option<&CertificateId>) -> Result<Raw<AssociatedHostnames>, CliError> {
+        self.results();
+        let listed = self.client.hostnames(zone, ca).map_err(|e| by_zone(e, zone))?;
+        Ok(self.one(listed))
+    }
+
+    /// Replaces the hostnames of a (zone, CA) pair; the list as stored.
+    pub fn replace_hostnames(&self, replace: &ReplaceHostnames) -> Result<Raw<AssociatedHostnames>, CliError> {
+        self.results();
+        let stored = self.client.replace_hostnames(replace).map_err(|e| by_zone(e, &replace.zone))?;
+        Ok(self.one(stored))
+    }
+
+    /// The certificate `name_or_id` names: the one with that ID, or else the one with that
+    /// name ([`find_by_name`](Self::find_by_name): none or several is an error).
+    pub fn find_certificate(&self, name_or_id: &str) -> Result<(CertificateId, Raw<Certificate>), CliError> {
+        let Ok(id) = CertificateId::new(name_or_id) else { return self.find_by_name(name_or_id) };
+        self.results();
+        match self.client.get(&self.account, &id) {
+            Ok(cert) => Ok((id, self.one(cert.into_inner()))),
+            // Not an ID of the account: a name, then.
+            Err(e) if e.is_not_found() => self.find_by_name(name_or_id).map_err(|e| match e.exit {
+                Exit::Api => e.note(format!("hint: nor is {name_or_id} the ID of a certificate of this account")),
+                _ => e,
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The services that use a certificate.
@@ -236,6 +285,23 @@ impl AsRef<Certificate> for Raw<Certificate> {
     fn as_ref(&self) -> &Certificate {
         &self.model
     }
+}
+
+/// An error of a call of a zone: an identifier the API cannot route to (code 7003) is most
+/// often a zone's name given for its ID, or a zone of another account.
+fn by_zone<E: std::fmt::Display + 'static>(error: Error<E>, zone: &ZoneId) -> CliError {
+    let unroutable = error.response().and_then(|r| r.api()).is_some_and(|a| a.codes().any(|c| c == 7003));
+    let auth = error.is_auth_error();
+    let err = CliError::from(error);
+    if unroutable {
+        return err.note(format!(
+            "hint: is {zone} the ID of a zone of this account? A zone's ID is 32 hex digits, on its Overview page in the dashboard"
+        ));
+    }
+    if auth {
+        return err.note("hint: for hostnames, the token needs the zone's `SSL and Certificates` permission (Read to list, Edit to set)");
+    }
+    err
 }
 
 /// An error of a call by certificate ID: a not found one hints at `--name`, since a name

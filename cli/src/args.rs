@@ -6,20 +6,25 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use cloudflare_mtls::pacing::Budget;
-use cloudflare_mtls::{AccountId, BaseUrl, CertificateId, CertificateType, Pacing};
+use cloudflare_mtls::{AccountId, BaseUrl, CertificateId, CertificateType, Hostname, Pacing, ZoneId};
 
-const ABOUT: &str = "Manage Cloudflare mTLS certificates: upload, list, get, associations, delete.";
+const ABOUT: &str = "Manage Cloudflare mTLS certificates: upload, list, get, associations, hostnames, delete.";
 
 const LONG_ABOUT: &str = "\
-Manage the mTLS certificates of a Cloudflare account: upload, list, get, associations, delete.
+Manage the mTLS certificates of a Cloudflare account: upload, list, get, associations, delete;
+and the hostnames of a zone whose client certificates an uploaded CA verifies (hostnames).
 
 Credentials come from the same environment variables as Cloudflare's own tools:
   CLOUDFLARE_API_TOKEN       an API token with `SSL and Certificates` (#ssl:read, #ssl:edit)
   CLOUDFLARE_API_KEY         a global API key, with CLOUDFLARE_EMAIL
   CLOUDFLARE_ACCOUNT_ID      the account (or --account-id)
+  CLOUDFLARE_ZONE_ID         the zone of `hostnames` when no ZONE_ID is given
   CLOUDFLARE_BASE_URL        another API base URL (wrangler's CLOUDFLARE_API_BASE_URL works too)
 Prefer the environment or --api-token-file to --api-token: a flag shows in `ps` and in shell
 history.
+
+For `hostnames`, the token also needs the zone's `SSL and Certificates` permission (Read to
+list, Edit to set).
 
 Try it without an account: run `cf-mtls serve-fake` and use the lines it prints.";
 
@@ -155,9 +160,26 @@ pub enum Command {
         "cf-mtls associations 2458ce5a-0c35-4c7f-82c7-8e9487d3ff60 --json",
     ))]
     Associations(Target),
-    /// Delete a certificate (asks first on a terminal; refused while a service uses it)
+    /// Show the hostnames of a zone whose client certificates a CA verifies (BYO CA for
+    /// mTLS), or with `set`, change them
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        disable_help_subcommand = true,
+        after_help = examples!(
+            "cf-mtls hostnames 9a7806061c88ada191ed06f989cc3dac --cert my-ca",
+            "# The zone's Cloudflare-managed CA, the zone from CLOUDFLARE_ZONE_ID",
+            "cf-mtls hostnames --json",
+            "cf-mtls hostnames set 9a7806061c88ada191ed06f989cc3dac --cert my-ca api.example.com",
+        )
+    )]
+    Hostnames(HostnamesArgs),
+    /// Delete a certificate (asks first on a terminal; refused while a service uses it, or
+    /// while a zone's hostnames are associated with it: --detach removes those first)
     #[command(after_help = examples!(
         "cf-mtls delete --name old-ca",
+        "# A CA with hostnames in two zones: remove them, then delete it",
+        "cf-mtls delete --name old-ca --detach 9a7806061c88ada191ed06f989cc3dac --detach 5b1c6f3d4b7e4c08a1f3e8b2d9a60c77",
         "# From a script (no prompt)",
         "cf-mtls delete 2458ce5a-0c35-4c7f-82c7-8e9487d3ff60 --yes",
     ))]
@@ -328,7 +350,79 @@ pub struct DeleteArgs {
     #[command(flatten)]
     pub target: Target,
 
+    /// First remove the hostnames of zone ZONE_ID associated with the certificate (a CA):
+    /// the API refuses to delete a CA that has some. Repeat for each zone (the API cannot say
+    /// which zones have them)
+    #[arg(long, value_name = "ZONE_ID")]
+    pub detach: Vec<ZoneId>,
+
     /// Do not ask for confirmation (needed when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `hostnames`: the list, or `set`.
+#[derive(Debug, Args)]
+pub struct HostnamesArgs {
+    /// `set`, or nothing to show the list.
+    #[command(subcommand)]
+    pub set: Option<HostnamesCommand>,
+
+    /// The zone's ID (on its Overview page in the dashboard) [default: CLOUDFLARE_ZONE_ID]
+    #[arg(value_name = "ZONE_ID")]
+    pub zone: Option<ZoneId>,
+
+    /// The CA, by name or ID (an uploaded certificate with CA: yes); without it, the zone's
+    /// Cloudflare-managed CA
+    #[arg(long, value_name = "NAME|ID")]
+    pub cert: Option<String>,
+}
+
+/// What `hostnames` does besides listing.
+#[derive(Debug, Subcommand)]
+pub enum HostnamesCommand {
+    /// Replace the hostnames of a zone associated with a CA by HOST...; removing any that
+    /// are there asks first on a terminal (--yes elsewhere). ZONE_ID may be left out when
+    /// CLOUDFLARE_ZONE_ID is set (a word with a dot is a hostname; a zone ID has none)
+    #[command(after_help = examples!(
+        "cf-mtls hostnames set 9a7806061c88ada191ed06f989cc3dac --cert my-ca '*.example.com'",
+        "# Add one, keeping the others (read, change, write)",
+        "cf-mtls hostnames set 9a7806061c88ada191ed06f989cc3dac --cert my-ca --add new.example.com",
+        "# Remove them all, from a script",
+        "cf-mtls hostnames set 9a7806061c88ada191ed06f989cc3dac --cert my-ca --clear --yes",
+    ))]
+    Set(SetArgs),
+}
+
+/// `hostnames set`.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The zone's ID, then the hostnames (letters, digits, hyphens; a leading `*.` wildcard;
+    /// punycode for international names); the zone's ID may be left out when
+    /// CLOUDFLARE_ZONE_ID is set
+    #[arg(value_name = "ZONE_ID|HOST", required_unless_present = "clear")]
+    pub words: Vec<String>,
+
+    /// The CA, by name or ID (an uploaded certificate with CA: yes); without it, the zone's
+    /// Cloudflare-managed CA
+    #[arg(long, value_name = "NAME|ID")]
+    pub cert: Option<String>,
+
+    /// Add HOST... to the hostnames there are. The API has no add call: this reads the list,
+    /// changes it and writes it back, so it races with another tool editing the list at the
+    /// same time (one of the changes is lost)
+    #[arg(long, conflicts_with_all = ["remove", "clear"])]
+    pub add: bool,
+
+    /// Remove HOST... from the hostnames there are (read, change, write, as --add)
+    #[arg(long, conflicts_with = "clear")]
+    pub remove: bool,
+
+    /// Remove every hostname (of this CA in this zone); no HOST is given
+    #[arg(long)]
+    pub clear: bool,
+
+    /// Do not ask before removing hostnames (needed when stdin is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
 }
@@ -439,6 +533,23 @@ pub struct ServeArgs {
     /// With --tls-ca: replace FILE if it exists (a symlink there is replaced, not followed)
     #[arg(long, requires = "tls_ca")]
     pub force: bool,
+
+    /// A zone of the account, ZONE_ID=NAME (e.g. 9a7806061c88ada191ed06f989cc3dac=example.com),
+    /// for the hostname associations; repeat for several
+    #[arg(long = "zone", value_name = "ZONE_ID=NAME", value_parser = parse_zone)]
+    pub zones: Vec<(ZoneId, String)>,
+}
+
+/// `ZONE_ID=NAME`: a zone's ID and its name (a hostname, not a wildcard).
+fn parse_zone(text: &str) -> Result<(ZoneId, String), String> {
+    let (id, name) =
+        text.split_once('=').ok_or("expected ZONE_ID=NAME, e.g. 9a7806061c88ada191ed06f989cc3dac=example.com")?;
+    let id = ZoneId::new(id.trim()).map_err(|e| e.to_string())?;
+    let name = Hostname::new(name.trim()).map_err(|e| e.to_string())?;
+    if name.is_wildcard() {
+        return Err(format!("{name}: a zone's name is no wildcard (give example.com)"));
+    }
+    Ok((id, name.into_string()))
 }
 
 /// The command line as it is parsed and documented (help, man pages): each command's help
@@ -515,7 +626,8 @@ mod tests {
         let mut top = command();
         top.build();
         let mut seen = 0;
-        for sub in top.get_subcommands() {
+        // `hostnames set` too: a command's own commands are commands.
+        for sub in top.get_subcommands().flat_map(|sub| std::iter::once(sub).chain(sub.get_subcommands())) {
             let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
             let (_, section) = help.split_once("Examples:\n").unwrap_or(("", ""));
             for line in section.lines().take_while(|l| l.starts_with("  ")).filter(|l| !l.trim().starts_with('#')) {
@@ -527,7 +639,7 @@ mod tests {
                 seen += 1;
             }
         }
-        assert!(seen >= 24, "{seen} examples");
+        assert!(seen >= 31, "{seen} examples");
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! The commands: each either runs against the API or, with `--dry-run`, prints the request
 //! it would send first.
 
-use cloudflare_mtls::{AccountId, Associations, Config, Delete, Deleted, Endpoint, Get, HttpClient, List, Pager};
+use cloudflare_mtls::{
+    AccountId, Associations, CertificateId, Config, Delete, Deleted, Endpoint, Get, Hostnames, HttpClient, List, Pager,
+};
 use serde_json::Value;
 
 use crate::api::{Api, Raw};
-use crate::args::{Command, DeleteArgs, ListArgs, Target};
+use crate::args::{Command, DeleteArgs, HostnamesArgs, ListArgs, Target};
 use crate::context::Context;
 use crate::exit::{CliError, Exit};
-use crate::{confirm, files, output};
+use crate::{confirm, files, hostnames, output};
 
 /// The `List` call of `list`'s filters.
 fn list_call(account: AccountId, args: &ListArgs) -> List {
@@ -39,9 +41,14 @@ pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Con
         Command::Associations(Target { id: Some(id), .. }) => {
             (Associations::new(account, id.clone()).to_request(config), None)
         }
-        Command::Delete(DeleteArgs { target: Target { id: Some(id), .. }, .. }) => {
-            (Delete::new(account, id.clone()).to_request(config), None)
-        }
+        Command::Delete(DeleteArgs { target: Target { id: Some(id), .. }, detach, .. }) => match detach.split_first() {
+            None => (Delete::new(account, id.clone()).to_request(config), None),
+            // The hostnames of each zone are read, emptied, and then the CA deleted.
+            Some((first, _)) => (
+                Hostnames::new(hostnames::zone(Some(first))?).with_certificate(id.clone()).to_request(config),
+                Some(format!("then {}", detaching(detach))),
+            ),
+        },
         Command::Get(Target { name: Some(name), .. }) => {
             let (lookup, then) = by_name(name, "show");
             (lookup.to_request(config), then)
@@ -50,9 +57,38 @@ pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Con
             let (lookup, then) = by_name(name, "list the associations of");
             (lookup.to_request(config), then)
         }
-        Command::Delete(DeleteArgs { target: Target { name: Some(name), .. }, .. }) => {
+        Command::Delete(DeleteArgs { target: Target { name: Some(name), .. }, detach, .. }) => {
             let (lookup, then) = by_name(name, "DELETE");
+            let then = match detach.is_empty() {
+                true => then,
+                false => Some(format!(
+                    "then, for the one certificate named {name:?} that this lookup finds: {}",
+                    detaching(detach)
+                )),
+            };
             (lookup.to_request(config), then)
+        }
+        Command::Hostnames(HostnamesArgs { set: None, zone, cert }) => {
+            let zone = hostnames::zone(zone.as_ref())?;
+            let then = |what: String| Some(format!("then list the hostnames of zone {zone} associated with {what}"));
+            match cert {
+                None => (Hostnames::new(zone.clone()).to_request(config), None),
+                // As the command looks the CA up: by ID, and if no certificate has it, by name.
+                Some(cert) => match CertificateId::new(cert.as_str()) {
+                    Ok(id) => (
+                        Get::new(account, id).to_request(config),
+                        then(format!("it (or, if it is no certificate's ID, with the one certificate named {cert:?})")),
+                    ),
+                    Err(_) => (
+                        first_page(List::new(account).with_name(cert.as_str())).to_request(config),
+                        then(format!("the one certificate named {cert:?} that this lookup finds")),
+                    ),
+                },
+            }
+        }
+        // Routed to `run` (it reads before it can show its PUT).
+        Command::Hostnames(HostnamesArgs { set: Some(_), .. }) => {
+            return Err(CliError::new(Exit::Other, "hostnames set --dry-run reads first: it runs"));
         }
         Command::Get(_) | Command::Associations(_) | Command::Delete(_) => {
             return Err(CliError::usage("give a certificate ID or --name"));
@@ -94,6 +130,15 @@ pub fn dry_run(command: &Command, config: &Config, account: AccountId, ctx: &Con
         output::print(&text)?;
     }
     Ok(())
+}
+
+/// What `delete --detach` does, for `--dry-run`.
+fn detaching(zones: &[cloudflare_mtls::ZoneId]) -> String {
+    let zones: Vec<&str> = zones.iter().map(|z| z.as_str()).collect();
+    format!(
+        "read its hostnames in zone {} and remove them where there are some (PUT an empty list), then DELETE it",
+        zones.join(", ")
+    )
 }
 
 /// The first call of `list_all`: the pager adds the page parameters.
@@ -147,6 +192,10 @@ where
             Ok(output::print(&output::association_table(&models))?)
         }
         Command::Delete(args) => delete(api, args, ctx),
+        Command::Hostnames(args) => match &args.set {
+            None => hostnames::list(api, args, ctx),
+            Some(crate::args::HostnamesCommand::Set(set)) => hostnames::set(api, set, ctx),
+        },
         Command::Check(args) => crate::check::run(api, args, ctx),
         Command::Export(args) => crate::export::run(api, args, ctx),
         Command::Apply(args) => crate::apply::run(api, args, true, ctx),
@@ -226,9 +275,26 @@ where
             (id, Some(cert.model))
         }
     };
+    let label = known.as_ref().map_or_else(|| id.to_string(), output::certificate_label);
     if ask {
-        let label = known.as_ref().map_or_else(|| id.to_string(), output::certificate_label);
-        confirm::ask(&format!("Delete certificate {label}?"), "Not deleted.")?;
+        let zones: Vec<&str> = args.detach.iter().map(|z| z.as_str()).collect();
+        let question = match zones.is_empty() {
+            true => format!("Delete certificate {label}?"),
+            false => format!("Delete certificate {label}, after removing its hostnames in zone {}?", zones.join(", ")),
+        };
+        confirm::ask(&question, "Not deleted.")?;
+    }
+    for (n, zone) in args.detach.iter().enumerate() {
+        hostnames::detach(api, zone, &id, &label, ctx).map_err(|e| {
+            let done: Vec<&str> = args.detach.iter().take(n).map(|z| z.as_str()).collect();
+            match done.is_empty() {
+                true => e.note("the certificate was not deleted"),
+                false => e.note(format!(
+                    "the certificate was not deleted; its hostnames in zone {} were removed",
+                    done.join(", ")
+                )),
+            }
+        })?;
     }
     let deleted = api.delete(&id)?;
     if ctx.json {

@@ -1,4 +1,5 @@
-//! Confirming deletions, one rule for every command that deletes (`delete`, `apply`): on a
+//! Confirming deletions, one rule for every command that deletes (`delete`, `apply`, and
+//! `hostnames set` when it removes hostnames): on a
 //! terminal, a question on stderr (so stdout stays clean for `--json`); off a terminal,
 //! `--yes` or a refusal. A "no" is a cancel, said plainly, not an error message.
 
@@ -10,14 +11,20 @@ use crate::exit::{CliError, Exit};
 /// (usage, with the hint) when stdin is not one, since a script would hang or delete on a
 /// guess. `what` says what would be deleted.
 pub fn needed(yes: bool, what: &str) -> Result<bool, CliError> {
+    needed_to("delete", yes, what)
+}
+
+/// [`needed`], for another destructive `action` than a delete (`hostnames set` removes
+/// hostnames).
+pub fn needed_to(action: &str, yes: bool, what: &str) -> Result<bool, CliError> {
     if yes {
         return Ok(false);
     }
     if !std::io::stdin().is_terminal() {
         return Err(CliError::usage(format!(
-            "refusing to delete {what} without confirmation: stdin is not a terminal"
+            "refusing to {action} {what} without confirmation: stdin is not a terminal"
         ))
-        .note("hint: pass --yes to delete from a script"));
+        .note(format!("hint: pass --yes to {action} from a script")));
     }
     Ok(true)
 }

@@ -9,6 +9,9 @@ pub struct Context {
     pub json: bool,
     /// `--quiet`: print only what a script needs (see its help).
     pub quiet: bool,
+    /// `--dry-run`, for a command that reads before it shows the change it would send
+    /// (`hostnames set`); the others never get this far with it.
+    pub dry_run: bool,
     /// The clock, read once.
     pub now: OffsetDateTime,
 }

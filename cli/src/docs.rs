@@ -58,7 +58,7 @@ pub fn man(args: &ManArgs) -> Result<(), CliError> {
     write(listing.as_bytes())
 }
 
-/// Every page: cf-mtls.1 first, then one per command its SUBCOMMANDS section names, each as
+/// Every page: cf-mtls.1 first, then one per command a SUBCOMMANDS section names, each as
 /// (file name, roff). Rendered from `crate::args::command`, so that a command's page leaves
 /// the global options to cf-mtls(1), as its `--help` does; without the `help` command, which
 /// is `--help` (as clap_mangen's own `generate_to` does).
@@ -66,7 +66,9 @@ fn pages() -> Result<Vec<(String, String)>, CliError> {
     let mut top = crate::args::command().disable_help_subcommand(true);
     top.build();
     let mut pages = Vec::new();
-    for cmd in std::iter::once(&top).chain(top.get_subcommands()) {
+    // A command's own commands (`hostnames set`) get a page too: their parent's names it.
+    let nested = top.get_subcommands().flat_map(|sub| std::iter::once(sub).chain(sub.get_subcommands()));
+    for cmd in std::iter::once(&top).chain(nested) {
         let man = clap_mangen::Man::new(cmd.clone()).source(concat!("cf-mtls ", env!("CARGO_PKG_VERSION")));
         let mut rendered = Vec::new();
         man.render(&mut rendered)?;

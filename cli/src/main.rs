@@ -11,6 +11,7 @@ mod docs;
 mod exit;
 mod export;
 mod files;
+mod hostnames;
 mod network;
 mod output;
 mod progress;
@@ -63,10 +64,17 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     let token = token::from_flags(&cli.global, &cli.command)?;
     let config = config(&cli.global, token)?;
     let account = account(&cli.global)?;
-    let ctx = context::Context { json: cli.global.json, quiet: cli.global.quiet, now: time::OffsetDateTime::now_utc() };
+    let ctx = context::Context {
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+        dry_run: cli.global.dry_run,
+        now: time::OffsetDateTime::now_utc(),
+    };
     // `apply --dry-run` is `plan`: it reads the account (to compare) and changes nothing.
+    // `hostnames set --dry-run` reads the list (and the CA by name) to show the PUT it would send.
     let command = match &cli.command {
         Command::Apply(args) if cli.global.dry_run => &Command::Plan(args.clone()),
+        command @ Command::Hostnames(args::HostnamesArgs { set: Some(_), .. }) => command,
         command if cli.global.dry_run => return commands::dry_run(command, &config, account, &ctx),
         command => command,
     };

@@ -19,6 +19,10 @@ pub fn serve(args: &ServeArgs, json: bool, quiet: bool) -> Result<(), CliError> 
         )));
     }
     let mut api = FakeApi::new(&args.token, args.account.clone());
+    for (zone, name) in &args.zones {
+        // Checked as the option was read: a name that is no hostname never gets here.
+        api.add_zone(zone.clone(), name).map_err(|e| CliError::usage(format!("--zone {zone}={name}: {e}")))?;
+    }
     if let Some((calls, window)) = args.rate_limit {
         api.rate_limit(calls, window);
     }
@@ -55,18 +59,26 @@ pub fn serve(args: &ServeArgs, json: bool, quiet: bool) -> Result<(), CliError> 
     }
     let url = server.base_url().to_string();
     let (token, account) = (args.token.as_str(), args.account.as_str());
+    // The first zone is the one `hostnames` takes when no ZONE_ID is given.
+    let first_zone = args.zones.first().map(|(zone, _)| zone.as_str());
     if json {
+        let mut env = json!({
+            "CLOUDFLARE_BASE_URL": url,
+            "CLOUDFLARE_API_BASE_URL": url,
+            "CLOUDFLARE_API_TOKEN": token,
+            "CLOUDFLARE_ACCOUNT_ID": account,
+        });
+        if let (Some(zone), Some(map)) = (first_zone, env.as_object_mut()) {
+            map.insert("CLOUDFLARE_ZONE_ID".to_owned(), zone.into());
+        }
+        let zones: Vec<_> = args.zones.iter().map(|(id, name)| json!({"id": id.as_str(), "name": name})).collect();
         // One line, so that a caller can read it while the server keeps running.
         output::print_line_json(&json!({
             "base_url": url,
             "ca_file": ca_file,
             "ca_pem": if ca_file.is_none() { server.ca_pem() } else { None },
-            "env": {
-                "CLOUDFLARE_BASE_URL": url,
-                "CLOUDFLARE_API_BASE_URL": url,
-                "CLOUDFLARE_API_TOKEN": token,
-                "CLOUDFLARE_ACCOUNT_ID": account,
-            },
+            "env": env,
+            "zones": zones,
         }))?;
     } else {
         output::print(&format!(
@@ -80,6 +92,13 @@ pub fn serve(args: &ServeArgs, json: bool, quiet: bool) -> Result<(), CliError> 
              export CLOUDFLARE_API_BASE_URL={url}\n\
              export WRANGLER_SEND_METRICS=false\n"
         ))?;
+        if let Some(zone) = first_zone {
+            let zones: Vec<String> = args.zones.iter().map(|(id, name)| format!("{name} ({id})")).collect();
+            output::print(&format!(
+                "# Zones, for `cf-mtls hostnames`: {}\nexport CLOUDFLARE_ZONE_ID={zone}\n",
+                zones.join(", ")
+            ))?;
+        }
         match (&ca_file, server.ca_pem()) {
             (Some(file), _) => output::print(&format!(
                 "# HTTPS: trust the fake's CA (cf-mtls --cacert; Python's SDK; wrangler and Node):\n\

@@ -5,8 +5,8 @@
 mod cli_support;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cli_support::*;
@@ -23,16 +23,6 @@ fn folder(files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
-/// Every request the fake answers, as `METHOD path status`.
-fn record(fake: &FakeServer) -> Arc<Mutex<Vec<String>>> {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&log);
-    fake.log_requests(move |method, uri, status, _| {
-        sink.lock().unwrap().push(format!("{method} {} {}", uri.path(), status.as_u16()));
-    });
-    log
-}
-
 fn run_in(fake: &FakeServer, args: &[&str], dir: &Path) -> Run {
     let mut all: Vec<&str> = args.to_vec();
     all.push(dir.to_str().unwrap());
@@ -46,6 +36,8 @@ fn more_certificates_than_the_rate_limit_then_no_changes() {
     }
     let fake = fake();
     fake.with_api(|api| api.rate_limit(5, Duration::from_secs(2)));
+    // Eleven CAs, to pass the rate limit: past the five an account holds.
+    fake.with_api(|api| api.set_ca_limit(11));
     let log = record(&fake);
     let dir = folder(&[]);
     for n in 0..11 {

@@ -124,14 +124,27 @@ fn man_dir_writes_every_page_it_names() {
     assert!(written.stdout.contains("cf-mtls.1") && written.stdout.contains("cf-mtls-upload.1"), "{written:?}");
     let main = std::fs::read_to_string(dir.join("cf-mtls.1")).unwrap();
     assert_eq!(main, run(&["man"]).expect(0).stdout, "the page on stdout is the one written");
-    let mut named: Vec<String> = main
-        .split("cf\\-mtls\\-")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("(1)").map(|(name, _)| format!("cf-mtls-{}.1", name.replace("\\-", "-"))))
-        .collect();
+    // The pages a page names: `cf\-mtls\-NAME(1)`, NAME one word.
+    let names_in = |page: &str| -> Vec<String> {
+        page.split("cf\\-mtls\\-")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("(1)").map(|(name, _)| name))
+            .filter(|name| !name.contains([' ', '\n']))
+            .map(|name| format!("cf-mtls-{}.1", name.replace("\\-", "-")))
+            .collect()
+    };
+    let mut named = names_in(&main);
     named.sort();
     named.dedup();
     assert_eq!(named.len(), COMMANDS.len(), "{named:?}");
+    // A command's own commands are named on its page (`hostnames set` on cf-mtls-hostnames(1)).
+    let nested: Vec<String> = named
+        .iter()
+        .flat_map(|name| names_in(&std::fs::read_to_string(dir.join(name)).unwrap()))
+        .filter(|name| !named.contains(name))
+        .collect();
+    assert_eq!(nested, ["cf-mtls-hostnames-set.1"]);
+    named.extend(nested);
     let mut files: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     files.sort();

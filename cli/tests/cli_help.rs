@@ -30,7 +30,7 @@ fn top_level_help_documents_exit_codes_and_environment() {
         .chain(["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL", "CLOUDFLARE_ACCOUNT_ID"])
         .chain(["CLOUDFLARE_BASE_URL", "CLOUDFLARE_API_BASE_URL", "#ssl:read", "#ssl:edit", "serve-fake"])
         .chain(["upload", "list", "get", "associations", "delete", "--json", "--dry-run", "--api-token"])
-        .chain(["--api-token-file"])
+        .chain(["--api-token-file", "hostnames", "CLOUDFLARE_ZONE_ID"])
     {
         assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
     }
@@ -46,7 +46,8 @@ fn every_command_documents_its_flags() {
         ("list", &["--type <TYPE>", "--ca", "--leaf", "--name <NAME>", "--expiring-within <DURATION>"]),
         ("get", &["[ID]", "--name <NAME>"]),
         ("associations", &["[ID]", "--name <NAME>"]),
-        ("delete", &["[ID]", "--name <NAME>", "-y, --yes"]),
+        ("delete", &["[ID]", "--name <NAME>", "-y, --yes", "--detach <ZONE_ID>"]),
+        ("hostnames", &["[ZONE_ID]", "--cert <NAME|ID>", "CLOUDFLARE_ZONE_ID", "managed CA", "set"]),
         ("serve-fake", &["--listen <ADDR>", "--token <TOKEN>", "--account <ID>", "127.0.0.1:8799"]),
         ("check", &["--expiring-within <DURATION>", "--type <TYPE>", "--format <FORMAT>", "prometheus", "exit 6"]),
         ("apply", &["<DIR>", "--prune", "NAME.key", "self-signed", "exit 8"]),
@@ -54,8 +55,21 @@ fn every_command_documents_its_flags() {
         ("completions", &["<SHELL>", "bash"]),
         ("export", &["<DIR>", "--force", ".cf-mtls.json", "exit 9"]),
         ("man", &["roff", "--dir <DIR>", "--force"]),
+        (
+            "hostnames set",
+            &[
+                "[ZONE_ID|HOST]...",
+                "--cert <NAME|ID>",
+                "--add",
+                "--remove",
+                "--clear",
+                "-y, --yes",
+                "race",
+                "CLOUDFLARE_ZONE_ID",
+            ],
+        ),
     ] {
-        let text = help(&[command, "--help"]);
+        let text = help(&command.split(' ').chain(["--help"]).collect::<Vec<_>>());
         for flag in flags {
             assert!(text.contains(flag), "{command}: {flag:?} missing from:\n{text}");
         }

@@ -86,3 +86,39 @@ fn on_a_terminal_the_table_fits_its_width() {
     // Piped, nothing is cut.
     assert!(cf(&fake, &["list"]).expect(0).stdout.contains(long_name));
 }
+
+#[test]
+fn on_a_terminal_removing_hostnames_asks_first() {
+    let fake = fake();
+    let zone = "9a7806061c88ada191ed06f989cc3dac";
+    fake.with_api(|api| api.add_zone(cloudflare_mtls::ZoneId::new(zone).unwrap(), "example.com")).unwrap();
+    let id = upload_ca(&fake, "asked");
+    cf(&fake, &["hostnames", "set", zone, "--cert", "asked", "a.example.com", "b.example.com"]).expect(0);
+    let listed = || cf(&fake, &["hostnames", zone, "--cert", "asked"]).expect(0).stdout;
+
+    let set = format!("'{BIN}' hostnames set {zone} --cert asked --remove a.example.com");
+    let question = format!("Remove 1 hostname (a.example.com) of CA \"asked\" ({id}) in zone {zone}? [y/N] ");
+    let run = on_terminal(&fake, &set, "n\n").expect(1);
+    assert!(run.stdout.contains(&question), "{run:?}");
+    assert!(run.stdout.contains("Nothing changed.") && !run.stdout.contains("error:"), "{run:?}");
+    assert_eq!(listed(), "a.example.com\nb.example.com\n");
+    let run = on_terminal(&fake, &set, "y\n").expect(0);
+    assert!(run.stdout.contains(&question) && run.stdout.contains("removed a.example.com"), "{run:?}");
+    assert_eq!(listed(), "b.example.com\n");
+    // Adding removes nothing: no question.
+    let run =
+        on_terminal(&fake, &format!("'{BIN}' hostnames set {zone} --cert asked --add c.example.com"), "").expect(0);
+    assert!(!run.stdout.contains("[y/N]"), "{run:?}");
+
+    // delete --detach asks once, naming the zones.
+    let run = on_terminal(&fake, &format!("'{BIN}' delete --name asked --detach {zone}"), "n\n").expect(1);
+    assert!(
+        run.stdout.contains(&format!(
+            "Delete certificate \"asked\" ({id}), after removing its hostnames in zone {zone}? [y/N] "
+        )),
+        "{run:?}"
+    );
+    assert_eq!(listed(), "b.example.com\nc.example.com\n", "declined: nothing removed");
+    on_terminal(&fake, &format!("'{BIN}' delete --name asked --detach {zone}"), "y\n").expect(0);
+    assert!(fake.with_api(|api| api.certificates()).is_empty());
+}

@@ -83,11 +83,27 @@ fn every_json_output_fits_its_schema() {
     }
     let whole = cf(&fake, &["export", "--json", ca.parent().unwrap().join("whole").to_str().unwrap()]);
     valid("export", &whole.json());
-    valid("delete", &cf(&fake, &["delete", &id, "--yes", "--json"]).expect(0).json());
+    // The hostnames of a zone, listed and set (and the PUT --dry-run shows).
+    let zone = "9a7806061c88ada191ed06f989cc3dac";
+    fake.with_api(|api| api.add_zone(cloudflare_mtls::ZoneId::new(zone).unwrap(), "example.com")).unwrap();
+    valid("hostnames", &cf(&fake, &["hostnames", zone, "--cert", &id, "--json"]).expect(0).json());
+    valid(
+        "hostnames",
+        &cf(&fake, &["hostnames", "set", zone, "--cert", &id, "a.example.com", "--json"]).expect(0).json(),
+    );
+    valid("hostnames", &cf(&fake, &["hostnames", zone, "--json"]).expect(0).json());
+    valid(
+        "dry-run",
+        &cf(&fake, &["hostnames", "set", zone, "--cert", &id, "b.example.com", "--dry-run", "--json"]).expect(0).json(),
+    );
+    valid("dry-run", &cf(&fake, &["hostnames", zone, "--dry-run", "--json"]).expect(0).json());
+    valid("delete", &cf(&fake, &["delete", &id, "--detach", zone, "--yes", "--json"]).expect(0).json());
 
     let (_server, info) = serve_fake(&["--quiet"]);
     valid("serve-fake", &info);
     let (_server, info) = serve_fake(&["--quiet", "--tls"]);
+    valid("serve-fake", &info);
+    let (_server, info) = serve_fake(&["--quiet", "--zone", &format!("{zone}=example.com")]);
     valid("serve-fake", &info);
 }
 
@@ -97,6 +113,8 @@ fn each_schema_refuses_a_wrong_document() {
     invalid("upload", &json!([]));
     invalid("list", &json!({"id": "a"}));
     invalid("associations", &json!([{"service": 1}]));
+    invalid("hostnames", &json!(["a.example.com"]));
+    invalid("hostnames", &json!({"hostnames": [1]}));
     invalid("delete", &json!({"name": "no id"}));
     invalid("check", &json!({"checked": 1, "expiring": []}));
     invalid("check", &json!({"checked": 1, "expiring_within_seconds": 5, "expiring": [{"id": "a"}]}));

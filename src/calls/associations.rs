@@ -1,6 +1,6 @@
 use http::{Method, Request, Response};
 
-use super::{Endpoint, request, url};
+use super::{Endpoint, Scope, request, url};
 use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
@@ -41,8 +41,8 @@ impl Endpoint for Associations {
     const CALL: Call = Call::Associations;
     const METHOD: Method = Method::GET;
 
-    fn account(&self) -> &AccountId {
-        &self.account
+    fn scope(&self) -> Scope<'_> {
+        Scope::Account(&self.account)
     }
 
     fn certificate(&self) -> Option<&CertificateId> {
@@ -50,7 +50,12 @@ impl Endpoint for Associations {
     }
 
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "/associations", ""), Vec::new())
+        request(
+            config,
+            Self::METHOD,
+            url(config, self.scope(), &["mtls_certificates", self.id.as_str(), "associations"], ""),
+            Vec::new(),
+        )
     }
 
     fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Page<Association>, ResponseError> {

@@ -1,6 +1,6 @@
 use http::{Method, Request, Response, StatusCode};
 
-use super::{Endpoint, request, the_requested, url};
+use super::{Endpoint, Scope, request, the_requested, url};
 use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
@@ -10,8 +10,10 @@ use crate::model::StoredCertificate;
 /// `DELETE /accounts/{account_id}/mtls_certificates/{id}`: returns the deleted certificate,
 /// as [`Deleted`].
 ///
-/// The API refuses while a Cloudflare service still uses the certificate; see
-/// [`Associations`](super::Associations). Sends no body, as the current official SDKs do.
+/// The API refuses while a Cloudflare service still uses the certificate (see
+/// [`Associations`](super::Associations)), and while a CA has hostnames in any zone (empty
+/// them first with [`ReplaceHostnames::empty`](super::ReplaceHostnames::empty) in each).
+/// Sends no body, as the current official SDKs do.
 ///
 /// ```
 /// use cloudflare_mtls::{AccountId, CertificateId, Config, Credentials, Deleted, Endpoint, Delete};
@@ -101,8 +103,8 @@ impl Endpoint for Delete {
     const CALL: Call = Call::Delete;
     const METHOD: Method = Method::DELETE;
 
-    fn account(&self) -> &AccountId {
-        &self.account
+    fn scope(&self) -> Scope<'_> {
+        Scope::Account(&self.account)
     }
 
     fn certificate(&self) -> Option<&CertificateId> {
@@ -110,7 +112,12 @@ impl Endpoint for Delete {
     }
 
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
+        request(
+            config,
+            Self::METHOD,
+            url(config, self.scope(), &["mtls_certificates", self.id.as_str()], ""),
+            Vec::new(),
+        )
     }
 
     fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Deleted, ResponseError> {

@@ -1,6 +1,6 @@
 use http::{Method, Request, Response};
 
-use super::{Endpoint, request, the_requested, url};
+use super::{Endpoint, Scope, request, the_requested, url};
 use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
@@ -40,8 +40,8 @@ impl Endpoint for Get {
     const CALL: Call = Call::Get;
     const METHOD: Method = Method::GET;
 
-    fn account(&self) -> &AccountId {
-        &self.account
+    fn scope(&self) -> Scope<'_> {
+        Scope::Account(&self.account)
     }
 
     fn certificate(&self) -> Option<&CertificateId> {
@@ -49,7 +49,12 @@ impl Endpoint for Get {
     }
 
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        request(config, Self::METHOD, url(config, &self.account, Some(&self.id), "", ""), Vec::new())
+        request(
+            config,
+            Self::METHOD,
+            url(config, self.scope(), &["mtls_certificates", self.id.as_str()], ""),
+            Vec::new(),
+        )
     }
 
     fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<StoredCertificate, ResponseError> {

@@ -1,6 +1,6 @@
 use http::{Method, Request, Response};
 
-use super::{Endpoint, push_query, push_query_list, request, url};
+use super::{Endpoint, Scope, push_query, push_query_list, request, url};
 use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
@@ -109,12 +109,12 @@ impl Endpoint for List {
     const CALL: Call = Call::List;
     const METHOD: Method = Method::GET;
 
-    fn account(&self) -> &AccountId {
-        &self.account
+    fn scope(&self) -> Scope<'_> {
+        Scope::Account(&self.account)
     }
 
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        request(config, Self::METHOD, url(config, &self.account, None, "", &self.query()?), Vec::new())
+        request(config, Self::METHOD, url(config, self.scope(), &["mtls_certificates"], &self.query()?), Vec::new())
     }
 
     fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<Page<Certificate>, ResponseError> {

@@ -1,15 +1,18 @@
-//! The five calls. Each is a plain struct that turns into an `http::Request` and knows how
-//! to read its response; see [`Endpoint`].
+//! The calls: the five of the account's mTLS certificates, and the two of a zone's hostname
+//! associations. Each is a plain struct that turns into an `http::Request` and knows how to
+//! read its response; see [`Endpoint`].
 
 mod associations;
 mod delete;
 mod get;
+mod hostnames;
 mod list;
 mod upload;
 
 pub use associations::Associations;
 pub use delete::{Delete, Deleted};
 pub use get::Get;
+pub use hostnames::{AssociatedHostnames, Hostnames, ReplaceHostnames};
 pub use list::List;
 pub use upload::{PrivateKey, Upload};
 
@@ -19,8 +22,37 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::config::Config;
 use crate::error::{BuildError, Call, DecodeError, ResponseError};
-use crate::id::{AccountId, CertificateId};
+use crate::id::{AccountId, CertificateId, ZoneId};
 use crate::model::{Certificate, StoredCertificate};
+
+/// What a call's path starts from: an account (`/accounts/{id}/...`, the mTLS certificates)
+/// or a zone (`/zones/{id}/...`, the hostname associations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Scope<'a> {
+    /// An account's resource.
+    Account(&'a AccountId),
+    /// A zone's resource.
+    Zone(&'a ZoneId),
+}
+
+impl<'a> Scope<'a> {
+    /// The account, for an account's call.
+    pub fn account(self) -> Option<&'a AccountId> {
+        match self {
+            Self::Account(account) => Some(account),
+            Self::Zone(_) => None,
+        }
+    }
+
+    /// The zone, for a zone's call.
+    pub fn zone(self) -> Option<&'a ZoneId> {
+        match self {
+            Self::Zone(zone) => Some(zone),
+            Self::Account(_) => None,
+        }
+    }
+}
 
 /// An API call: builds its request, and decodes its response.
 pub trait Endpoint {
@@ -34,8 +66,8 @@ pub trait Endpoint {
     /// Builds the request. Fails only on input that cannot be sent; never panics.
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError>;
 
-    /// The account the call is for (named in traces).
-    fn account(&self) -> &AccountId;
+    /// The account or zone the call is for (its path starts there; named in traces).
+    fn scope(&self) -> Scope<'_>;
 
     /// The certificate the call is about, if one (named in traces).
     fn certificate(&self) -> Option<&CertificateId> {
@@ -118,27 +150,24 @@ pub(crate) fn push_query_list(query: &mut String, key: &str, values: &[&str]) {
     }
 }
 
-/// `{base}/accounts/{account}/mtls_certificates[/{id}][/{suffix}]{query}`.
+/// `{base}/accounts/{account}/{path...}{query}` or `{base}/zones/{zone}/{path...}{query}`.
 ///
-/// The IDs are validated single segments, so the path always has the same shape.
-pub(crate) fn url(
-    config: &Config,
-    account: &AccountId,
-    id: Option<&CertificateId>,
-    suffix: &str,
-    query: &str,
-) -> String {
+/// Every segment of `path` is a fixed name or a validated ID, so the path always has the
+/// same shape, whatever the scope.
+pub(crate) fn url(config: &Config, scope: Scope<'_>, path: &[&str], query: &str) -> String {
     let base = config.base_url().as_str();
-    let mut url = String::with_capacity(base.len() + 64 + query.len());
+    let (kind, id) = match scope {
+        Scope::Account(account) => ("/accounts/", account.as_str()),
+        Scope::Zone(zone) => ("/zones/", zone.as_str()),
+    };
+    let mut url = String::with_capacity(base.len() + 96 + query.len());
     url.push_str(base);
-    url.push_str("/accounts/");
-    url.push_str(account.as_str());
-    url.push_str("/mtls_certificates");
-    if let Some(id) = id {
+    url.push_str(kind);
+    url.push_str(id);
+    for segment in path {
         url.push('/');
-        url.push_str(id.as_str());
+        url.push_str(segment);
     }
-    url.push_str(suffix);
     url.push_str(query);
     url
 }
@@ -169,10 +198,11 @@ pub(crate) fn request(
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use crate::{AccountId, BaseUrl, CertificateId, Config, Credentials};
+    use crate::{AccountId, BaseUrl, CertificateId, Config, Credentials, ZoneId};
 
     pub const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
     pub const CERT: &str = "2458ce5a0c1b4d4e8b4a6d0e0f5c3b2a";
+    pub const ZONE: &str = "9a7806061c88ada191ed06f989cc3dac";
 
     pub fn config() -> Config {
         Config::new(Credentials::api_token("tok").unwrap())
@@ -188,6 +218,10 @@ pub(crate) mod test_support {
 
     pub fn cert() -> CertificateId {
         CertificateId::new(CERT).unwrap()
+    }
+
+    pub fn zone() -> ZoneId {
+        ZoneId::new(ZONE).unwrap()
     }
 
     /// Asserts the headers every request carries, and returns the header count.

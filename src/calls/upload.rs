@@ -1,7 +1,7 @@
 use http::{Method, Request, Response};
 use serde::Serialize;
 
-use super::{Endpoint, request, stored, url};
+use super::{Endpoint, Scope, request, stored, url};
 use crate::config::Config;
 use crate::envelope::decode_response;
 use crate::error::{BuildError, Call, ResponseError};
@@ -130,8 +130,8 @@ impl Endpoint for Upload {
     const CALL: Call = Call::Upload;
     const METHOD: Method = Method::POST;
 
-    fn account(&self) -> &AccountId {
-        &self.account
+    fn scope(&self) -> Scope<'_> {
+        Scope::Account(&self.account)
     }
 
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
@@ -144,7 +144,7 @@ impl Endpoint for Upload {
         };
         // Serialising borrowed strings and a bool into a Vec cannot fail.
         let body = serde_json::to_vec(&body).unwrap_or_default();
-        request(config, Self::METHOD, url(config, &self.account, None, "", ""), body)
+        request(config, Self::METHOD, url(config, self.scope(), &["mtls_certificates"], ""), body)
     }
 
     fn parse_response<B: AsRef<[u8]>>(&self, response: &Response<B>) -> Result<StoredCertificate, ResponseError> {

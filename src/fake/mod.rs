@@ -25,16 +25,18 @@
 //!
 //! # Behaviour
 //!
-//! Routes live under `/client/v4/accounts/{account_id}/mtls_certificates`. Checks run in
-//! this order: a scripted [`Fault`], the [rate limit](FakeApi::rate_limit), the route, the
-//! credentials, the account, then the call. Codes marked *fake* are this fake's choice
-//! where Cloudflare documents none (see `API-NOTES.md`); all others are the API's own.
+//! Routes live under `/client/v4/accounts/{account_id}/mtls_certificates`, and the
+//! hostname associations under `/client/v4/zones/{zone_id}/certificate_authorities/hostname_associations`
+//! (see [Zones and hostnames](#zones-and-hostnames)). Checks run in this order: a scripted
+//! [`Fault`], the [rate limit](FakeApi::rate_limit), the route, the credentials, the
+//! account (or zone), then the call. Codes marked *fake* are this fake's choice where
+//! Cloudflare documents none (see `API-NOTES.md`); all others are the API's own.
 //!
 //! | situation | status | code | message |
 //! |---|---|---|---|
-//! | a path outside the five routes (and `/memberships`) | 400 | 7000 | `No route for that URI` |
+//! | a path outside the routes (and `/memberships`) | 400 | 7000 | `No route for that URI` |
 //! | a known path with another method | 405 | 7001 | `Method not allowed for this route` (with an `Allow` header) |
-//! | an account or certificate ID that is no identifier (e.g. `%2F`) | 400 | 7003 | `Could not route to …, perhaps your object identifier is invalid?` |
+//! | an account, zone or certificate ID that is no identifier (e.g. `%2F`) | 400 | 7003 | `Could not route to …, perhaps your object identifier is invalid?` |
 //! | no credential headers | 400 | 9106 | `Missing X-Auth-Key, X-Auth-Email or Authorization headers` |
 //! | `Authorization` not `Bearer <token>` | 400 | 6003 ⊃ 6111 | `Invalid request headers` ⊃ `Invalid format for Authorization header` |
 //! | `X-Auth-Email` / `X-Auth-Key` malformed or one missing | 400 | 6003 ⊃ 6102 / 6103 | `Invalid format for X-Auth-Email header` / `… X-Auth-Key header` |
@@ -46,8 +48,18 @@
 //! | `certificates` not X.509: garbage, a key, a truncated block, a CSR | 400 | 1002 *fake* | `unable to parse certificate: …` |
 //! | `private_key` not one PEM private key | 400 | 1003 *fake* | `unable to parse private key: …` |
 //! | a name already in use | 400 | 1004 *fake* | `a certificate named "…" already exists` |
+//! | an upload of a CA (`ca: true`) when the account holds [five](FakeApi::with_ca_limit) | 400 | 1489 | `Hit maximum CA cert allocation.` |
 //! | get, delete or associations of an unknown ID | 404 | 1404 *fake* | `mTLS certificate not found` |
 //! | delete while the certificate has associations | 400 | 1005 *fake* | `certificate is in use by …; remove the associations first` |
+//! | delete while the CA has hostnames in a zone | 400 | 1006 *fake* | `certificate has hostname associations in zone …; remove them first …` |
+//! | hostnames of a zone the account does not have | 400 | 7003 *fake* | `Could not route to …, perhaps your object identifier is invalid?` |
+//! | hostnames with an `mtls_certificate_id` that is no certificate of the account | 404 | 1404 *fake* | `mTLS certificate not found` |
+//! | … with the ID of a leaf certificate | 400 | 1007 *fake* | `mTLS certificate … is not a CA certificate; …` (`source.pointer` `/mtls_certificate_id`) |
+//! | a PUT body not JSON | 400 | 6007 | `Malformed JSON in request body` |
+//! | a PUT field of the wrong type | 400 | 1001 *fake* | `invalid request body: …` (with `source.pointer`) |
+//! | a hostname that is no hostname (the crate's [`Hostname`](crate::Hostname) rules) | 400 | 1008 *fake* | `invalid hostname "…": …` (`source.pointer` `/hostnames/N`) |
+//! | a hostname outside the zone | 400 | 1009 *fake* | `hostname "…" is not in zone example.com` |
+//! | the same hostname twice (case-insensitively) | 400 | 1010 *fake* | `hostname "…" is given twice …` |
 //! | more than N calls in the rate-limit window | 429 | 971 | `Please wait and consider throttling your request speed` (+ `Retry-After`) |
 //! | [`Fault::Html`] | any | — | Cloudflare's HTML error page, `text/html` |
 //!
@@ -68,11 +80,33 @@
 //! Lists come in upload order. Filters: `type` (comma-separated or repeated), `ca`
 //! (`true`/`false`), `name` (exact); pages: `page` (from 1) and `per_page` (default 50, at
 //! most 1000), with `result_info` `page`, `per_page`, `count`, `total_count`, `total_pages`.
+//!
+//! # Zones and hostnames
+//!
+//! The account has the zones given with [`FakeApi::with_zone`] (`cf-mtls serve-fake --zone
+//! ID=NAME`), none by default. Each zone keeps a list of hostnames per CA of the account,
+//! and one for its Cloudflare-managed CA (a call without `mtls_certificate_id`; the managed
+//! CA needs no upload). What the API documents: a PUT replaces the whole list of its (zone,
+//! CA) pair (`[]` empties it) and answers `{"hostnames": [...]}` as a GET does; a hostname
+//! may be associated with several CAs; a CA with hostnames in any zone cannot be deleted.
+//! What this fake decides where the API says nothing:
+//!
+//! - a hostname must be the zone's name or a name under it (`*.` wildcards included),
+//!   compared case-insensitively; it is stored and listed as written, in the order given;
+//! - the names are checked with the crate's own [`Hostname`](crate::Hostname) rules (no
+//!   trailing dot, no Unicode, no IP address) and the same name twice is refused, not merged;
+//! - a PUT without `hostnames` (or with `null`) empties the list; `mtls_certificate_id`
+//!   may be in the body or, as Cloudflare's SDKs send a GET's, in the query (a PUT reads the
+//!   body's only);
+//! - the CA limit counts every certificate with `ca: true`, whatever its type; a
+//!   [`FakeApi::insert`] bypasses it;
+//! - the error codes marked *fake* in the table above.
 
 mod auth;
 mod reply;
 mod routes;
 mod x509;
+mod zones;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -80,7 +114,8 @@ use std::time::Duration;
 use http::{Request, Response, StatusCode};
 use time::OffsetDateTime;
 
-use crate::id::{AccountId, CertificateId};
+use crate::hostname::HostnameError;
+use crate::id::{AccountId, CertificateId, ZoneId};
 use crate::model::{Association, Certificate, CertificateType};
 
 /// The fake API: one account, the credentials that may use it, and its certificates.
@@ -129,7 +164,14 @@ pub struct FakeApi {
     faults: VecDeque<Fault>,
     rate: Option<RateLimit>,
     handled: u64,
+    zones: Vec<zones::Zone>,
+    /// The most CA certificates the account holds (five, as Cloudflare documents).
+    ca_limit: usize,
 }
+
+/// The CAs an account holds, as Cloudflare documents for mTLS (a quota API Shield, Workers
+/// mTLS and Gateway share).
+pub const DEFAULT_CA_LIMIT: usize = 5;
 
 #[derive(Debug, Clone)]
 struct Stored {
@@ -207,6 +249,8 @@ impl FakeApi {
             faults: VecDeque::new(),
             rate: None,
             handled: 0,
+            zones: Vec::new(),
+            ca_limit: DEFAULT_CA_LIMIT,
         }
     }
 
@@ -224,6 +268,58 @@ impl FakeApi {
     /// Credentials this fake accepts (its API token), for a test's client.
     pub fn credentials(&self) -> Result<crate::Credentials, crate::BuildError> {
         crate::Credentials::api_token(&self.accepted.token)
+    }
+
+    /// Adds zone `zone`, named `name` (e.g. `example.com`), to the account: its hostnames
+    /// can then be associated with the account's CAs. Refused if `name` is not a hostname
+    /// (or is a wildcard).
+    ///
+    /// ```
+    /// use cloudflare_mtls::fake::FakeApi;
+    /// use cloudflare_mtls::{AccountId, ZoneId};
+    ///
+    /// let zone = ZoneId::new("9a7806061c88ada191ed06f989cc3dac")?;
+    /// let api = FakeApi::new("my-token", AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?)
+    ///     .with_zone(zone.clone(), "example.com")?;
+    /// assert_eq!(api.hostnames(&zone, None), Some(Vec::new()));
+    /// assert!(FakeApi::new("t", AccountId::new("a")?).with_zone(zone, "*.example.com").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_zone(mut self, zone: ZoneId, name: &str) -> Result<Self, HostnameError> {
+        self.add_zone(zone, name)?;
+        Ok(self)
+    }
+
+    /// Adds zone `zone`, named `name`, as [`with_zone`](Self::with_zone) does (for a fake
+    /// already serving: `FakeServer::with_api`). A zone added again takes the new name and
+    /// keeps its hostnames.
+    pub fn add_zone(&mut self, zone: ZoneId, name: &str) -> Result<(), HostnameError> {
+        let added = zones::Zone::new(zone, name)?;
+        match self.zones.iter_mut().find(|z| z.id == added.id) {
+            Some(known) => known.rename(added),
+            None => self.zones.push(added),
+        }
+        Ok(())
+    }
+
+    /// The hostnames of `zone` associated with CA `ca` (`None`: the zone's
+    /// Cloudflare-managed CA), as a GET would list them; `None` if there is no such zone.
+    pub fn hostnames(&self, zone: &ZoneId, ca: Option<&CertificateId>) -> Option<Vec<String>> {
+        let zone = self.zones.iter().find(|z| z.id == *zone)?;
+        Some(zone.hostnames(ca).iter().map(ToString::to_string).collect())
+    }
+
+    /// Changes how many CA certificates the account may hold (default
+    /// [`DEFAULT_CA_LIMIT`], five): an upload of one more fails with code 1489. CAs held
+    /// already stay.
+    pub fn with_ca_limit(mut self, limit: usize) -> Self {
+        self.ca_limit = limit;
+        self
+    }
+
+    /// Changes the CA limit, as [`with_ca_limit`](Self::with_ca_limit) does.
+    pub fn set_ca_limit(&mut self, limit: usize) {
+        self.ca_limit = limit;
     }
 
     /// Answers `request` as the API would at `now`, updating the state.
@@ -310,6 +406,7 @@ impl FakeApi {
 
     /// Test hook: stores `certificate` as it is (e.g. a `gateway_managed` one, which no
     /// upload can make) under a fresh ID, which is returned. `type` defaults to `custom`.
+    /// The CA limit does not apply (the certificate counts towards it afterwards).
     /// `None` only if no ID could be made, which does not happen.
     pub fn insert(&mut self, certificate: Certificate) -> Option<CertificateId> {
         let mut certificate = certificate;

@@ -1,16 +1,18 @@
-//! The five routes: which call a request is, and each call's effect and answer.
+//! The routes: which call a request is, and each call's effect and answer (the zone-level
+//! hostname associations' in `zones`).
 
 use http::{Method, Request, Response, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{FakeApi, Stored, reply, x509};
-use crate::id::{AccountId, CertificateId};
+use super::{FakeApi, Stored, reply, x509, zones};
+use crate::id::{AccountId, CertificateId, ZoneId};
 use crate::model::{Certificate, CertificateType, ResultInfo};
 use crate::pem_check::check_private_key;
 
 const PREFIX: &str = "/client/v4/accounts/";
+const ZONES: &str = "/client/v4/zones/";
 const DEFAULT_PER_PAGE: u64 = 50;
 const MAX_PER_PAGE: u64 = 1000;
 
@@ -28,6 +30,9 @@ pub(super) fn route<B: AsRef<[u8]>>(api: &mut FakeApi, request: &Request<B>, now
     if matches!(path, "/client/v4/memberships" | "/client/v4/memberships/") {
         return memberships(api, request);
     }
+    if let Some(rest) = path.strip_prefix(ZONES) {
+        return zone_route(api, request, rest);
+    }
     let Some(rest) = path.strip_prefix(PREFIX) else {
         return no_route();
     };
@@ -40,19 +45,12 @@ pub(super) fn route<B: AsRef<[u8]>>(api: &mut FakeApi, request: &Request<B>, now
         [account, "mtls_certificates", id, "associations"] => (*account, Some(*id), true),
         _ => return no_route(),
     };
-    let bad_identifier = || {
-        reply::error(
-            StatusCode::BAD_REQUEST,
-            7003,
-            format!("Could not route to {path}, perhaps your object identifier is invalid?"),
-        )
-    };
     let Ok(account) = AccountId::new(account) else {
-        return bad_identifier();
+        return bad_identifier(path);
     };
     let id = match id.map(CertificateId::new).transpose() {
         Ok(id) => id,
-        Err(_) => return bad_identifier(),
+        Err(_) => return bad_identifier(path),
     };
     let method = request.method();
     let call = match (id, associations) {
@@ -88,6 +86,40 @@ pub(super) fn route<B: AsRef<[u8]>>(api: &mut FakeApi, request: &Request<B>, now
             None => not_found(),
         },
     }
+}
+
+/// `/zones/{zone_id}/certificate_authorities/hostname_associations`: GET and PUT.
+fn zone_route<B: AsRef<[u8]>>(api: &mut FakeApi, request: &Request<B>, rest: &str) -> Response<Vec<u8>> {
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let segments: Vec<&str> = rest.split('/').collect();
+    let [zone, "certificate_authorities", "hostname_associations"] = segments.as_slice() else {
+        return no_route();
+    };
+    let Ok(zone) = ZoneId::new(*zone) else {
+        return bad_identifier(request.uri().path());
+    };
+    let method = request.method();
+    if method != Method::GET && method != Method::PUT {
+        return not_allowed("GET, PUT");
+    }
+    if let Err(refusal) = api.accepted.check(request.headers()) {
+        return *refusal;
+    }
+    if method == Method::PUT {
+        return zones::replace(api, &zone, request.body().as_ref());
+    }
+    let query = request.uri().query().unwrap_or("");
+    let ca = query_pairs(query).filter(|(key, _)| key == "mtls_certificate_id").map(|(_, value)| value).last();
+    zones::list(api, &zone, ca.as_deref())
+}
+
+/// The API's answer to a path whose identifier it cannot route to (`%2F`, `..`).
+fn bad_identifier(path: &str) -> Response<Vec<u8>> {
+    reply::error(
+        StatusCode::BAD_REQUEST,
+        7003,
+        format!("Could not route to {path}, perhaps your object identifier is invalid?"),
+    )
 }
 
 /// `GET /memberships`: the one account, so `wrangler` finds it without
@@ -249,6 +281,9 @@ fn upload(api: &mut FakeApi, body: &[u8], now: OffsetDateTime) -> Response<Vec<u
             "/name",
         );
     }
+    if ca && api.store.iter().filter(|s| s.certificate.ca == Some(true)).count() >= api.ca_limit {
+        return reply::error(StatusCode::BAD_REQUEST, 1489, "Hit maximum CA cert allocation.");
+    }
     let Some(id) = api.fresh_id(parsed.pem.as_bytes()) else {
         return reply::error(StatusCode::INTERNAL_SERVER_ERROR, 10001, "Internal server error");
     };
@@ -283,6 +318,17 @@ fn delete(api: &mut FakeApi, id: &CertificateId) -> Response<Vec<u8>> {
             1005,
             format!("certificate is in use by {services}; remove the associations first"),
         ),
+        _ if !zones::holding(&api.zones, id).is_empty() => {
+            let names: Vec<String> = zones::holding(&api.zones, id).iter().map(|name| name.to_string()).collect();
+            reply::error(
+                StatusCode::BAD_REQUEST,
+                1006,
+                format!(
+                    "certificate has hostname associations in zone {}; remove them first (an empty list for it in each zone)",
+                    names.join(", ")
+                ),
+            )
+        }
         _ => {
             let removed = api.store.remove(index);
             reply::success(&removed.certificate, None)

@@ -1,9 +1,13 @@
 """Cloudflare's official Python SDK against the fake server (not run by CI).
 
-    cargo run --example fake-server --features fake-server -- --listen 127.0.0.1:8787 --token fake-token
+    cargo run --example fake-server --features fake-server -- --listen 127.0.0.1:8787 --token fake-token \
+        --zone 9a7806061c88ada191ed06f989cc3dac=example.com
     python3 -m venv venv && venv/bin/pip install cloudflare
     CLOUDFLARE_BASE_URL=http://127.0.0.1:8787/client/v4 CLOUDFLARE_API_TOKEN=fake-token \
-        CLOUDFLARE_ACCOUNT_ID=023e105f4ecef8ad9ca31a8372d0c353 venv/bin/python tests/interop/python_sdk.py
+        CLOUDFLARE_ACCOUNT_ID=023e105f4ecef8ad9ca31a8372d0c353 CLOUDFLARE_ZONE_ID=9a7806061c88ada191ed06f989cc3dac \
+        venv/bin/python tests/interop/python_sdk.py
+
+(`cf-mtls serve-fake --listen 127.0.0.1:8787 --token fake-token --zone ID=example.com` serves the same.)
 
 Exits non-zero if any call fails or returns something untyped.
 """
@@ -17,6 +21,8 @@ import cloudflare
 from cloudflare import Cloudflare
 
 ACCOUNT = os.environ.get("CLOUDFLARE_ACCOUNT_ID", "023e105f4ecef8ad9ca31a8372d0c353")
+# A zone the fake has, named example.com (--zone ID=example.com).
+ZONE = os.environ.get("CLOUDFLARE_ZONE_ID", "9a7806061c88ada191ed06f989cc3dac")
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 
 # Base URL and token from CLOUDFLARE_BASE_URL and CLOUDFLARE_API_TOKEN, as a user would.
@@ -45,6 +51,30 @@ assert got.name == name
 assoc = client.mtls_certificates.associations.get(created.id, account_id=ACCOUNT)
 assoc_items = list(assoc)
 print("associations.get:", type(assoc).__name__, assoc_items)
+
+# BYO CA: the zone's hostnames associated with the CA, with the SDK's update and get.
+hosts = client.certificate_authorities.hostname_associations
+updated = hosts.update(zone_id=ZONE, hostnames=["api.example.com", "*.example.com"], mtls_certificate_id=created.id)
+print("hostname_associations.update:", type(updated).__name__, updated.hostnames)
+assert updated.hostnames == ["api.example.com", "*.example.com"], updated
+read = hosts.get(zone_id=ZONE, mtls_certificate_id=created.id)
+print("hostname_associations.get:", type(read).__name__, read.hostnames)
+assert read.hostnames == updated.hostnames
+managed = hosts.get(zone_id=ZONE)
+print("hostname_associations.get (managed CA):", managed.hostnames)
+assert managed.hostnames == []
+try:
+    hosts.update(zone_id=ZONE, hostnames=["api.example.org"], mtls_certificate_id=created.id)
+    sys.exit("a hostname outside the zone was accepted")
+except cloudflare.BadRequestError as e:
+    print("outside the zone:", type(e).__name__, e.status_code, e.body)
+try:
+    client.mtls_certificates.delete(created.id, account_id=ACCOUNT)
+    sys.exit("a CA with hostnames was deleted")
+except cloudflare.BadRequestError as e:
+    print("delete with hostnames:", type(e).__name__, e.status_code, e.body)
+emptied = hosts.update(zone_id=ZONE, hostnames=[], mtls_certificate_id=created.id)
+assert emptied.hostnames == [], emptied
 
 deleted = client.mtls_certificates.delete(created.id, account_id=ACCOUNT)
 print("delete:", type(deleted).__name__, deleted.id)

@@ -74,6 +74,17 @@ pub trait Adapter: Sized {
     fn delete(&self, account: &AccountId, id: &CertificateId) -> Result<Deleted, CallError>;
     /// `associations`.
     fn associations(&self, account: &AccountId, id: &CertificateId) -> Result<Page<Association>, CallError>;
+    /// `hostnames`.
+    fn hostnames(
+        &self,
+        zone: &cloudflare_mtls::ZoneId,
+        ca: Option<&CertificateId>,
+    ) -> Result<cloudflare_mtls::AssociatedHostnames, CallError>;
+    /// `replace_hostnames`.
+    fn replace_hostnames(
+        &self,
+        replace: &cloudflare_mtls::ReplaceHostnames,
+    ) -> Result<cloudflare_mtls::AssociatedHostnames, CallError>;
 }
 
 /// Applies [`Knobs`] to either adapter's `Builder` (they have the same setters).
@@ -101,7 +112,7 @@ macro_rules! configure {
 }
 pub(crate) use configure;
 
-/// The five calls of [`Adapter`] for a type with a `client` field and a
+/// The calls of [`Adapter`] for a type with a `client` field and a
 /// `run(&self, output)` method that finishes a call (identity, or `block_on`).
 macro_rules! delegate_calls {
     () => {
@@ -124,6 +135,19 @@ macro_rules! delegate_calls {
         fn associations(&self, account: &AccountId, id: &CertificateId) -> Result<Page<Association>, CallError> {
             self.run(self.client.associations(account, id))
         }
+        fn hostnames(
+            &self,
+            zone: &cloudflare_mtls::ZoneId,
+            ca: Option<&CertificateId>,
+        ) -> Result<cloudflare_mtls::AssociatedHostnames, CallError> {
+            self.run(self.client.hostnames(zone, ca))
+        }
+        fn replace_hostnames(
+            &self,
+            replace: &cloudflare_mtls::ReplaceHostnames,
+        ) -> Result<cloudflare_mtls::AssociatedHostnames, CallError> {
+            self.run(self.client.replace_hostnames(replace))
+        }
     };
 }
 pub(crate) use delegate_calls;
@@ -142,6 +166,8 @@ macro_rules! e2e_suite {
             upload_502_is_not_retried,
             upload_stored_then_502_should_retry_is_sent_once,
             delete_whose_answer_was_lost_is_deleted,
+            hostname_associations_from_upload_to_delete,
+            replace_whose_answer_was_lost_is_sent_again,
         );
         $crate::support::e2e_suite!(@raw $adapter;
             an_answer_for_another_certificate_is_refused,

@@ -262,6 +262,81 @@ pub fn delete_whose_answer_was_lost_is_deleted<A: Adapter, N: Net>() {
     }
 }
 
+const ZONE: &str = "9a7806061c88ada191ed06f989cc3dac";
+
+fn zone() -> cloudflare_mtls::ZoneId {
+    cloudflare_mtls::ZoneId::new(ZONE).unwrap()
+}
+
+fn hosts(names: &[&str]) -> Vec<cloudflare_mtls::Hostname> {
+    names.iter().map(|n| cloudflare_mtls::Hostname::new(*n).unwrap()).collect()
+}
+
+/// BYO CA for mTLS through a real socket: a CA uploaded, hostnames of a zone associated with
+/// it and read back, its delete refused until they are removed; the managed CA's list
+/// apart; a list with a name twice refused before anything is sent.
+pub fn hostname_associations_from_upload_to_delete<A: Adapter, N: Net>() {
+    use cloudflare_mtls::ReplaceHostnames;
+    let server = N::fake();
+    server.with_api(|api| api.add_zone(zone(), "example.com")).unwrap();
+    let client = A::build(config(server.base_url()), &N::knobs());
+    let ca = client.upload(&upload()).unwrap().id().clone();
+
+    let replace =
+        ReplaceHostnames::new(zone(), hosts(&["api.example.com", "*.Example.com"])).with_certificate(ca.clone());
+    assert_eq!(client.replace_hostnames(&replace).unwrap().hostnames, ["api.example.com", "*.Example.com"]);
+    assert_eq!(client.hostnames(&zone(), Some(&ca)).unwrap().hostnames, ["api.example.com", "*.Example.com"]);
+    assert!(client.hostnames(&zone(), None).unwrap().hostnames.is_empty(), "the managed CA's list is apart");
+    let managed = ReplaceHostnames::new(zone(), hosts(&["example.com"]));
+    assert_eq!(client.replace_hostnames(&managed).unwrap().hostnames, ["example.com"]);
+    assert_eq!(server.with_api(|api| api.hostnames(&zone(), None)), Some(vec!["example.com".to_owned()]));
+
+    // Outside the zone: the API's refusal, typed.
+    let outside = ReplaceHostnames::new(zone(), hosts(&["api.example.org"])).with_certificate(ca.clone());
+    let refused = client.replace_hostnames(&outside).unwrap_err();
+    assert!(matches!(refused.response(), Some(ResponseError::Api(_))), "{refused:?}");
+    assert_eq!(refused.call(), cloudflare_mtls::Call::ReplaceHostnames);
+
+    // The same name twice: refused before anything is sent.
+    let served = server.requests_served();
+    let twice = ReplaceHostnames::new(zone(), hosts(&["a.example.com", "A.example.com"])).with_certificate(ca.clone());
+    let error = client.replace_hostnames(&twice).unwrap_err();
+    assert!(matches!(error, Error::Build { .. }), "{error:?}");
+    assert!(error.to_string().contains("give each hostname once"), "{error}");
+    assert_eq!(server.requests_served(), served, "nothing was sent");
+
+    // The CA cannot go while it has hostnames; emptied, it can.
+    let refused = client.delete(&account(), &ca).unwrap_err();
+    assert!(refused.to_string().contains("hostname associations"), "{refused}");
+    assert!(
+        client
+            .replace_hostnames(&ReplaceHostnames::empty(zone()).with_certificate(ca.clone()))
+            .unwrap()
+            .hostnames
+            .is_empty()
+    );
+    client.delete(&account(), &ca).unwrap();
+    assert!(client.hostnames(&zone(), Some(&ca)).unwrap_err().is_not_found());
+}
+
+/// A PUT whose answer was lost (the connection dropped, an HTML 502) is sent again: a
+/// replace written twice is the same list, so it is retried as a GET is.
+pub fn replace_whose_answer_was_lost_is_sent_again<A: Adapter, N: Net>() {
+    use cloudflare_mtls::ReplaceHostnames;
+    let server = N::fake();
+    server.with_api(|api| api.add_zone(zone(), "example.com")).unwrap();
+    let client = A::build(config(server.base_url()), &N::knobs());
+    let ca = client.upload(&upload()).unwrap().id().clone();
+    for (lost, names) in [(Fault::Disconnect, ["a.example.com"]), (Fault::Html(502), ["b.example.com"])] {
+        server.with_api(|api| api.fail_next(Fault::AfterCall(Box::new(lost.clone()))));
+        let served = server.requests_served();
+        let replace = ReplaceHostnames::new(zone(), hosts(&names)).with_certificate(ca.clone());
+        assert_eq!(client.replace_hostnames(&replace).unwrap().hostnames, names, "{lost:?}");
+        assert_eq!(server.requests_served() - served, 2, "{lost:?}: the lost attempt and the retry");
+    }
+    assert_eq!(server.with_api(|api| api.hostnames(&zone(), Some(&ca))), Some(vec!["b.example.com".to_owned()]));
+}
+
 /// A 200 for another certificate than the one asked for is no success.
 pub fn an_answer_for_another_certificate_is_refused<A: Adapter>() {
     let other = r#"{"id":"ffffffffffffffffffffffffffffffff","name":"other","ca":true}"#;

@@ -40,11 +40,12 @@ A0cAMEQCIEr7Mqv2xJGpfXgWcdZyEiJSPhz/RrVU/luZJOVjUrpcAiAomHd6FHBy
 ";
 
 /// Every command, in the order of `cf-mtls --help`.
-pub const COMMANDS: [&str; 12] = [
+pub const COMMANDS: [&str; 13] = [
     "upload",
     "list",
     "get",
     "associations",
+    "hostnames",
     "delete",
     "apply",
     "plan",
@@ -229,4 +230,14 @@ pub fn serve_fake(args: &[&str]) -> (Killed, serde_json::Value) {
     std::io::BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
     (child, info)
+}
+
+/// Every request `fake` answers from now on, as `METHOD path status`.
+pub fn record(fake: &FakeServer) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&log);
+    fake.log_requests(move |method, uri, status, _| {
+        sink.lock().unwrap().push(format!("{method} {} {}", uri.path(), status.as_u16()));
+    });
+    log
 }
