@@ -162,6 +162,12 @@ mod tests {
             assert!(!shown.contains("SECRET"), "{shown}");
             assert!(shown.contains("redacted"));
         }
+        // The email of a global key is shown (it says which account is in use), and only
+        // with a global key: the search for it must not land on another header, such as the key.
+        let global = Credentials::global_key("me@example.com", "key-SECRET").unwrap();
+        let shown = format!("{global:?}");
+        assert!(shown.contains(r#"email: "me@example.com""#), "{shown}");
+        assert!(!format!("{:?}", Credentials::api_token("tok-SECRET").unwrap()).contains("email"));
     }
 
     #[test]

@@ -70,6 +70,9 @@ mod tests {
         assert_eq!(shown(0.02), "20 ms");
         assert_eq!(shown(0.9994), "999 ms");
         assert_eq!(shown(0.9996), "1.0 s");
+        // Half a millisecond below a second rounds up, to seconds, not to "1000 ms".
+        assert_eq!(HumanDuration(Duration::from_micros(999_500)).to_string(), "1.0 s");
+        assert_eq!(HumanDuration(Duration::from_nanos(999_499_999)).to_string(), "999 ms");
         assert_eq!(shown(9.96), "10.0 s");
         assert_eq!(shown(10.0), "10 s");
         assert_eq!(shown(59.9), "59 s");

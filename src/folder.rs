@@ -375,6 +375,9 @@ mod tests {
         let problems = name_problems(["same", "same", "one"]);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems["same"].contains("share its name"), "{problems:?}");
+        // `NAME.pem` within 255 bytes: a name of exactly 251 is a file name, one more is not.
+        assert_eq!(name_problem(&"n".repeat(MAX_NAME_BYTES)), None);
+        assert!(name_problem(&"n".repeat(MAX_NAME_BYTES + 1)).is_some_and(|why| why.contains("251 bytes")));
     }
 
     #[test]
@@ -387,6 +390,18 @@ mod tests {
         // A `ca` that is not an object says what it should be.
         let wrong = Manifest::from_json(r#"{"ca": []}"#).unwrap_err();
         assert!(wrong.to_string().contains("an object of certificate names to true or false"), "{wrong}");
+    }
+
+    /// The rule `apply` uploads a file by, as the module docs state it (they run as doctests,
+    /// not with these tests).
+    #[cfg(feature = "x509-checks")]
+    #[test]
+    fn expected_ca_follows_basic_constraints_and_the_key() {
+        let self_signed_ca = include_str!("../tests/fixtures/ca-p256.pem");
+        assert_eq!(expected_ca(self_signed_ca, false), Some(true));
+        assert_eq!(expected_ca(self_signed_ca, true), Some(false));
+        assert_eq!(expected_ca(crate::test_fixtures::LEAF_PEM, false), Some(false));
+        assert_eq!(expected_ca("not PEM", false), None);
     }
 
     #[test]
@@ -433,6 +448,8 @@ mod tests {
         .collect();
         let export = export(&certs, |_| Some(true));
         assert_eq!(export.manifest.names().collect::<Vec<_>>(), ["client"]);
+        assert_eq!((export.manifest.ca("client"), export.manifest.ca("as-said")), (Some(false), None));
+        assert_eq!(Manifest::from_json(r#"{"ca": {"a": true}}"#).unwrap().ca("a"), Some(true));
         assert!(!export.is_partial());
         let text = export.manifest.to_json();
         assert_eq!(text, "{\n  \"ca\": {\n    \"client\": false\n  }\n}\n");

@@ -682,6 +682,112 @@ mod tests {
         assert!(pacer.sent.is_empty());
     }
 
+    /// Sends at `now` (the pacer must say send) and answers later, or never.
+    fn send(pacer: &mut Pacer, now: Duration) -> Ticket {
+        let Pace::Send(ticket) = pacer.before_send(now) else { panic!("asked to wait at {now:?}") };
+        ticket
+    }
+
+    fn answer(pacer: &mut Pacer, ticket: Ticket, now: Duration, fields: &[(&'static str, &'static str)]) {
+        pacer.on_answer(ticket, now, Some((StatusCode::OK, &headers(fields))));
+    }
+
+    #[test]
+    fn pacing_off_is_off_and_only_off() {
+        assert!(Pacing::off().is_off());
+        assert!(!Pacing::default().is_off() && !Pacing::within(Budget::CLOUDFLARE).is_off());
+    }
+
+    #[test]
+    fn a_wait_of_exactly_max_wait_is_made() {
+        let pacing = Pacing::within(Budget::new(1, 10 * S).unwrap()).with_max_wait(10 * S);
+        let mut pacer = Pacer::new(&pacing);
+        call(&mut pacer, Duration::ZERO, &[]);
+        assert_eq!(waited(pacer.before_send(Duration::ZERO)), 10 * S);
+        assert!(matches!(pacer.before_send(Duration::ZERO), Pace::Wait(_)));
+        let mut pacer = Pacer::new(&pacing.with_max_wait(10 * S - Duration::from_nanos(1)));
+        call(&mut pacer, Duration::ZERO, &[]);
+        assert!(matches!(pacer.before_send(Duration::ZERO), Pace::TooLong(_)));
+    }
+
+    #[test]
+    fn on_a_tie_the_first_reason_stays() {
+        // A 429 whose Retry-After and Ratelimit end together: the explicit Retry-After is
+        // named (the order: a 429's hold, calls in flight, the server's limits, the budgets).
+        let mut pacer = budget(1200, 300);
+        let t = send(&mut pacer, Duration::ZERO);
+        let fields = headers(&[("retry-after", "30"), ("ratelimit", "\"default\";r=0;t=30")]);
+        pacer.on_answer(t, Duration::ZERO, Some((StatusCode::TOO_MANY_REQUESTS, &fields)));
+        let Pace::Wait(wait) = pacer.before_send(S) else { panic!() };
+        assert_eq!((wait.duration, wait.reason), (29 * S, WaitReason::RetryAfter));
+    }
+
+    #[test]
+    fn each_ticket_answers_its_own_call() {
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[]);
+        let (a, b) = (send(&mut pacer, S), send(&mut pacer, S));
+        assert_ne!(a, b);
+        // The earlier call's answer leaves the later one in flight.
+        answer(&mut pacer, a, 2 * S, &[]);
+        let answered: Vec<bool> = pacer.sent.iter().map(|s| s.answered).collect();
+        assert_eq!(answered, [true, true, false]);
+        answer(&mut pacer, b, 3 * S, &[]);
+        assert!(pacer.sent.iter().all(|s| s.answered));
+    }
+
+    #[test]
+    fn a_call_in_flight_counts_however_long_it_takes() {
+        // A budget of 1 per 10 s, once answers have come: a call in flight for 15 s (more
+        // than a window, less than the two after which it is taken for lost) still fills it.
+        let mut pacer = budget(1, 10);
+        call(&mut pacer, Duration::ZERO, &[]);
+        let _slow = send(&mut pacer, 10 * S);
+        let Pace::Wait(wait) = pacer.before_send(25 * S) else { panic!("sent") };
+        assert_eq!((wait.duration, wait.reason), (IN_FLIGHT_POLL, WaitReason::InFlight));
+    }
+
+    #[test]
+    fn limits_are_told_apart_by_name_in_either_form() {
+        // A token names a limit as well as a string does (RFC 9651), and a second limit is
+        // its own, not a change to the first.
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[("ratelimit", "\"default\";r=5;t=60")]);
+        call(&mut pacer, Duration::ZERO, &[("ratelimit", "burst;r=0;t=30")]);
+        let Pace::Wait(wait) = pacer.before_send(Duration::ZERO) else { panic!("sent") };
+        assert_eq!(wait.reason, WaitReason::Limit { name: "burst".into(), reset: 30 * S });
+    }
+
+    #[test]
+    fn within_its_window_a_limit_takes_the_lower_count_after_it_the_new_one() {
+        // Two calls in flight; the first's answer says none left for 30 s, the second's (sent
+        // before it, counted before the first) says 5 for 10 s: the lower count holds.
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[]);
+        let (a, b) = (send(&mut pacer, Duration::ZERO), send(&mut pacer, Duration::ZERO));
+        answer(&mut pacer, a, Duration::ZERO, &[("ratelimit", "\"default\";r=0;t=30")]);
+        answer(&mut pacer, b, S, &[("ratelimit", "\"default\";r=5;t=10")]);
+        assert_eq!(waited(pacer.before_send(S)), 29 * S);
+        // An answer at the very end of the window starts a new one: its count is the count.
+        let mut pacer = budget(1200, 300);
+        call(&mut pacer, Duration::ZERO, &[]);
+        let late = send(&mut pacer, Duration::ZERO);
+        call(&mut pacer, Duration::ZERO, &[("ratelimit", "\"default\";r=0;t=10")]);
+        answer(&mut pacer, late, 10 * S, &[("ratelimit", "\"default\";r=5;t=30")]);
+        assert!(matches!(pacer.before_send(10 * S), Pace::Send(_)));
+    }
+
+    #[test]
+    fn at_most_four_server_limits_are_kept_and_a_reset_one_frees_its_place() {
+        let mut pacer = budget(1200, 300);
+        let five = "a;r=9;t=10, b;r=9;t=10, c;r=9;t=10, d;r=9;t=10, e;r=0;t=10";
+        call(&mut pacer, Duration::ZERO, &[("ratelimit", five)]);
+        assert!(matches!(pacer.before_send(Duration::ZERO), Pace::Send(_)), "the fifth is not kept");
+        // At 10 s the four have reset: a new one is kept.
+        call(&mut pacer, 10 * S, &[("ratelimit", "e;r=0;t=30")]);
+        assert_eq!(waited(pacer.before_send(10 * S)), 30 * S);
+    }
+
     #[test]
     fn least_time() {
         let b = Budget::new(20, 10 * S).unwrap();

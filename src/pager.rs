@@ -208,6 +208,33 @@ mod tests {
     }
 
     #[test]
+    fn each_sign_of_the_end_ends_the_walk_alone() {
+        let info = |page, per_page, total_count, total_pages| ResultInfo {
+            page,
+            per_page,
+            total_count,
+            total_pages,
+            ..Default::default()
+        };
+        // A full page with nothing said about the end: the walk goes on.
+        let mut p = pager(2);
+        assert!(!p.is_done());
+        p.on_page(&Page::new(certs(0..2), Some(info(Some(1), Some(2), None, None)))).unwrap();
+        assert!(!p.is_done() && p.next_call().is_some());
+        // The total count reached, without total_pages; total_pages reached, without a count:
+        // either alone saves the request for an empty page.
+        for ends in [info(Some(1), Some(2), Some(2), None), info(Some(1), Some(2), None, Some(1))] {
+            let mut p = pager(2);
+            p.on_page(&Page::new(certs(0..2), Some(ends))).unwrap();
+            assert!(p.is_done() && p.next_call().is_none(), "{ends:?}");
+        }
+        // A per_page of 0 is no page size: the one asked for counts, so 1 of 2 is a short page.
+        let mut p = pager(2);
+        p.on_page(&Page::new(certs(0..1), Some(info(None, Some(0), None, None)))).unwrap();
+        assert!(p.is_done());
+    }
+
+    #[test]
     fn a_server_capping_per_page_is_followed() {
         // Asked for 100, the server pages by 2 and says so: 2 is not a short page.
         let mut p = pager(100);
@@ -306,6 +333,8 @@ mod tests {
         let mut p = pager(50);
         let mut page = 1;
         while p.next_call().is_some() {
+            // 101 pages; a walk that does not end fails here rather than hanging the tests.
+            assert!(page <= 101, "the walk did not end");
             let from = (page - 1) * 50;
             let items: Vec<Certificate> = certs(from..(from + 50).min(total))
                 .into_iter()

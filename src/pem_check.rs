@@ -287,6 +287,47 @@ mod tests {
     }
 
     #[test]
+    fn a_key_among_certificates_is_named_by_block_label_and_line() {
+        let text = "intro\n-----BEGIN CERTIFICATE-----\nZm9v\n-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----\nZm9v\n-----END EC PRIVATE KEY-----\n";
+        assert_eq!(
+            check_certificates(text),
+            Err(BuildError::PrivateKeyInCertificates { block: 2, label: "EC PRIVATE KEY", line: 5 })
+        );
+    }
+
+    #[test]
+    fn a_private_key_problem_says_what_the_file_is() {
+        let says = |text: &str| match check_private_key(text) {
+            Err(BuildError::InvalidPrivateKey(message)) => message,
+            other => panic!("{text:?}: {other:?}"),
+        };
+        let block = |label: &str| format!("-----BEGIN {label}-----\nZm9v\n-----END {label}-----\n");
+        assert!(says("no key in this text").starts_with("no -----BEGIN PRIVATE KEY----- block found"));
+        assert_eq!(says(&block("CERTIFICATE")), "this is a certificate, not a private key");
+        assert_eq!(
+            says(&block("PUBLIC KEY")),
+            "PEM block 1 (PUBLIC KEY, line 1) is not a private key (expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)"
+        );
+        assert_eq!(says(&(block("PRIVATE KEY") + &block("PRIVATE KEY"))), "2 PEM blocks; give exactly one private key");
+    }
+
+    #[test]
+    fn rfc1421_headers_stand_only_at_the_top_of_a_block() {
+        // A legacy encrypted key: headers, a blank line, then the base64.
+        let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nZm9v\n-----END RSA PRIVATE KEY-----\n";
+        assert_eq!(parse(legacy).unwrap()[0].der, b"foo");
+        assert!(matches!(check_private_key(legacy), Err(BuildError::InvalidPrivateKey(m)) if m.contains("encrypted")));
+        // A header after the blank line that ends them, or among the base64, is not base64.
+        for (text, line) in [
+            ("-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nLate: 1\nZm9v\n-----END X-----\n", 4),
+            ("-----BEGIN X-----\nZm9v\nLate: 1\n-----END X-----\n", 3),
+        ] {
+            let problem = parse(text).unwrap_err();
+            assert!(problem.ends_with(&format!("line {line} is not base64")), "{text:?}: {problem}");
+        }
+    }
+
+    #[test]
     fn framing_problems_name_block_label_and_line() {
         for (text, says) in [
             (

@@ -430,6 +430,11 @@ mod tests {
         assert_eq!(shape(&pruned).last(), Some(&("delete", Some("gone"))));
         assert_eq!(pruned.steps().len(), 5, "the managed certificate is never deleted");
         assert_eq!(pruned.removals().map(CertificateId::as_str).collect::<Vec<_>>(), ["3", "2", "4"]);
+        // Every step but `unchanged` changes the account, and a plan with one has changes:
+        // what `apply` says it did and `apply --dry-run` says it would do.
+        let changing: Vec<bool> = pruned.steps().iter().map(Step::is_change).collect();
+        assert_eq!(changing, [true, false, true, true, true]);
+        assert!(kept.has_changes() && pruned.has_changes());
     }
 
     #[test]

@@ -348,6 +348,8 @@ mod tests {
             (&get, 1, ans(400, &yes), RetryAfter(ms(500))),
             (&get, 1, ans(503, &no), Done),
             (&get, 1, ans(200, &yes), Done),
+            (&get, 1, ans(101, &yes), Done),
+            (&get, 1, ans(304, &yes), Done),
             // An upload is retried only when the server certainly did not act on it.
             (&post, 1, ans(502, &none), Done),
             (&post, 1, ans(500, &none), Done),
@@ -389,6 +391,23 @@ mod tests {
     }
 
     #[test]
+    fn each_setter_sets_its_own_field_and_no_other() {
+        let d = RetryPolicy::default();
+        let ms = Duration::from_millis;
+        let set = [
+            (d.clone().with_max_retries(7), RetryPolicy { max_retries: 7, ..d.clone() }),
+            (d.clone().with_initial_backoff(ms(3)), RetryPolicy { initial_backoff: ms(3), ..d.clone() }),
+            (d.clone().with_max_backoff(ms(4)), RetryPolicy { max_backoff: ms(4), ..d.clone() }),
+            (d.clone().with_jitter(0.5), RetryPolicy { jitter: 0.5, ..d.clone() }),
+            (d.clone().with_max_retry_after(ms(5)), RetryPolicy { max_retry_after: ms(5), ..d.clone() }),
+        ];
+        for (i, (got, want)) in set.into_iter().enumerate() {
+            assert_ne!(got, d, "setter {i} changed nothing");
+            assert_eq!(got, want, "setter {i}");
+        }
+    }
+
+    #[test]
     fn zero_retries_never_retries() {
         let p = RetryPolicy::never();
         assert_eq!(p.decide(&Method::GET, 1, Attempt::Failed(NotSent), S), Done);
@@ -413,6 +432,16 @@ mod tests {
     }
 
     #[test]
+    fn splitmix64_is_the_reference_generator() {
+        // The first outputs of SplitMix64 seeded with 0 (Steele, Lea and Flood, 2014; the
+        // seeding step of xoshiro): a mixing step changed by a slip would still look random
+        // to the jitter's bounds, but would spread retries less well.
+        const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+        let outputs = [0, GOLDEN, GOLDEN.wrapping_mul(2)].map(splitmix64);
+        assert_eq!(outputs, [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F]);
+    }
+
+    #[test]
     fn retry_after_forms() {
         assert_eq!(retry_after(&headers(&[("retry-after", " 7 ")])), Some(Duration::from_secs(7)));
         assert_eq!(retry_after(&headers(&[("retry-after", "1.5")])), Some(Duration::from_millis(1500)));
@@ -433,6 +462,11 @@ mod tests {
         assert_eq!(retry_after(&headers(&[("retry-after", "01.5")])), Some(Duration::from_millis(1500)));
         assert_eq!(retry_after(&headers(&[("retry-after", "00.25")])), Some(Duration::from_millis(250)));
         assert_eq!(retry_after(&headers(&[("retry-after-ms", "1e30")])), Some(Duration::MAX));
+        // `retry-after-ms` counts milliseconds in its fractional and exponent forms too (read as
+        // seconds, "1.5e3" would be a 25-minute wait, and past `max_retry_after`).
+        assert_eq!(retry_after(&headers(&[("retry-after-ms", "1.5e3")])), Some(Duration::from_millis(1500)));
+        assert_eq!(retry_after(&headers(&[("retry-after-ms", "250.5")])), Some(Duration::from_micros(250_500)));
+        assert_eq!(retry_after(&headers(&[("retry-after-ms", "00.5")])), Some(Duration::from_micros(500)));
         for junk in ["+5", "5s", "1.", ".5", "e5", "1e", "inf", "NaN", "0x10", ""] {
             assert_eq!(retry_after(&headers(&[("retry-after", junk)])), None, "{junk:?}");
         }

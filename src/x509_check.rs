@@ -344,6 +344,125 @@ mod tests {
         );
     }
 
+    /// Hand-made DER, to try the structure checks on shapes no tool writes.
+    mod shapes {
+        use der::asn1::AnyRef;
+        use der::{Decode, Encode};
+
+        use super::super::{BASIC_CONSTRAINTS, EC, Public, describe, items, public_of_key, sequence, unsigned};
+
+        /// A DER element with a one-byte tag.
+        fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+            let len = content.len();
+            let mut out = vec![tag];
+            match len {
+                0..0x80 => out.push(len as u8),
+                0x80..0x100 => out.extend([0x81, len as u8]),
+                _ => out.extend([0x82, (len >> 8) as u8, len as u8]),
+            }
+            out.extend_from_slice(content);
+            out
+        }
+
+        /// The fixture CA (self-signed P-256, `CA:TRUE`) as DER: its TBSCertificate's fields
+        /// (each whole: version, serial, signature, issuer, validity, subject, SPKI,
+        /// extensions), and the certificate rebuilt from them and a signature of `sig_tag`.
+        fn certificate(edit: impl FnOnce(&mut Vec<Vec<u8>>), sig_tag: u8) -> Vec<u8> {
+            let pem = include_str!("../tests/fixtures/ca-p256.pem");
+            let der = crate::pem_check::parse(pem).unwrap().remove(0).der;
+            let [tbs, algorithm, signature] = sequence(&AnyRef::from_der(&der).unwrap()).unwrap().try_into().unwrap();
+            let mut fields: Vec<Vec<u8>> = sequence(&tbs).unwrap().iter().map(|f| f.to_der().unwrap()).collect();
+            assert_eq!(fields.len(), 8, "a v3 certificate with extensions");
+            edit(&mut fields);
+            let tbs = tlv(0x30, &fields.concat());
+            tlv(0x30, &[tbs, algorithm.to_der().unwrap(), tlv(sig_tag, signature.value())].concat())
+        }
+
+        fn with_extensions(extensions: &[Vec<u8>]) -> Vec<u8> {
+            certificate(|f| f[7] = tlv(0xA3, &tlv(0x30, &extensions.concat())), 0x03)
+        }
+
+        fn extension(id: &[u8], value_tag: u8, value: &[u8]) -> Vec<u8> {
+            tlv(0x30, &[tlv(0x06, id), tlv(value_tag, value)].concat())
+        }
+
+        #[test]
+        fn a_certificate_is_read_by_x509s_structure_and_no_other() {
+            let ca = |der: Vec<u8>| describe(&der).map(|first| first.ca);
+            assert_eq!(ca(certificate(|_| {}, 0x03)), Some(true), "rebuilt as it was");
+            // The signature must be a BIT STRING, not an OCTET STRING with the same bytes.
+            assert_eq!(ca(certificate(|_| {}, 0x04)), None);
+            // Validity is two times: not three, not two of another type.
+            let three = |f: &mut Vec<Vec<u8>>| {
+                let validity = AnyRef::from_der(&f[4]).unwrap().value().to_vec();
+                let first = items(&validity).unwrap()[0].to_der().unwrap();
+                f[4] = tlv(0x30, &[validity, first].concat());
+            };
+            assert_eq!(ca(certificate(three, 0x03)), None);
+            assert_eq!(ca(certificate(|f| f[4] = tlv(0x30, &[tlv(2, &[1]), tlv(2, &[2])].concat()), 0x03)), None);
+            // The unique identifiers [1] and [2] may stand before the extensions...
+            let unique = |f: &mut Vec<Vec<u8>>| f.insert(7, tlv(0x81, &[0, 0xAA]));
+            assert_eq!(ca(certificate(unique, 0x03)), Some(true));
+            // ... but nothing X.509 does not have: extensions under [4] are not extensions.
+            let elsewhere = |f: &mut Vec<Vec<u8>>| f[7][0] = 0xA4;
+            assert_eq!(ca(certificate(elsewhere, 0x03)), None);
+        }
+
+        #[test]
+        fn basic_constraints_say_ca_only_with_ca_true() {
+            let constraints = |content: &[u8]| {
+                let der = with_extensions(&[extension(BASIC_CONSTRAINTS, 0x04, &tlv(0x30, content))]);
+                describe(&der).map(|first| first.ca)
+            };
+            assert_eq!(constraints(&tlv(0x01, &[0xFF])), Some(true));
+            // `cA FALSE` written out (BER's way; DER leaves the default out) is not a CA.
+            assert_eq!(constraints(&tlv(0x01, &[0x00])), Some(false));
+            assert_eq!(constraints(&[]), Some(false));
+            assert_eq!(constraints(&tlv(0x02, &[3])), Some(false), "a pathLenConstraint alone");
+            // An extension's value is an OCTET STRING, whatever the extension.
+            let key_usage = [0x55, 0x1D, 0x0F];
+            assert!(describe(&with_extensions(&[extension(&key_usage, 0x04, &tlv(0x03, &[7, 0x80]))])).is_some());
+            assert!(describe(&with_extensions(&[extension(&key_usage, 0x03, &[7, 0x80])])).is_none());
+            assert!(describe(&with_extensions(&[tlv(0x30, &[tlv(0x04, &[1]), tlv(0x04, &[])].concat())])).is_none());
+        }
+
+        #[test]
+        fn a_key_of_no_known_shape_is_not_checked() {
+            let int = |n: u8| tlv(0x02, &[n]);
+            // Neither SEC1 (its second item is the private OCTET STRING) nor PKCS#1 (modulus
+            // and exponent are INTEGERs).
+            let not_sec1 = tlv(0x30, &[int(1), int(5), tlv(0xA1, &tlv(0x03, &[0, 0xAA]))].concat());
+            assert_eq!(public_of_key(&not_sec1), None);
+            let not_pkcs1 = tlv(0x30, &[int(0), int(5), tlv(0x04, b"x"), int(1)].concat());
+            assert_eq!(public_of_key(&not_pkcs1), None);
+            let pkcs1 = tlv(0x30, &[int(0), int(5), int(3), int(1)].concat());
+            assert_eq!(public_of_key(&pkcs1), Some(Public::Rsa(vec![5], vec![3])));
+        }
+
+        #[test]
+        fn a_pkcs8_v2_key_gives_its_public_key_under_an_implicit_tag() {
+            // An EC key whose SEC1 part has no public key: PKCS#8 v2's `[1] IMPLICIT BIT
+            // STRING` gives it; a BIT STRING with unused bits is not a key.
+            let p256 = [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+            let algorithm = tlv(0x30, &[tlv(0x06, EC), tlv(0x06, &p256)].concat());
+            let sec1 = tlv(0x30, &[tlv(0x02, &[1]), tlv(0x04, &[0x11; 32])].concat());
+            let key = |public: &[u8]| {
+                let parts = [tlv(0x02, &[1]), algorithm.clone(), tlv(0x04, &sec1), tlv(0x81, public)];
+                public_of_key(&tlv(0x30, &parts.concat()))
+            };
+            assert_eq!(key(&[0, 4, 0xAB, 0xCD]), Some(Public::Bits(vec![4, 0xAB, 0xCD])));
+            assert_eq!(key(&[3, 4, 0xAB, 0xCD]), None);
+        }
+
+        #[test]
+        fn integers_compare_without_their_leading_zeros() {
+            // A modulus DER writes as `00 C3 ...` (positive) and BER may pad further.
+            assert_eq!(unsigned(&[0, 0, 0xC3, 0]), [0xC3, 0]);
+            assert_eq!(unsigned(&[1, 0, 1]), [1, 0, 1]);
+            assert_eq!(unsigned(&[0, 0]), [0u8; 0]);
+        }
+    }
+
     #[test]
     fn a_block_that_is_not_x509_is_named() {
         let junk = "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n";

@@ -294,6 +294,23 @@ fn a_json_array_is_not_an_envelope() {
 }
 
 #[test]
+fn a_json_object_that_is_not_an_envelope_on_an_error_status_is_an_http_error() {
+    // A proxy's or a load balancer's own JSON (no `success`, no `errors`) is not the API
+    // speaking: it must not read as an API error with no errors, which would hide the body.
+    for body in [&br#"{"foo": 1}"#[..], br#"{"error": "upstream timed out", "messages": []}"#, b"{}"] {
+        match get().parse_response(&with_headers(502, &[], body)) {
+            Err(ResponseError::Http(e)) => assert_eq!((e.status, e.body.as_slice()), (StatusCode::BAD_GATEWAY, body)),
+            other => panic!("{:?}: {other:?}", String::from_utf8_lossy(body)),
+        }
+    }
+    // Either key alone makes it the API's envelope, even when the other is missing.
+    for body in [&br#"{"success": false}"#[..], br#"{"errors": null}"#] {
+        let e = api_error(get().parse_response(&with_headers(502, &[], body)));
+        assert!(e.errors.is_empty(), "{:?}", String::from_utf8_lossy(body));
+    }
+}
+
+#[test]
 fn a_result_that_does_not_fit_names_its_json_path_and_keeps_the_bytes() {
     match list().parse_response(&response(200, RESULT_MISMATCH)) {
         Err(ResponseError::Decode(e)) => {
