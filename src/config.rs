@@ -119,24 +119,6 @@ impl Config {
     /// # Ok::<(), cloudflare_mtls::BuildError>(())
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
-        Self::read(lookup)
-    }
-
-    /// The configuration from the process's environment: [`from_lookup`](Self::from_lookup)
-    /// over `std::env::var` (a variable that is not valid UTF-8 counts as unset). A WASM host
-    /// without a process environment passes its own lookup to `from_lookup` instead.
-    ///
-    /// ```no_run
-    /// // CLOUDFLARE_API_TOKEN=... (or CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL); CLOUDFLARE_BASE_URL
-    /// let config = cloudflare_mtls::Config::from_env()?;
-    /// # let _ = config;
-    /// # Ok::<(), cloudflare_mtls::BuildError>(())
-    /// ```
-    pub fn from_env() -> Result<Self, BuildError> {
-        Self::read(|name| std::env::var(name).ok())
-    }
-
-    fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
         let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let credentials = if let Some(token) = get("CLOUDFLARE_API_TOKEN") {
             Credentials::api_token(&token)?

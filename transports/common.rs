@@ -454,6 +454,24 @@ pub(crate) use builder;
 #[cfg(any(feature = "ureq", feature = "hyper"))]
 pub(crate) use builder_example;
 
+/// Reading the process's environment is the transports' business, not the Sans-IO core's: the
+/// core only ever takes a lookup ([`Config::from_lookup`](crate::Config::from_lookup)).
+impl crate::Config {
+    /// The configuration from the process's environment (with a bundled transport's feature): [`from_lookup`](Self::from_lookup)
+    /// over `std::env::var` (a variable that is not valid UTF-8 counts as unset). A WASM host
+    /// without a process environment passes its own lookup to `from_lookup` instead.
+    ///
+    /// ```no_run
+    /// // CLOUDFLARE_API_TOKEN=... (or CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL); CLOUDFLARE_BASE_URL
+    /// let config = cloudflare_mtls::Config::from_env()?;
+    /// # let _ = config;
+    /// # Ok::<(), cloudflare_mtls::BuildError>(())
+    /// ```
+    pub fn from_env() -> Result<Self, crate::BuildError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
