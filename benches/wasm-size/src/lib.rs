@@ -32,7 +32,7 @@ pub unsafe extern "C" fn get_certificate(body: *const u8, len: usize, status: u1
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
     match call.parse_response(&response) {
-        Ok(cert) => (request.headers().len() + cert.name.map_or(0, |n| n.len())) as i32,
+        Ok(cert) => (request.headers().len() + cert.name().len()) as i32,
         Err(_) => -2,
     }
 }
@@ -48,7 +48,7 @@ pub async fn get_with_fetch(token: String, base_url: String) -> Result<String, S
     let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353").map_err(|e| e.to_string())?;
     let id = CertificateId::new("2458ce5a0c1b4d4e8b4a6d0e0f5c3b2a").map_err(|e| e.to_string())?;
     let cert = cloudflare_mtls::fetch::client(config).get(&account, &id).await.map_err(|e| e.to_string())?;
-    Ok(cert.name.unwrap_or_default())
+    Ok(cert.name().to_owned())
 }
 
 /// The same `get` through the `AsyncClient` over a closure transport that asks the host for
@@ -76,5 +76,5 @@ pub async fn get_with_closure(token: String, base_url: String) -> Result<String,
         .with_clock(|| std::time::Duration::ZERO)
         .with_seed(7);
     let cert = client.get(&account, &id).await.map_err(|e| e.to_string())?;
-    Ok(cert.name.unwrap_or_default())
+    Ok(cert.name().to_owned())
 }
