@@ -55,7 +55,7 @@ async fn five_calls_and_list_all_across_pages() {
     ] {
         let stored = client.upload(&Upload::ca(account(), pem).with_name(name)).await.unwrap();
         assert_eq!(stored.name.as_deref(), Some(name));
-        ids.push(stored.id.unwrap());
+        ids.push(stored.id().clone());
     }
     let all: Vec<_> = client.list_all(List::new(account()).with_per_page(2)).try_collect().await.unwrap();
     assert_eq!(all.iter().map(|c| c.id.clone().unwrap()).collect::<Vec<_>>(), ids);
@@ -75,7 +75,7 @@ async fn hostname_associations_from_upload_to_delete() {
     control("/reset").await;
     let client = client();
     let zone = ZoneId::new(ZONE).unwrap();
-    let ca = client.upload(&Upload::ca(account(), include_str!("fixtures/ca-p256.pem"))).await.unwrap().id.unwrap();
+    let ca = client.upload(&Upload::ca(account(), include_str!("fixtures/ca-p256.pem"))).await.unwrap().id().clone();
     let names = vec![Hostname::new("api.example.com").unwrap(), Hostname::new("*.example.com").unwrap()];
     let replace = ReplaceHostnames::new(zone.clone(), names).with_certificate(ca.clone());
     assert_eq!(client.replace_hostnames(&replace).await.unwrap().hostnames, ["api.example.com", "*.example.com"]);
