@@ -2,7 +2,7 @@
 //! and a spawned task clones one cheap value.
 
 use crate::by_name;
-use crate::calls::{Associations, Delete, Deleted, Get, List, Upload};
+use crate::calls::{Deleted, List, Upload};
 use crate::client::{Async, Blocking, Client, Pages, example};
 use crate::error::{BuildError, Call, Error};
 use crate::id::{AccountId, CertificateId};
@@ -98,17 +98,17 @@ macro_rules! account_methods {
 
         /// Gets a certificate by ID.
         pub $($a)* fn get(&self, id: &CertificateId) -> Result<StoredCertificate, $err> {
-            self.client.execute(&Get::new(self.id.clone(), id.clone()))$($w)*
+            self.client.get(&self.id, id)$($w)*
         }
 
         /// Deletes a certificate by ID (see [`Client`]'s `delete`).
         pub $($a)* fn delete(&self, id: &CertificateId) -> Result<Deleted, $err> {
-            self.client.execute(&Delete::new(self.id.clone(), id.clone()))$($w)*
+            self.client.delete(&self.id, id)$($w)*
         }
 
         /// The services that use a certificate.
         pub $($a)* fn associations(&self, id: &CertificateId) -> Result<Page<Association>, $err> {
-            self.client.execute(&Associations::new(self.id.clone(), id.clone()))$($w)*
+            self.client.associations(&self.id, id)$($w)*
         }
 
         /// The certificate named exactly `name`, `None` if there is none, or
