@@ -380,6 +380,16 @@ mod tests {
         let set: HashSet<Hostname> = [a.clone(), b].into_iter().collect();
         assert_eq!(set.len(), 1);
         assert_eq!(a.to_string(), "API.example.com");
+        assert_eq!(format!("{a:?}"), "Hostname(\"API.example.com\")");
+        assert_eq!(AsRef::<str>::as_ref(&a), "API.example.com");
+        let hash = |h: &Hostname| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            h.hash(&mut hasher);
+            hasher.finish()
+        };
+        assert_eq!(hash(&a), hash(&Hostname::new("api.example.COM").unwrap()), "the same name, any case");
+        assert_ne!(hash(&a), hash(&Hostname::new("api.example.org").unwrap()));
+        assert_eq!(a.into_string(), "API.example.com");
     }
 
     #[test]
@@ -388,7 +398,8 @@ mod tests {
         for inside in ["example.com", "api.example.com", "*.example.com", "a.b.EXAMPLE.COM"] {
             assert!(Hostname::new(inside).unwrap().is_within(&zone), "{inside}");
         }
-        for outside in ["badexample.com", "example.org", "com", "example.com.evil.net"] {
+        // `examplx.com`: as long as the zone's name, and not it.
+        for outside in ["badexample.com", "example.org", "com", "example.com.evil.net", "examplx.com"] {
             assert!(!Hostname::new(outside).unwrap().is_within(&zone), "{outside}");
         }
     }
