@@ -23,10 +23,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::hostname::Hostname;
+use crate::id::ZoneId;
 use crate::model::{Certificate, CertificateType};
 use crate::pem_check;
+
+/// The hostnames a folder declares: for each CA (by name), for each zone, the full list the
+/// CA must hold there (an empty list: none). Only these (CA, zone) pairs are read and written.
+pub type DeclaredHostnames = BTreeMap<String, BTreeMap<ZoneId, Vec<Hostname>>>;
 
 /// The manifest's file name in a folder: hidden, so never read as a certificate.
 pub const MANIFEST: &str = ".cf-mtls.json";
@@ -39,11 +45,13 @@ pub const MAX_NAME_BYTES: usize = 251;
 /// what its first certificate's basicConstraints say (a self-signed client certificate
 /// uploaded without its key, say), and the certificates the export that wrote the folder left
 /// out (so that `apply --prune` does not delete what has no file only because it could not
-/// be written): `{"ca": {"NAME": false}, "left_out": [{"id": "...", "name": "...", "why":
-/// "..."}]}`. A folder without one needs none.
+/// be written), and the hostnames each CA must hold in each zone ([`DeclaredHostnames`]):
+/// `{"ca": {"NAME": false}, "hostnames": {"NAME": {"ZONE_ID": ["api.example.com"]}},
+/// "left_out": [{"id": "...", "name": "...", "why": "..."}]}`. A folder without one needs none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
     ca: BTreeMap<String, bool>,
+    hostnames: DeclaredHostnames,
     left_out: Vec<LeftOut>,
 }
 
@@ -65,7 +73,7 @@ pub struct LeftOut {
 /// A manifest that does not read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the manifest {MANIFEST} is not {{\"ca\": {{\"NAME\": true|false, ...}}, \"left_out\": [{{\"id\": ..., \"name\": ..., \"why\": ...}}]}}: {0}"
+    "the manifest {MANIFEST} is not {{\"ca\": {{\"NAME\": true|false, ...}}, \"hostnames\": {{\"NAME\": {{\"ZONE_ID\": [\"HOSTNAME\", ...]}}}}, \"left_out\": [{{\"id\": ..., \"name\": ..., \"why\": ...}}]}}: {0}"
 )]
 pub struct ManifestError(String);
 
@@ -74,8 +82,73 @@ pub struct ManifestError(String);
 struct ManifestFile {
     #[serde(default, deserialize_with = "unique_names")]
     ca: BTreeMap<String, bool>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "unique_hostnames")]
+    hostnames: DeclaredHostnames,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     left_out: Vec<LeftOut>,
+}
+
+/// One JSON object read as a map, refusing a key given twice (JSON allows it; a map would
+/// keep the last silently). `what` names the keys in the error.
+fn unique_map<'de, A, K, V>(mut map: A, what: &str) -> Result<BTreeMap<K, V>, A::Error>
+where
+    A: serde::de::MapAccess<'de>,
+    K: serde::Deserialize<'de> + Ord + std::fmt::Display,
+    V: serde::Deserialize<'de>,
+{
+    let mut out = BTreeMap::new();
+    while let Some((key, value)) = map.next_entry::<K, V>()? {
+        if out.contains_key(&key) {
+            return Err(serde::de::Error::custom(format!("{what} {:?} is given twice", key.to_string())));
+        }
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+/// The `hostnames` map: no CA or zone twice, and no hostname twice in a list (each a
+/// hostname as [`Hostname::new`] checks it).
+fn unique_hostnames<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<DeclaredHostnames, D::Error> {
+    struct Zones;
+    impl<'de> serde::de::DeserializeSeed<'de> for Zones {
+        type Value = BTreeMap<ZoneId, Vec<Hostname>>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> serde::de::Visitor<'de> for Zones {
+        type Value = BTreeMap<ZoneId, Vec<Hostname>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of zone IDs to lists of hostnames")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            let zones: BTreeMap<ZoneId, Vec<Hostname>> = unique_map(map, "\"hostnames\": the zone")?;
+            for (zone, list) in &zones {
+                if let Some(twice) = list.iter().enumerate().find(|(i, h)| list.iter().take(*i).any(|e| e == *h)) {
+                    return Err(serde::de::Error::custom(format!("zone {zone} lists {:?} twice", twice.1.as_str())));
+                }
+            }
+            Ok(zones)
+        }
+    }
+    struct Cas;
+    impl<'de> serde::de::Visitor<'de> for Cas {
+        type Value = DeclaredHostnames;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of CA names to objects of zone IDs to lists of hostnames")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = DeclaredHostnames::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let zones = map.next_value_seed(Zones)?;
+                if out.insert(name.clone(), zones).is_some() {
+                    return Err(serde::de::Error::custom(format!("\"hostnames\": the CA {name:?} is given twice")));
+                }
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Cas)
 }
 
 /// The `ca` map, refusing a name given twice: JSON allows it, and a map would silently keep
@@ -87,15 +160,8 @@ fn unique_names<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTr
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("an object of certificate names to true or false")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut names = BTreeMap::new();
-            while let Some((name, ca)) = map.next_entry::<String, bool>()? {
-                if names.contains_key(&name) {
-                    return Err(serde::de::Error::custom(format!("\"ca\" names {name:?} twice")));
-                }
-                names.insert(name, ca);
-            }
-            Ok(names)
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            unique_map(map, "\"ca\": the name")
         }
     }
     deserializer.deserialize_map(Names)
@@ -109,12 +175,13 @@ impl Manifest {
             return Err(ManifestError("it is not a JSON object".to_owned()));
         }
         let file: ManifestFile = serde_json::from_str(text).map_err(|e| ManifestError(e.to_string()))?;
-        Ok(Self { ca: file.ca, left_out: file.left_out })
+        Ok(Self { ca: file.ca, hostnames: file.hostnames, left_out: file.left_out })
     }
 
     /// The manifest's text (names sorted, one per line, ending in a newline).
     pub fn to_json(&self) -> String {
-        let file = ManifestFile { ca: self.ca.clone(), left_out: self.left_out.clone() };
+        let file =
+            ManifestFile { ca: self.ca.clone(), hostnames: self.hostnames.clone(), left_out: self.left_out.clone() };
         // Maps of strings to booleans and lists of strings always serialise.
         serde_json::to_string_pretty(&file).unwrap_or_default() + "\n"
     }
@@ -139,9 +206,24 @@ impl Manifest {
         &self.left_out
     }
 
+    /// The hostnames it declares, by CA name and zone.
+    pub fn hostnames(&self) -> &DeclaredHostnames {
+        &self.hostnames
+    }
+
+    /// Declares that the CA `name` holds exactly `hostnames` in `zone` (an empty list: none).
+    pub fn set_hostnames(&mut self, name: impl Into<String>, zone: ZoneId, hostnames: Vec<Hostname>) {
+        self.hostnames.entry(name.into()).or_default().insert(zone, hostnames);
+    }
+
+    /// The zones it declares hostnames in, sorted.
+    pub fn zones(&self) -> BTreeSet<&ZoneId> {
+        self.hostnames.values().flat_map(BTreeMap::keys).collect()
+    }
+
     /// Whether it says nothing (then no manifest file is needed).
     pub fn is_empty(&self) -> bool {
-        self.ca.is_empty() && self.left_out.is_empty()
+        self.ca.is_empty() && self.hostnames.is_empty() && self.left_out.is_empty()
     }
 }
 

@@ -11,6 +11,15 @@
 //! uses is *blocked* (its [`Step::in_use`] lists the associations): a plan with either is
 //! not carried out at all.
 //!
+//! A folder may also declare the hostnames each CA holds in each zone
+//! ([`DeclaredHostnames`]); [`Plan::with_hostnames`] then plans those too, in the
+//! [`Action`]s the steps expand to: a new CA is given its hostnames after its upload; a CA
+//! whose certificates changed is **rotated** (the new CA uploaded, given the hostnames, the
+//! old one's lists emptied, the old one deleted: [`Step::Rotate`]); a CA `prune` deletes has
+//! its lists emptied first. The account's CAs are counted at every action against the limit
+//! ([`Plan::set_ca_limit`], five by default): a plan that would pass it is blocked
+//! ([`Problem::CaLimit`]) instead of failing halfway.
+//!
 //! ```
 //! use cloudflare_mtls::plan::{Plan, Step};
 //! use cloudflare_mtls::{AccountId, Certificate, Upload};
@@ -29,11 +38,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::calls::Upload;
-use crate::folder::LeftOut;
-use crate::id::CertificateId;
+use crate::folder::{DeclaredHostnames, LeftOut};
+use crate::hostname::Hostname;
+use crate::id::{CertificateId, ZoneId};
 use crate::model::{Association, Certificate, CertificateType};
 use crate::pem_check;
+
+mod actions;
+
+pub use actions::{Action, CaRef};
+
+/// The CAs an account may hold for mTLS, as Cloudflare documents ("up to five", shared by
+/// API Shield, Workers mTLS and Gateway): the plan's default limit.
+pub const DEFAULT_CA_LIMIT: usize = 5;
 
 /// Why a certificate is replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +95,24 @@ pub enum Step {
         /// The services that use the stored certificate: if any, the step is blocked.
         in_use: Vec<Association>,
     },
+    /// Rotate a CA whose certificates changed and whose hostnames the folder declares:
+    /// upload the new CA, give it the declared hostnames, empty the old CA's lists, delete
+    /// the old one. Clients whose certificates chain only to the old CA are refused from the
+    /// action that moves the hostnames: the API prioritises the most recently deployed CA,
+    /// and documents no overlap.
+    Rotate {
+        /// The new CA's upload (named as the old one).
+        upload: Upload,
+        /// The old CA's ID.
+        old: CertificateId,
+        /// The new CA's ID, when an interrupted rotation uploaded it already (the account
+        /// then has both under the name).
+        uploaded: Option<CertificateId>,
+        /// What differs.
+        change: Change,
+        /// The services that use the old CA: if any, the step is blocked.
+        in_use: Vec<Association>,
+    },
     /// Delete a `custom` certificate that is not in the desired set (with `prune` only).
     Delete {
         /// Its name, if it has one.
@@ -90,13 +128,16 @@ impl Step {
     /// The certificate's name (`None` for an unnamed one to delete).
     pub fn name(&self) -> Option<&str> {
         match self {
-            Self::Create { upload } | Self::Replace { upload, .. } => upload.name.as_deref(),
+            Self::Create { upload } | Self::Replace { upload, .. } | Self::Rotate { upload, .. } => {
+                upload.name.as_deref()
+            }
             Self::Unchanged { name, .. } => Some(name),
             Self::Delete { name, .. } => name.as_deref(),
         }
     }
 
-    /// Whether the step changes the account.
+    /// Whether the step changes the certificate (its hostnames may change either way: see
+    /// [`Plan::actions`]).
     pub fn is_change(&self) -> bool {
         !matches!(self, Self::Unchanged { .. })
     }
@@ -104,7 +145,7 @@ impl Step {
     /// The associations that block a replace or a delete (empty otherwise).
     pub fn in_use(&self) -> &[Association] {
         match self {
-            Self::Replace { in_use, .. } | Self::Delete { in_use, .. } => in_use,
+            Self::Replace { in_use, .. } | Self::Rotate { in_use, .. } | Self::Delete { in_use, .. } => in_use,
             _ => &[],
         }
     }
@@ -112,7 +153,7 @@ impl Step {
     /// The stored certificate that a replace or a delete removes.
     pub fn removes(&self) -> Option<&CertificateId> {
         match self {
-            Self::Replace { old, .. } => Some(old),
+            Self::Replace { old, .. } | Self::Rotate { old, .. } => Some(old),
             Self::Delete { id, .. } => Some(id),
             _ => None,
         }
@@ -160,6 +201,22 @@ pub enum Problem {
         /// Why the export left it out.
         why: String,
     },
+    /// The plan would hold more CAs at once than the account may.
+    CaLimit {
+        /// The limit.
+        limit: usize,
+        /// The CAs the account holds now.
+        now: usize,
+        /// The most the plan would hold at once, in its best order.
+        peak: usize,
+        /// The certificate whose upload would pass the limit.
+        name: Option<String>,
+    },
+    /// The folder declares hostnames for a certificate it does not upload as a CA.
+    HostnamesNotCa {
+        /// The name.
+        name: String,
+    },
 }
 
 impl std::fmt::Display for Problem {
@@ -192,6 +249,19 @@ impl std::fmt::Display for Problem {
                     " has no file because the export that wrote this folder left it out ({why}); --prune would delete it: rename or delete it on the account, or remove it from the manifest's left_out"
                 )
             }
+            Self::CaLimit { limit, now, peak, name } => {
+                write!(f, "the plan needs {peak} CAs at once (the account holds {now}), over the limit of {limit}")?;
+                if let Some(name) = name {
+                    write!(f, " at the upload of {name:?}")?;
+                }
+                f.write_str(
+                    "; a rotation holds the old and the new CA at once: delete a CA the account no longer needs (or drop it from the folder and apply with --prune), or, if Cloudflare raised the account's limit, say so with --ca-limit",
+                )
+            }
+            Self::HostnamesNotCa { name } => write!(
+                f,
+                "the manifest declares hostnames for {name:?}, which the folder does not upload as a CA: only a CA can hold hostnames"
+            ),
         }
     }
 }
@@ -202,6 +272,19 @@ impl std::fmt::Display for Problem {
 pub struct Plan {
     steps: Vec<Step>,
     problems: Vec<Problem>,
+    /// The hostnames the folder declares, for the CAs it uploads.
+    declared: DeclaredHostnames,
+    /// The zones where a CA the plan removes has its lists emptied.
+    zones: BTreeSet<ZoneId>,
+    /// What each (zone, CA) pair holds, as read.
+    held: BTreeMap<(ZoneId, CertificateId), Vec<Hostname>>,
+    /// The account's CAs that count toward the limit, and how many there are.
+    cas: BTreeSet<CertificateId>,
+    ca_count: usize,
+    ca_limit: usize,
+    /// The steps' API calls, in order; and the most CAs held at once.
+    actions: Vec<Action>,
+    peak: usize,
 }
 
 impl Plan {
@@ -210,6 +293,27 @@ impl Plan {
     /// not desired are deleted. Steps come in the order to carry them out: creates,
     /// replaces, deletes, each by name; unchanged ones are listed among them.
     pub fn new(desired: &[Upload], current: &[Certificate], prune: bool) -> Self {
+        Self::with_hostnames(desired, current, prune, &DeclaredHostnames::new(), [])
+    }
+
+    /// [`new`](Self::new), and the hostnames the folder declares for its CAs (by name and
+    /// zone: only those pairs are read and written). `zones` adds zones to those declared
+    /// where a CA the plan removes (a rotated or pruned one) has its lists emptied before it
+    /// is deleted: the API refuses to delete a CA that holds hostnames, and has no call that
+    /// finds a CA's zones. Then read each pair of [`reads`](Self::reads) and hand it to
+    /// [`set_hostnames`](Self::set_hostnames).
+    pub fn with_hostnames(
+        desired: &[Upload],
+        current: &[Certificate],
+        prune: bool,
+        hostnames: &DeclaredHostnames,
+        zones: impl IntoIterator<Item = ZoneId>,
+    ) -> Self {
+        let mut zones: BTreeSet<ZoneId> = zones.into_iter().collect();
+        zones.extend(hostnames.values().flat_map(|z| z.keys().cloned()));
+        // A CA's change is a rotation where hostnames are in play: its own declared, or any
+        // zone the plan looks in (the old CA's lists there go to the new one).
+        let rotates = |name: &str| hostnames.contains_key(name) || !zones.is_empty();
         let mut steps = Vec::new();
         let mut problems = Vec::new();
         let mut wanted: Vec<&str> = Vec::new();
@@ -230,10 +334,20 @@ impl Plan {
                     (None, _) => problems.push(Problem::NoId { name: Some(name.to_owned()) }),
                     (Some(id), CertificateType::Custom) => steps.push(match compare(upload, stored) {
                         None => Step::Unchanged { name: name.to_owned(), id },
+                        // A CA that may hold hostnames, with its hostnames declared: the new
+                        // one takes them over before the old one goes.
+                        Some(change) if rotates(name) && upload.ca && stored.ca != Some(false) => {
+                            Step::Rotate { upload: upload.clone(), old: id, uploaded: None, change, in_use: Vec::new() }
+                        }
                         Some(change) => Step::Replace { upload: upload.clone(), old: id, change, in_use: Vec::new() },
                     }),
                     (Some(id), kind) => problems.push(Problem::ManagedName { name: name.to_owned(), id, kind }),
                 },
+                [a, b] if rotates(name) && rotating(upload, a, b).is_some() => {
+                    if let Some(step) = rotating(upload, a, b) {
+                        steps.push(step);
+                    }
+                }
                 several => problems.push(Problem::DuplicateName {
                     name: name.to_owned(),
                     ids: several.iter().filter_map(|c| c.id.clone()).collect(),
@@ -254,14 +368,142 @@ impl Plan {
                 }
             }
         }
-        let order = |step: &Step| match step {
-            Step::Create { .. } => 0,
-            Step::Unchanged { .. } => 1,
-            Step::Replace { .. } => 2,
-            Step::Delete { .. } => 3,
+        // Only the folder's CAs hold hostnames; a name declared otherwise is a problem.
+        let is_ca = |name: &str| desired.iter().any(|u| u.name.as_deref() == Some(name) && u.ca);
+        let declared: DeclaredHostnames =
+            hostnames.iter().filter(|(name, _)| is_ca(name)).map(|(n, z)| (n.clone(), z.clone())).collect();
+        problems.extend(
+            hostnames.keys().filter(|name| !is_ca(name)).map(|name| Problem::HostnamesNotCa { name: name.clone() }),
+        );
+        let counts =
+            |c: &&Certificate| c.ca == Some(true) && !matches!(c.kind.as_ref(), Some(CertificateType::AccessManaged));
+        let cas = current.iter().filter(counts).filter_map(|c| c.id.clone()).collect();
+        let ca_count = current.iter().filter(counts).count();
+        let mut plan = Self {
+            steps,
+            problems,
+            declared,
+            zones,
+            held: BTreeMap::new(),
+            cas,
+            ca_count,
+            ca_limit: DEFAULT_CA_LIMIT,
+            actions: Vec::new(),
+            peak: ca_count,
         };
+        plan.schedule();
+        plan
+    }
+
+    /// The (zone, CA) pairs whose hostnames the plan needs: read each and hand the list to
+    /// [`set_hostnames`](Self::set_hostnames). A pair not handed in is written as if it held
+    /// something (a needless write, never a missed one).
+    pub fn reads(&self) -> Vec<(ZoneId, CertificateId)> {
+        let mut pairs = BTreeSet::new();
+        for step in &self.steps {
+            let declared =
+                |name: Option<&str>| name.and_then(|n| self.declared.get(n)).into_iter().flat_map(|z| z.keys());
+            match step {
+                Step::Unchanged { name, id } => pairs.extend(declared(Some(name)).map(|z| (z.clone(), id.clone()))),
+                Step::Rotate { old, uploaded, .. } => {
+                    if let Some(new) = uploaded {
+                        pairs.extend(declared(step.name()).map(|z| (z.clone(), new.clone())));
+                    }
+                    pairs.extend(self.zones.iter().map(|z| (z.clone(), old.clone())));
+                }
+                Step::Replace { old: id, .. } | Step::Delete { id, .. } if self.cas.contains(id) => {
+                    pairs.extend(self.zones.iter().map(|z| (z.clone(), id.clone())));
+                }
+                _ => {}
+            }
+        }
+        pairs.into_iter().collect()
+    }
+
+    /// Records what CA `id` holds in `zone`, as read.
+    pub fn set_hostnames(&mut self, zone: &ZoneId, id: &CertificateId, hostnames: Vec<Hostname>) {
+        self.held.insert((zone.clone(), id.clone()), hostnames);
+        self.schedule();
+    }
+
+    /// The most CAs the account may hold ([`DEFAULT_CA_LIMIT`] unless set).
+    pub fn set_ca_limit(&mut self, limit: usize) {
+        self.ca_limit = limit;
+        self.schedule();
+    }
+
+    /// The API calls that carry the plan out, in order, each naming its step (an index into
+    /// [`steps`](Self::steps)).
+    pub fn actions(&self) -> &[Action] {
+        &self.actions
+    }
+
+    /// The CAs the account holds now (those that count toward the limit), and the most it
+    /// holds at once while the plan is carried out.
+    pub fn ca_count(&self) -> (usize, usize) {
+        (self.ca_count, self.peak)
+    }
+
+    /// The limit the plan is held to.
+    pub fn ca_limit(&self) -> usize {
+        self.ca_limit
+    }
+
+    /// The zones whose hostnames the plan reads and writes (the rest, and each zone's
+    /// Cloudflare-managed CA, are left alone).
+    pub fn zones(&self) -> &BTreeSet<ZoneId> {
+        &self.zones
+    }
+
+    /// Orders the steps and expands them into actions: creates, unchanged, replaces,
+    /// rotations, deletes, each by name; or, if that would pass the CA limit, deletes,
+    /// unchanged, replaces, rotations, creates. If neither order stays within it (none
+    /// does), the plan is blocked with [`Problem::CaLimit`].
+    fn schedule(&mut self) {
+        self.problems.retain(|p| !matches!(p, Problem::CaLimit { .. }));
+        if self.arrange(false).is_none() || self.arrange(true).is_none() {
+            return;
+        }
+        // Neither order: the usual one, saying where it passes the limit.
+        if let Some(name) = self.arrange(false) {
+            let (limit, now, peak) = (self.ca_limit, self.ca_count, self.peak);
+            self.problems.push(Problem::CaLimit { limit, now, peak, name });
+        }
+    }
+
+    /// Sorts the steps (the deletes first and the creates last, or the other way) and
+    /// expands them; `Some(name)` if the
+    /// upload of `name` would pass the CA limit.
+    fn arrange(&mut self, deletes_first: bool) -> Option<Option<String>> {
+        // The usual order makes before it takes away. The other holds the fewest CAs at
+        // once: what frees a slot (a CA's delete, or its replace by a leaf), then what keeps
+        // the count, then rotations (each holds one more CA for a moment), then what adds one.
+        let cas = &self.cas;
+        let order = |step: &Step| match (step, deletes_first) {
+            (Step::Create { .. }, false) => 0,
+            (Step::Unchanged { .. }, false) => 1,
+            (Step::Replace { .. }, false) => 2,
+            (Step::Rotate { .. }, false) => 3,
+            (Step::Delete { .. }, false) => 4,
+            (Step::Delete { id, .. }, true) if cas.contains(id) => 0,
+            (Step::Replace { upload, old, .. }, true) if cas.contains(old) != upload.ca => {
+                if upload.ca {
+                    4
+                } else {
+                    0
+                }
+            }
+            (Step::Rotate { .. }, true) => 3,
+            (Step::Create { upload }, true) if upload.ca => 4,
+            (_, true) => 1,
+        };
+        let mut steps = std::mem::take(&mut self.steps);
         steps.sort_by(|a, b| order(a).cmp(&order(b)).then_with(|| a.name().cmp(&b.name())));
-        Self { steps, problems }
+        self.steps = steps;
+        self.actions = actions::expand(self);
+        let passed;
+        (self.peak, passed) = actions::count(self, &self.actions);
+        passed
     }
 
     /// The steps.
@@ -318,15 +560,37 @@ impl Plan {
         self.steps.iter().filter(|s| !s.in_use().is_empty())
     }
 
-    /// Whether any step changes the account.
+    /// Whether any step changes the account (a certificate, or a pair's hostnames).
     pub fn has_changes(&self) -> bool {
-        self.steps.iter().any(Step::is_change)
+        !self.actions.is_empty()
     }
 
     /// Whether the plan can be carried out: no problem and nothing blocked.
     pub fn is_ready(&self) -> bool {
         self.problems.is_empty() && self.blocked().next().is_none()
     }
+}
+
+/// Two certificates of one name, one as desired and one not: a rotation that an
+/// interruption stopped after the new CA's upload. It goes on from there.
+fn rotating(upload: &Upload, a: &Certificate, b: &Certificate) -> Option<Step> {
+    let custom =
+        |c: &Certificate| matches!(c.kind.as_ref().unwrap_or(&CertificateType::Custom), CertificateType::Custom);
+    let (new, old) = match (compare(upload, a), compare(upload, b)) {
+        (None, Some(change)) => (a, (b, change)),
+        (Some(change), None) => (b, (a, change)),
+        _ => return None,
+    };
+    if !custom(new) || !custom(old.0) || !upload.ca {
+        return None;
+    }
+    Some(Step::Rotate {
+        upload: upload.clone(),
+        old: old.0.id.clone()?,
+        uploaded: Some(new.id.clone()?),
+        change: old.1,
+        in_use: Vec::new(),
+    })
 }
 
 /// What differs between a desired upload and the stored certificate of the same name
@@ -377,6 +641,7 @@ mod tests {
                     Step::Unchanged { .. } => "unchanged",
                     Step::Replace { .. } => "replace",
                     Step::Delete { .. } => "delete",
+                    Step::Rotate { .. } => "rotate",
                 };
                 (kind, s.name())
             })
@@ -528,5 +793,198 @@ mod tests {
             Problem::NoId { name: Some("noid".into()) }.to_string(),
             "the API listed the certificate \"noid\" without its ID"
         );
+    }
+}
+
+#[cfg(test)]
+mod hostname_tests {
+    use super::*;
+    use crate::calls::test_support::account;
+    use crate::test_fixtures::{CA_PEM, LEAF_PEM};
+
+    const OTHER_CA: &str = include_str!("../tests/fixtures/ca-ed25519.pem");
+
+    fn zone() -> ZoneId {
+        ZoneId::new("023e105f4ecef8ad9ca31a8372d0c353").unwrap()
+    }
+
+    fn hosts(names: &[&str]) -> Vec<Hostname> {
+        names.iter().map(|n| Hostname::new(*n).unwrap()).collect()
+    }
+
+    fn stored(id: &str, name: &str, ca: bool, pem: &str) -> Certificate {
+        serde_json::from_value(
+            serde_json::json!({"id": id, "name": name, "ca": ca, "certificates": pem, "type": "custom"}),
+        )
+        .unwrap()
+    }
+
+    fn declare(name: &str, list: &[&str]) -> DeclaredHostnames {
+        let mut declared = DeclaredHostnames::new();
+        declared.entry(name.to_owned()).or_default().insert(zone(), hosts(list));
+        declared
+    }
+
+    fn id(text: &str) -> CertificateId {
+        CertificateId::new(text).unwrap()
+    }
+
+    /// The actions as text: `upload NAME`, `hostnames CA [list]`, `delete ID`.
+    fn calls(plan: &Plan) -> Vec<String> {
+        plan.actions()
+            .iter()
+            .map(|a| match a {
+                Action::Upload { upload, .. } => format!("upload {}", upload.name.as_deref().unwrap_or("")),
+                Action::Hostnames { ca, hostnames, .. } => {
+                    let ca = match ca {
+                        CaRef::Id(id) => id.to_string(),
+                        CaRef::Uploaded(name) => format!("new {name}"),
+                    };
+                    let list: Vec<&str> = hostnames.iter().map(Hostname::as_str).collect();
+                    format!("hostnames {ca} [{}]", list.join(" "))
+                }
+                Action::Delete { id, .. } => format!("delete {id}"),
+            })
+            .collect()
+    }
+
+    fn team(pem: &str) -> Upload {
+        Upload::ca(account(), pem).with_name("team")
+    }
+
+    #[test]
+    fn a_new_ca_gets_its_hostnames_after_its_upload() {
+        let plan = Plan::with_hostnames(&[team(CA_PEM)], &[], false, &declare("team", &["api.example.com"]), []);
+        assert_eq!(calls(&plan), ["upload team", "hostnames new team [api.example.com]"]);
+        assert!(plan.reads().is_empty() && plan.is_ready() && plan.has_changes());
+        // Declared empty: nothing to give.
+        let plan = Plan::with_hostnames(&[team(CA_PEM)], &[], false, &declare("team", &[]), []);
+        assert_eq!(calls(&plan), ["upload team"]);
+    }
+
+    #[test]
+    fn an_unchanged_ca_is_read_and_written_only_when_its_list_differs() {
+        let current = [stored("1", "team", true, CA_PEM)];
+        let mut plan =
+            Plan::with_hostnames(&[team(CA_PEM)], &current, false, &declare("team", &["api.example.com"]), []);
+        assert_eq!(plan.reads(), [(zone(), id("1"))]);
+        assert_eq!(calls(&plan), ["hostnames 1 [api.example.com]"], "not read: written");
+        plan.set_hostnames(&zone(), &id("1"), hosts(&["API.example.com"]));
+        assert_eq!(calls(&plan), Vec::<String>::new(), "case aside, the same list");
+        assert!(!plan.has_changes());
+        plan.set_hostnames(&zone(), &id("1"), hosts(&["api.example.com", "old.example.com"]));
+        assert_eq!(calls(&plan), ["hostnames 1 [api.example.com]"]);
+        let removed: Vec<&str> =
+            plan.actions()[0].removed_hostnames().unwrap().into_iter().map(Hostname::as_str).collect();
+        assert_eq!(removed, ["old.example.com"]);
+        assert!(plan.actions()[0].is_destructive() && plan.actions()[0].added_hostnames().is_empty());
+    }
+
+    #[test]
+    fn a_changed_ca_with_hostnames_is_rotated() {
+        let current = [stored("1", "team", true, CA_PEM)];
+        let mut plan =
+            Plan::with_hostnames(&[team(OTHER_CA)], &current, false, &declare("team", &["api.example.com"]), []);
+        assert!(matches!(plan.steps(), [Step::Rotate { uploaded: None, .. }]));
+        assert_eq!(plan.reads(), [(zone(), id("1"))]);
+        plan.set_hostnames(&zone(), &id("1"), hosts(&["api.example.com"]));
+        assert_eq!(calls(&plan), ["upload team", "hostnames new team [api.example.com]", "hostnames 1 []", "delete 1"]);
+        assert_eq!(plan.ca_count(), (1, 2));
+        assert_eq!(plan.removals().collect::<Vec<_>>(), [&id("1")]);
+        // Interrupted after the upload: both are on the account, and it goes on from there.
+        let both = [stored("1", "team", true, CA_PEM), stored("2", "team", true, OTHER_CA)];
+        let mut plan =
+            Plan::with_hostnames(&[team(OTHER_CA)], &both, false, &declare("team", &["api.example.com"]), []);
+        assert!(matches!(plan.steps(), [Step::Rotate { uploaded: Some(new), .. }] if new == &id("2")));
+        assert_eq!(plan.reads(), [(zone(), id("1")), (zone(), id("2"))]);
+        plan.set_hostnames(&zone(), &id("1"), hosts(&["api.example.com"]));
+        plan.set_hostnames(&zone(), &id("2"), hosts(&["api.example.com"]));
+        assert_eq!(calls(&plan), ["hostnames 1 []", "delete 1"]);
+        assert_eq!(plan.ca_count(), (2, 2));
+        // Two of the name, neither as wanted: not a rotation to guess at.
+        let neither = [stored("1", "team", true, CA_PEM), stored("2", "team", true, LEAF_PEM)];
+        let plan = Plan::with_hostnames(&[team(OTHER_CA)], &neither, false, &declare("team", &[]), []);
+        assert!(matches!(plan.problems(), [Problem::DuplicateName { .. }]));
+    }
+
+    #[test]
+    fn without_hostnames_a_ca_is_replaced_and_with_a_zone_its_lists_move() {
+        let current = [stored("1", "team", true, CA_PEM)];
+        let plan = Plan::new(&[team(OTHER_CA)], &current, false);
+        assert_eq!(calls(&plan), ["delete 1", "upload team"]);
+        assert_eq!(plan.ca_count(), (1, 1));
+        // A zone to look in: the old CA's lists there go to the new one.
+        let mut plan = Plan::with_hostnames(&[team(OTHER_CA)], &current, false, &DeclaredHostnames::new(), [zone()]);
+        plan.set_hostnames(&zone(), &id("1"), hosts(&["kept.example.com"]));
+        assert_eq!(
+            calls(&plan),
+            ["upload team", "hostnames new team [kept.example.com]", "hostnames 1 []", "delete 1"]
+        );
+        // A CA turned into a leaf loses its hostnames first.
+        let leaf = Upload::leaf(account(), LEAF_PEM).with_name("team");
+        let mut plan = Plan::with_hostnames(&[leaf], &current, false, &DeclaredHostnames::new(), [zone()]);
+        assert!(matches!(plan.steps(), [Step::Replace { .. }]));
+        plan.set_hostnames(&zone(), &id("1"), hosts(&["gone.example.com"]));
+        assert_eq!(calls(&plan), ["hostnames 1 []", "delete 1", "upload team"]);
+        assert_eq!(plan.ca_count(), (1, 1));
+    }
+
+    #[test]
+    fn a_pruned_ca_is_emptied_then_deleted() {
+        let current = [
+            stored("1", "team", true, CA_PEM),
+            stored("2", "old", true, OTHER_CA),
+            stored("3", "leaf", false, LEAF_PEM),
+        ];
+        let mut plan = Plan::with_hostnames(&[team(CA_PEM)], &current, true, &declare("team", &[]), []);
+        assert_eq!(plan.reads(), [(zone(), id("1")), (zone(), id("2"))], "the leaf holds none");
+        plan.set_hostnames(&zone(), &id("1"), Vec::new());
+        assert_eq!(calls(&plan), ["delete 3", "hostnames 2 []", "delete 2"], "not read: emptied");
+        plan.set_hostnames(&zone(), &id("2"), Vec::new());
+        assert_eq!(calls(&plan), ["delete 3", "delete 2"]);
+        assert_eq!(plan.zones().iter().collect::<Vec<_>>(), [&zone()]);
+    }
+
+    #[test]
+    fn the_ca_limit_orders_the_plan_or_blocks_it() {
+        let current = [stored("1", "team", true, CA_PEM), stored("2", "old", true, OTHER_CA)];
+        let other = include_str!("../tests/fixtures/ca-rsa2048.pem");
+        let new = Upload::ca(account(), other).with_name("new");
+        // At the limit of 2: the prune goes first, so the new CA fits.
+        let mut plan = Plan::with_hostnames(&[team(CA_PEM), new.clone()], &current, true, &declare("team", &[]), []);
+        plan.set_hostnames(&zone(), &id("1"), Vec::new());
+        plan.set_hostnames(&zone(), &id("2"), Vec::new());
+        assert_eq!(calls(&plan), ["upload new", "delete 2"], "within the default limit: makes first");
+        plan.set_ca_limit(2);
+        assert_eq!(calls(&plan), ["delete 2", "upload new"]);
+        assert!(plan.is_ready());
+        assert_eq!((plan.ca_count(), plan.ca_limit()), ((2, 2), 2));
+        // Without the prune nothing frees a slot: blocked, saying why and what to do.
+        let mut plan = Plan::with_hostnames(&[team(CA_PEM), new], &current, false, &declare("team", &[]), []);
+        plan.set_ca_limit(2);
+        assert!(!plan.is_ready());
+        let problem = plan.problems().iter().find(|p| matches!(p, Problem::CaLimit { .. })).unwrap().to_string();
+        assert_eq!(
+            problem,
+            "the plan needs 3 CAs at once (the account holds 2), over the limit of 2 at the upload of \"new\"; a rotation holds the old and the new CA at once: delete a CA the account no longer needs (or drop it from the folder and apply with --prune), or, if Cloudflare raised the account's limit, say so with --ca-limit"
+        );
+        plan.set_ca_limit(3);
+        assert!(plan.is_ready(), "the problem goes with a higher limit");
+        // A rotation at the limit needs a slot for a moment.
+        let mut plan = Plan::with_hostnames(&[team(other)], &current, false, &declare("team", &[]), []);
+        plan.set_ca_limit(2);
+        assert!(matches!(plan.problems(), [Problem::CaLimit { peak: 3, now: 2, limit: 2, .. }]));
+    }
+
+    #[test]
+    fn hostnames_only_for_the_folders_cas() {
+        let leaf = Upload::leaf(account(), LEAF_PEM).with_name("leaf");
+        let mut declared = declare("leaf", &["a.example.com"]);
+        declared.extend(declare("absent", &[]));
+        let plan = Plan::with_hostnames(&[leaf], &[], false, &declared, []);
+        let problems: Vec<String> = plan.problems().iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| p.contains("only a CA can hold hostnames")), "{problems:?}");
+        assert_eq!(calls(&plan), ["upload leaf"]);
     }
 }
