@@ -99,7 +99,7 @@ where
     let mut out = BTreeMap::new();
     while let Some((key, value)) = map.next_entry::<K, V>()? {
         if out.contains_key(&key) {
-            return Err(serde::de::Error::custom(format!("{what} {:?} is given twice", key.to_string())));
+            return Err(serde::de::Error::custom(format!("{what} {:?} twice", key.to_string())));
         }
         out.insert(key, value);
     }
@@ -122,7 +122,7 @@ fn unique_hostnames<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
             f.write_str("an object of zone IDs to lists of hostnames")
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            let zones: BTreeMap<ZoneId, Vec<Hostname>> = unique_map(map, "\"hostnames\": the zone")?;
+            let zones: BTreeMap<ZoneId, Vec<Hostname>> = unique_map(map, "\"hostnames\" names the zone")?;
             for (zone, list) in &zones {
                 if let Some(twice) = list.iter().enumerate().find(|(i, h)| list.iter().take(*i).any(|e| e == *h)) {
                     return Err(serde::de::Error::custom(format!("zone {zone} lists {:?} twice", twice.1.as_str())));
@@ -142,7 +142,7 @@ fn unique_hostnames<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
             while let Some(name) = map.next_key::<String>()? {
                 let zones = map.next_value_seed(Zones)?;
                 if out.insert(name.clone(), zones).is_some() {
-                    return Err(serde::de::Error::custom(format!("\"hostnames\": the CA {name:?} is given twice")));
+                    return Err(serde::de::Error::custom(format!("\"hostnames\" names {name:?} twice")));
                 }
             }
             Ok(out)
@@ -161,7 +161,7 @@ fn unique_names<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTr
             f.write_str("an object of certificate names to true or false")
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            unique_map(map, "\"ca\": the name")
+            unique_map(map, "\"ca\" names")
         }
     }
     deserializer.deserialize_map(Names)
@@ -543,5 +543,35 @@ mod tests {
         // A name given twice is refused, not read as the last one.
         let twice = Manifest::from_json("{\"ca\": {\"a\": true, \"a\": false}}").unwrap_err();
         assert!(twice.to_string().contains("\"a\" twice"), "{twice}");
+    }
+
+    #[test]
+    fn the_manifest_declares_hostnames_by_ca_and_zone() {
+        let text = r#"{"hostnames": {"team": {"023e105f4ecef8ad9ca31a8372d0c353": ["api.example.com"], "11111111111111111111111111111111": []}}}"#;
+        let manifest = Manifest::from_json(text).unwrap();
+        assert!(!manifest.is_empty());
+        let zones: Vec<&str> = manifest.zones().into_iter().map(ZoneId::as_str).collect();
+        assert_eq!(zones, ["023e105f4ecef8ad9ca31a8372d0c353", "11111111111111111111111111111111"]);
+        assert_eq!(manifest.hostnames()["team"].values().map(Vec::len).collect::<Vec<_>>(), [1, 0]);
+        assert_eq!(Manifest::from_json(&manifest.to_json()).unwrap(), manifest);
+        let mut built = Manifest::default();
+        built.set_hostnames(
+            "team",
+            ZoneId::new("023e105f4ecef8ad9ca31a8372d0c353").unwrap(),
+            vec![Hostname::new("api.example.com").unwrap()],
+        );
+        built.set_hostnames("team", ZoneId::new("11111111111111111111111111111111").unwrap(), Vec::new());
+        assert_eq!(built, manifest);
+        for (bad, says) in [
+            (r#"{"hostnames": {"t": {"z1": ["a.example.com", "A.example.com"]}}}"#, "lists \"A.example.com\" twice"),
+            (r#"{"hostnames": {"t": {"z1": [], "z1": []}}}"#, "names the zone \"z1\" twice"),
+            (r#"{"hostnames": {"t": {}, "t": {}}}"#, "names \"t\" twice"),
+            (r#"{"hostnames": {"t": {"z1": ["https://a.example.com/"]}}}"#, "without the scheme"),
+            (r#"{"hostnames": {"t": {"z/1": []}}}"#, "z/1"),
+            (r#"{"hostnames": {"t": ["a.example.com"]}}"#, "zone IDs to lists"),
+        ] {
+            let err = Manifest::from_json(bad).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 }

@@ -49,7 +49,7 @@ use crate::pem_check;
 
 mod actions;
 
-pub use actions::{Action, CaRef};
+pub use actions::{Action, CertRef};
 
 /// The CAs an account may hold for mTLS, as Cloudflare documents ("up to five", shared by
 /// API Shield, Workers mTLS and Gateway): the plan's default limit.
@@ -95,20 +95,25 @@ pub enum Step {
         /// The services that use the stored certificate: if any, the step is blocked.
         in_use: Vec<Association>,
     },
-    /// Rotate a CA whose certificates changed and whose hostnames the folder declares:
-    /// upload the new CA, give it the declared hostnames, empty the old CA's lists, delete
-    /// the old one. Clients whose certificates chain only to the old CA are refused from the
-    /// action that moves the hostnames: the API prioritises the most recently deployed CA,
-    /// and documents no overlap.
+    /// Rotate a CA whose certificates changed, where hostnames are in play (declared for
+    /// it, or a zone to look in): the hostnames move to the new CA before the old one goes.
+    /// The API may refuse a second certificate of a name, so the new CA is first uploaded as
+    /// a stand-in, `NAME (rotating)` ([`stand_in_name`]): the stand-in gets the hostnames,
+    /// the old CA is emptied and deleted, the new CA is uploaded as `NAME` and gets them,
+    /// the stand-in is emptied and deleted. Clients whose certificates chain only to the old
+    /// CA are refused from the write that gives the stand-in the hostnames: the API
+    /// prioritises the most recently deployed CA, and documents no overlap. A rotation cut
+    /// short goes on from where it stopped (the fields below say where that is).
     Rotate {
-        /// The new CA's upload (named as the old one).
+        /// The new CA's upload (named `NAME`).
         upload: Upload,
-        /// The old CA's ID.
-        old: CertificateId,
-        /// The new CA's ID, when an interrupted rotation uploaded it already (the account
-        /// then has both under the name).
-        uploaded: Option<CertificateId>,
-        /// What differs.
+        /// The old CA (`None` once it is deleted).
+        old: Option<CertificateId>,
+        /// The stand-in, once uploaded.
+        stand_in: Option<CertificateId>,
+        /// The new CA under `NAME`, once uploaded (then only the stand-in is left to retire).
+        new: Option<CertificateId>,
+        /// What differs between the old and the new.
         change: Change,
         /// The services that use the old CA: if any, the step is blocked.
         in_use: Vec<Association>,
@@ -153,7 +158,8 @@ impl Step {
     /// The stored certificate that a replace or a delete removes.
     pub fn removes(&self) -> Option<&CertificateId> {
         match self {
-            Self::Replace { old, .. } | Self::Rotate { old, .. } => Some(old),
+            Self::Replace { old, .. } => Some(old),
+            Self::Rotate { old, .. } => old.as_ref(),
             Self::Delete { id, .. } => Some(id),
             _ => None,
         }
@@ -212,6 +218,14 @@ pub enum Problem {
         /// The certificate whose upload would pass the limit.
         name: Option<String>,
     },
+    /// A certificate has the name of a rotation's stand-in ([`stand_in_name`]) but not the
+    /// certificates the folder wants: not one a rotation of this folder left.
+    StandIn {
+        /// The stand-in's name.
+        name: String,
+        /// Its ID.
+        id: Option<CertificateId>,
+    },
     /// The folder declares hostnames for a certificate it does not upload as a CA.
     HostnamesNotCa {
         /// The name.
@@ -258,6 +272,11 @@ impl std::fmt::Display for Problem {
                     "; a rotation holds the old and the new CA at once: delete a CA the account no longer needs (or drop it from the folder and apply with --prune), or, if Cloudflare raised the account's limit, say so with --ca-limit",
                 )
             }
+            Self::StandIn { name, id } => write!(
+                f,
+                "{name:?} ({}) has the name of a rotation's stand-in, but not the certificates the folder wants: delete or rename it on the account, then plan again",
+                id.as_ref().map_or("no ID", CertificateId::as_str)
+            ),
             Self::HostnamesNotCa { name } => write!(
                 f,
                 "the manifest declares hostnames for {name:?}, which the folder does not upload as a CA: only a CA can hold hostnames"
@@ -317,6 +336,10 @@ impl Plan {
         let mut steps = Vec::new();
         let mut problems = Vec::new();
         let mut wanted: Vec<&str> = Vec::new();
+        // The stand-ins of rotations under way: theirs to retire, not prune's.
+        let mut kept: Vec<String> = Vec::new();
+        let custom =
+            |c: &Certificate| matches!(c.kind.as_ref().unwrap_or(&CertificateType::Custom), CertificateType::Custom);
         for upload in desired {
             let Some(name) = upload.name.as_deref() else {
                 problems.push(Problem::DesiredName { name: None });
@@ -328,27 +351,64 @@ impl Plan {
             }
             wanted.push(name);
             let named: Vec<&Certificate> = current.iter().filter(|c| c.name.as_deref() == Some(name)).collect();
-            match named.as_slice() {
-                [] => steps.push(Step::Create { upload: upload.clone() }),
-                [stored] => match (stored.id.clone(), stored.kind.clone().unwrap_or(CertificateType::Custom)) {
-                    (None, _) => problems.push(Problem::NoId { name: Some(name.to_owned()) }),
-                    (Some(id), CertificateType::Custom) => steps.push(match compare(upload, stored) {
-                        None => Step::Unchanged { name: name.to_owned(), id },
-                        // A CA that may hold hostnames, with its hostnames declared: the new
-                        // one takes them over before the old one goes.
-                        Some(change) if rotates(name) && upload.ca && stored.ca != Some(false) => {
-                            Step::Rotate { upload: upload.clone(), old: id, uploaded: None, change, in_use: Vec::new() }
-                        }
-                        Some(change) => Step::Replace { upload: upload.clone(), old: id, change, in_use: Vec::new() },
-                    }),
-                    (Some(id), kind) => problems.push(Problem::ManagedName { name: name.to_owned(), id, kind }),
-                },
-                [a, b] if rotates(name) && rotating(upload, a, b).is_some() => {
-                    if let Some(step) = rotating(upload, a, b) {
-                        steps.push(step);
+            // A rotation's stand-in, if one was left by a rotation cut short.
+            let stand_in = stand_in_name(name);
+            let stand_ins: Vec<&Certificate> = match rotates(name) && upload.ca {
+                true => current.iter().filter(|c| c.name.as_deref() == Some(stand_in.as_str())).collect(),
+                false => Vec::new(),
+            };
+            if !stand_ins.is_empty() {
+                kept.push(stand_in.clone());
+            }
+            let rotate = |old, stand_in, new, change| Step::Rotate {
+                upload: upload.clone(),
+                old,
+                stand_in,
+                new,
+                change,
+                in_use: Vec::new(),
+            };
+            let stand_in_id = match stand_ins.as_slice() {
+                [] => None,
+                [t] if custom(t) && compare(upload, t).is_none() && t.id.is_some() => t.id.clone(),
+                [t] => {
+                    problems.push(Problem::StandIn { name: stand_in, id: t.id.clone() });
+                    continue;
+                }
+                several => {
+                    let ids = several.iter().filter_map(|c| c.id.clone()).collect();
+                    problems.push(Problem::DuplicateName { name: stand_in, ids });
+                    continue;
+                }
+            };
+            match (named.as_slice(), stand_in_id) {
+                ([], None) => steps.push(Step::Create { upload: upload.clone() }),
+                ([], Some(t)) => steps.push(rotate(None, Some(t), None, Change::Certificates)),
+                ([stored], stand_in) => {
+                    match (stored.id.clone(), stored.kind.clone().unwrap_or(CertificateType::Custom)) {
+                        (None, _) => problems.push(Problem::NoId { name: Some(name.to_owned()) }),
+                        (Some(id), CertificateType::Custom) => match (compare(upload, stored), stand_in) {
+                            (None, None) => steps.push(Step::Unchanged { name: name.to_owned(), id }),
+                            (None, Some(t)) => steps.push(rotate(None, Some(t), Some(id), Change::Certificates)),
+                            // A CA that may hold hostnames: the new one takes them over before
+                            // the old one goes.
+                            (Some(change), t) if rotates(name) && upload.ca && stored.ca != Some(false) => {
+                                steps.push(rotate(Some(id), t, None, change));
+                            }
+                            (Some(change), None) => steps.push(Step::Replace {
+                                upload: upload.clone(),
+                                old: id,
+                                change,
+                                in_use: Vec::new(),
+                            }),
+                            (Some(_), Some(t)) => {
+                                problems.push(Problem::StandIn { name: stand_in_name(name), id: Some(t) })
+                            }
+                        },
+                        (Some(id), kind) => problems.push(Problem::ManagedName { name: name.to_owned(), id, kind }),
                     }
                 }
-                several => problems.push(Problem::DuplicateName {
+                (several, _) => problems.push(Problem::DuplicateName {
                     name: name.to_owned(),
                     ids: several.iter().filter_map(|c| c.id.clone()).collect(),
                 }),
@@ -357,7 +417,7 @@ impl Plan {
         if prune {
             let unwanted = current.iter().filter(|c| {
                 matches!(c.kind.as_ref().unwrap_or(&CertificateType::Custom), CertificateType::Custom)
-                    && !c.name.as_deref().is_some_and(|name| wanted.contains(&name))
+                    && !c.name.as_deref().is_some_and(|name| wanted.contains(&name) || kept.iter().any(|k| k == name))
             });
             for cert in unwanted {
                 match &cert.id {
@@ -405,11 +465,10 @@ impl Plan {
                 |name: Option<&str>| name.and_then(|n| self.declared.get(n)).into_iter().flat_map(|z| z.keys());
             match step {
                 Step::Unchanged { name, id } => pairs.extend(declared(Some(name)).map(|z| (z.clone(), id.clone()))),
-                Step::Rotate { old, uploaded, .. } => {
-                    if let Some(new) = uploaded {
-                        pairs.extend(declared(step.name()).map(|z| (z.clone(), new.clone())));
+                Step::Rotate { old, stand_in, new, .. } => {
+                    for id in old.iter().chain(stand_in).chain(new) {
+                        pairs.extend(self.zones.iter().map(|z| (z.clone(), id.clone())));
                     }
-                    pairs.extend(self.zones.iter().map(|z| (z.clone(), old.clone())));
                 }
                 Step::Replace { old: id, .. } | Step::Delete { id, .. } if self.cas.contains(id) => {
                     pairs.extend(self.zones.iter().map(|z| (z.clone(), id.clone())));
@@ -571,26 +630,9 @@ impl Plan {
     }
 }
 
-/// Two certificates of one name, one as desired and one not: a rotation that an
-/// interruption stopped after the new CA's upload. It goes on from there.
-fn rotating(upload: &Upload, a: &Certificate, b: &Certificate) -> Option<Step> {
-    let custom =
-        |c: &Certificate| matches!(c.kind.as_ref().unwrap_or(&CertificateType::Custom), CertificateType::Custom);
-    let (new, old) = match (compare(upload, a), compare(upload, b)) {
-        (None, Some(change)) => (a, (b, change)),
-        (Some(change), None) => (b, (a, change)),
-        _ => return None,
-    };
-    if !custom(new) || !custom(old.0) || !upload.ca {
-        return None;
-    }
-    Some(Step::Rotate {
-        upload: upload.clone(),
-        old: old.0.id.clone()?,
-        uploaded: Some(new.id.clone()?),
-        change: old.1,
-        in_use: Vec::new(),
-    })
+/// The name a rotation of `name` uploads its new CA under first: `NAME (rotating)`.
+pub fn stand_in_name(name: &str) -> String {
+    format!("{name} (rotating)")
 }
 
 /// What differs between a desired upload and the stored certificate of the same name
@@ -837,12 +879,13 @@ mod hostname_tests {
                 Action::Upload { upload, .. } => format!("upload {}", upload.name.as_deref().unwrap_or("")),
                 Action::Hostnames { ca, hostnames, .. } => {
                     let ca = match ca {
-                        CaRef::Id(id) => id.to_string(),
-                        CaRef::Uploaded(name) => format!("new {name}"),
+                        CertRef::Id(id) => id.to_string(),
+                        CertRef::Uploaded(name) => format!("new {name}"),
                     };
                     let list: Vec<&str> = hostnames.iter().map(Hostname::as_str).collect();
                     format!("hostnames {ca} [{}]", list.join(" "))
                 }
+                Action::Delete { id: CertRef::Uploaded(name), .. } => format!("delete new {name}"),
                 Action::Delete { id, .. } => format!("delete {id}"),
             })
             .collect()
@@ -881,29 +924,57 @@ mod hostname_tests {
     }
 
     #[test]
-    fn a_changed_ca_with_hostnames_is_rotated() {
+    fn a_changed_ca_with_hostnames_is_rotated_through_a_stand_in() {
+        let declared = declare("team", &["api.example.com"]);
         let current = [stored("1", "team", true, CA_PEM)];
-        let mut plan =
-            Plan::with_hostnames(&[team(OTHER_CA)], &current, false, &declare("team", &["api.example.com"]), []);
-        assert!(matches!(plan.steps(), [Step::Rotate { uploaded: None, .. }]));
+        let mut plan = Plan::with_hostnames(&[team(OTHER_CA)], &current, false, &declared, []);
+        assert!(matches!(plan.steps(), [Step::Rotate { old: Some(_), stand_in: None, new: None, .. }]));
         assert_eq!(plan.reads(), [(zone(), id("1"))]);
         plan.set_hostnames(&zone(), &id("1"), hosts(&["api.example.com"]));
-        assert_eq!(calls(&plan), ["upload team", "hostnames new team [api.example.com]", "hostnames 1 []", "delete 1"]);
+        let all = [
+            "upload team (rotating)",
+            "hostnames new team (rotating) [api.example.com]",
+            "hostnames 1 []",
+            "delete 1",
+            "upload team",
+            "hostnames new team [api.example.com]",
+            "hostnames new team (rotating) []",
+            "delete new team (rotating)",
+        ];
+        assert_eq!(calls(&plan), all);
         assert_eq!(plan.ca_count(), (1, 2));
         assert_eq!(plan.removals().collect::<Vec<_>>(), [&id("1")]);
-        // Interrupted after the upload: both are on the account, and it goes on from there.
-        let both = [stored("1", "team", true, CA_PEM), stored("2", "team", true, OTHER_CA)];
-        let mut plan =
-            Plan::with_hostnames(&[team(OTHER_CA)], &both, false, &declare("team", &["api.example.com"]), []);
-        assert!(matches!(plan.steps(), [Step::Rotate { uploaded: Some(new), .. }] if new == &id("2")));
+        // Cut short after the stand-in took the hostnames: it goes on from there.
+        let both = [stored("1", "team", true, CA_PEM), stored("2", "team (rotating)", true, OTHER_CA)];
+        let mut plan = Plan::with_hostnames(&[team(OTHER_CA)], &both, false, &declared, []);
+        assert!(matches!(plan.steps(), [Step::Rotate { stand_in: Some(t), .. }] if t == &id("2")));
         assert_eq!(plan.reads(), [(zone(), id("1")), (zone(), id("2"))]);
         plan.set_hostnames(&zone(), &id("1"), hosts(&["api.example.com"]));
         plan.set_hostnames(&zone(), &id("2"), hosts(&["api.example.com"]));
-        assert_eq!(calls(&plan), ["hostnames 1 []", "delete 1"]);
+        assert_eq!(calls(&plan)[..2], ["hostnames 1 []", "delete 1"]);
+        assert_eq!(
+            calls(&plan)[2..],
+            ["upload team", "hostnames new team [api.example.com]", "hostnames 2 []", "delete 2"]
+        );
         assert_eq!(plan.ca_count(), (2, 2));
-        // Two of the name, neither as wanted: not a rotation to guess at.
-        let neither = [stored("1", "team", true, CA_PEM), stored("2", "team", true, LEAF_PEM)];
-        let plan = Plan::with_hostnames(&[team(OTHER_CA)], &neither, false, &declare("team", &[]), []);
+        // After the old one went.
+        let plan = Plan::with_hostnames(&[team(OTHER_CA)], &both[1..], false, &declared, []);
+        assert!(matches!(plan.steps(), [Step::Rotate { old: None, stand_in: Some(_), new: None, .. }]));
+        // After the new one was uploaded: only the stand-in to retire.
+        let last = [stored("3", "team", true, OTHER_CA), stored("2", "team (rotating)", true, OTHER_CA)];
+        let mut plan = Plan::with_hostnames(&[team(OTHER_CA)], &last, false, &declared, []);
+        assert!(matches!(plan.steps(), [Step::Rotate { old: None, new: Some(n), .. }] if n == &id("3")));
+        plan.set_hostnames(&zone(), &id("3"), hosts(&["api.example.com"]));
+        plan.set_hostnames(&zone(), &id("2"), hosts(&["api.example.com"]));
+        assert_eq!(calls(&plan), ["hostnames 2 []", "delete 2"]);
+        // A stand-in with other certificates is not this folder's: not guessed at.
+        let stray = [stored("1", "team", true, CA_PEM), stored("2", "team (rotating)", true, LEAF_PEM)];
+        let plan = Plan::with_hostnames(&[team(OTHER_CA)], &stray, true, &declared, []);
+        let problem = plan.problems()[0].to_string();
+        assert!(problem.contains("\"team (rotating)\" (2) has the name of a rotation's stand-in"), "{problem}");
+        // Two of the name: not a rotation to guess at.
+        let twice = [stored("1", "team", true, CA_PEM), stored("2", "team", true, LEAF_PEM)];
+        let plan = Plan::with_hostnames(&[team(OTHER_CA)], &twice, false, &declared, []);
         assert!(matches!(plan.problems(), [Problem::DuplicateName { .. }]));
     }
 
@@ -918,7 +989,16 @@ mod hostname_tests {
         plan.set_hostnames(&zone(), &id("1"), hosts(&["kept.example.com"]));
         assert_eq!(
             calls(&plan),
-            ["upload team", "hostnames new team [kept.example.com]", "hostnames 1 []", "delete 1"]
+            [
+                "upload team (rotating)",
+                "hostnames new team (rotating) [kept.example.com]",
+                "hostnames 1 []",
+                "delete 1",
+                "upload team",
+                "hostnames new team [kept.example.com]",
+                "hostnames new team (rotating) []",
+                "delete new team (rotating)",
+            ]
         );
         // A CA turned into a leaf loses its hostnames first.
         let leaf = Upload::leaf(account(), LEAF_PEM).with_name("team");

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cloudflare_mtls::folder::DeclaredHostnames;
-use cloudflare_mtls::plan::{Action, CaRef, Plan, Problem, Step};
+use cloudflare_mtls::plan::{Action, CertRef, Plan, Problem, Step};
 use cloudflare_mtls::{AccountId, Certificate, CertificateId, Hostname, Upload, ZoneId};
 use proptest::collection::{btree_map, btree_set, vec};
 use proptest::prelude::*;
@@ -94,14 +94,18 @@ impl Model {
                 let id = format!("id{}", self.next);
                 self.next += 1;
                 let name = upload.name.clone().ok_or("an unnamed upload")?;
+                // As the fake does, and the API may: one certificate per name.
+                if self.certs.iter().any(|c| c.name == name) {
+                    return Err(format!("a second certificate named {name:?}"));
+                }
                 uploaded.insert(name.clone(), id.clone());
                 self.certs.push(Stored { id, name, pem });
             }
             Action::Hostnames { zone, ca, hostnames, .. } => {
                 let id = match ca {
-                    CaRef::Id(id) => id.to_string(),
-                    CaRef::Uploaded(name) => uploaded.get(name).cloned().ok_or("a CA not uploaded yet")?,
-                    _ => return Err("an unknown CaRef".into()),
+                    CertRef::Id(id) => id.to_string(),
+                    CertRef::Uploaded(name) => uploaded.get(name).cloned().ok_or("a CA not uploaded yet")?,
+                    _ => return Err("an unknown CertRef".into()),
                 };
                 let cert = self.certs.iter().find(|c| c.id == id).ok_or("hostnames for a missing CA")?;
                 if !Self::is_ca(cert.pem) {
@@ -116,9 +120,13 @@ impl Model {
                 }
             }
             Action::Delete { id, .. } => {
-                let at =
-                    self.certs.iter().position(|c| c.id == id.as_str()).ok_or("a delete of a missing certificate")?;
-                if self.lists.keys().any(|(_, held_by)| held_by == id.as_str()) {
+                let id = match id {
+                    CertRef::Id(id) => id.to_string(),
+                    CertRef::Uploaded(name) => uploaded.get(name).cloned().ok_or("a delete of one not uploaded yet")?,
+                    _ => return Err("an unknown CertRef".into()),
+                };
+                let at = self.certs.iter().position(|c| c.id == id).ok_or("a delete of a missing certificate")?;
+                if self.lists.keys().any(|(_, held_by)| *held_by == id) {
                     return Err(format!("the delete of {id}, which still holds hostnames"));
                 }
                 self.certs.remove(at);

@@ -4,9 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use cloudflare_mtls::folder::{self, MANIFEST, Manifest};
-use cloudflare_mtls::plan::{Change, Plan, Step};
-use cloudflare_mtls::{AccountId, Association, HttpClient, List, PrivateKey, Upload};
+use cloudflare_mtls::plan::{Action, CertRef, Change, Plan, Step, stand_in_name};
+use cloudflare_mtls::{
+    AccountId, Association, CertificateId, Hostname, HttpClient, List, PrivateKey, ReplaceHostnames, Upload, ZoneId,
+};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -142,7 +146,7 @@ fn read_one(
 
 /// `plan`, or `apply` (with `carry_out`): the folder is read and checked first, then the
 /// account's certificates listed, then the associations of what would be replaced or
-/// deleted fetched.
+/// deleted fetched, then the hostnames of each (zone, CA) pair the plan needs.
 pub fn run<T>(api: &Api<'_, T>, args: &ApplyArgs, carry_out: bool, ctx: &Context) -> Result<(), CliError>
 where
     T: HttpClient,
@@ -151,7 +155,9 @@ where
     let (wanted, manifest) = read_folder(&args.dir, api.account(), ctx.now)?;
     let uploads: Vec<Upload> = wanted.iter().map(|w| w.upload.clone()).collect();
     let current: Vec<_> = api.list(List::new(api.account().clone()))?.into_iter().map(|c| c.model).collect();
-    let mut plan = Plan::new(&uploads, &current, args.prune);
+    let mut plan =
+        Plan::with_hostnames(&uploads, &current, args.prune, manifest.hostnames(), args.zones.iter().cloned());
+    plan.set_ca_limit(args.ca_limit);
     // What the folder's export left out has no file only because it could not be written.
     plan.keep_left_out(manifest.left_out());
     let removals: Vec<_> = plan.removals().cloned().collect();
@@ -159,7 +165,15 @@ where
         let associations = api.associations(&id)?.into_iter().map(|a| a.model).collect();
         plan.set_in_use(&id, associations);
     }
-    let changes = plan.steps().iter().filter(|s| s.is_change()).count();
+    for (zone, id) in plan.reads() {
+        let listed = api.hostnames(&zone, Some(&id))?.model.hostnames;
+        // A name the API lists that this crate would not send is left unread: the pair is
+        // then written (as the folder says), never taken for holding nothing.
+        if let Ok(held) = listed.into_iter().map(Hostname::new).collect::<Result<Vec<_>, _>>() {
+            plan.set_hostnames(&zone, &id, held);
+        }
+    }
+    let changes = changed_steps(&plan);
     if !plan.is_ready() {
         show(&plan, &wanted, ctx)?;
         let problems = plan.problems().len() + plan.blocked().count();
@@ -177,19 +191,32 @@ where
             _ => Err(CliError::quiet(Exit::Changes)),
         };
     }
-    // Every delete apply makes (a replace deletes the old certificate first) is confirmed as
-    // `delete` confirms: asked on a terminal, --yes elsewhere.
-    let deletes = plan.removals().count();
-    if deletes > 0 {
-        let what = text::count(deletes, "certificate");
+    // Every delete apply makes (a replace deletes the old certificate first) and every
+    // hostname it takes away is confirmed as `delete` confirms: asked on a terminal, --yes
+    // elsewhere.
+    let deletes = plan.actions().iter().filter(|a| matches!(a, Action::Delete { .. })).count();
+    let emptied = plan.actions().iter().filter(|a| matches!(a, Action::Hostnames { .. }) && a.is_destructive()).count();
+    if deletes + emptied > 0 {
+        let what = match (deletes, emptied) {
+            (d, 0) => text::count(d, "certificate"),
+            (0, e) => format!("hostnames from {}", text::count(e, "list")),
+            (d, e) => format!("{} and hostnames from {}", text::count(d, "certificate"), text::count(e, "list")),
+        };
         if confirm::needed(args.yes, &what)? {
             show(&plan, &wanted, ctx)?;
-            confirm::ask(&format!("Apply this plan, deleting {what}?"), "Not applied: nothing was changed.")?;
+            confirm::ask(&format!("Apply this plan, removing {what}?"), "Not applied: nothing was changed.")?;
         }
     }
     let others =
         current.len().saturating_sub(plan.steps().iter().filter(|s| !matches!(s, Step::Create { .. })).count());
     carry(api, &plan, changes, others, ctx)
+}
+
+/// How many steps change something (a certificate, or a pair's hostnames).
+fn changed_steps(plan: &Plan) -> usize {
+    let mut steps: Vec<usize> = plan.actions().iter().map(Action::step).collect();
+    steps.dedup();
+    steps.len()
 }
 
 /// A step for `--json`: what it does, to which certificate.
@@ -198,7 +225,47 @@ fn step_json(step: &Step) -> Value {
     json!({"action": action, "name": step.name(), "id": id})
 }
 
-/// Carries the plan out, step by step, saying what each did as it is done. A failure stops
+/// The ID an action's CA has: on the account, or uploaded earlier in this run.
+fn resolve(ca: &CertRef, uploaded: &BTreeMap<String, CertificateId>) -> Option<CertificateId> {
+    match ca {
+        CertRef::Id(id) => Some(id.clone()),
+        CertRef::Uploaded(name) => uploaded.get(name).cloned(),
+        _ => None,
+    }
+}
+
+/// One action, carried out; the ID of what it uploaded.
+fn call<T>(
+    api: &Api<'_, T>,
+    action: &Action,
+    uploaded: &BTreeMap<String, CertificateId>,
+) -> Result<Option<CertificateId>, CliError>
+where
+    T: HttpClient,
+    T::Error: std::fmt::Display + 'static,
+{
+    match action {
+        Action::Upload { upload, .. } => Ok(api.upload(upload)?.model.id),
+        Action::Delete { id, .. } => {
+            let id = resolve(id, uploaded)
+                .ok_or_else(|| CliError::local("an upload of this run gave no ID, so it cannot be deleted"))?;
+            api.delete(&id).map(|_| None).map_err(|e| {
+            e.note("hint: if it holds hostnames in a zone the plan does not look in, name that zone with --zone ZONE_ID (or declare its hostnames in the manifest: export --zone writes them) and run apply again")
+        })
+        }
+        Action::Hostnames { zone, ca, hostnames, .. } => {
+            let id = resolve(ca, uploaded)
+                .ok_or_else(|| CliError::local("the new CA's upload gave no ID, so its hostnames cannot be set"))?;
+            api.replace_hostnames(
+                &ReplaceHostnames::new(zone.clone(), hostnames.iter().cloned()).with_certificate(id),
+            )?;
+            Ok(None)
+        }
+        _ => Err(CliError::local("this version of cf-mtls cannot carry out a step of the plan")),
+    }
+}
+
+/// Carries the plan out, call by call, saying what each did as it is done. A failure stops
 /// it: what was done (with the new IDs), the step that failed and why, and what was not done
 /// are said (in the JSON document too), so a re-run or a person can pick up from there.
 fn carry<T>(api: &Api<'_, T>, plan: &Plan, changes: usize, others: usize, ctx: &Context) -> Result<(), CliError>
@@ -208,41 +275,61 @@ where
 {
     let mut done = Vec::new();
     // JSON is one document at the end: no bar, no lines.
-    let progress = (!ctx.json).then(|| Progress::new(changes));
-    let steps: Vec<&Step> = plan.steps().iter().filter(|s| s.is_change()).collect();
-    for (index, step) in steps.iter().enumerate() {
+    let progress = (!ctx.json).then(|| Progress::new(plan.actions().len()));
+    let mut uploaded: BTreeMap<String, CertificateId> = BTreeMap::new();
+    let steps: Vec<usize> = {
+        let mut steps: Vec<usize> = plan.actions().iter().map(Action::step).collect();
+        steps.dedup();
+        steps
+    };
+    for (index, &number) in steps.iter().enumerate() {
+        let Some(step) = plan.steps().get(number) else { continue };
         let name = step.name().unwrap_or("(unnamed)").to_owned();
-        if let Some(progress) = &progress {
-            let (action, ..) = describe(step);
-            progress.step(&format!("{action} {name:?}"));
-        }
         let mut old_deleted = false;
-        let result = match step {
-            Step::Create { upload } => api.upload(upload).map(|stored| ("created", None, stored.model.id)),
-            Step::Replace { upload, old, .. } => api.delete(old).and_then(|_| {
-                old_deleted = true;
-                api.upload(upload).map(|stored| ("replaced", Some(old.clone()), stored.model.id))
-            }),
-            Step::Delete { id, .. } => api.delete(id).map(|_| ("deleted", Some(id.clone()), None)),
+        let mut new_id = None;
+        for action in plan.actions().iter().filter(|a| a.step() == number) {
+            if let Some(progress) = &progress {
+                progress.step(&format!("{} {name:?}", describe(step).0));
+            }
+            match call(api, action, &uploaded) {
+                Ok(id) => {
+                    if let (Some(id), Action::Upload { upload, .. }) = (&id, action) {
+                        uploaded.insert(upload.name.clone().unwrap_or_default(), id.clone());
+                        new_id = Some(id.clone());
+                    }
+                    old_deleted |= matches!(action, Action::Delete { .. });
+                    let line = action_line(step, action, id.as_ref());
+                    if let Action::Hostnames { zone, hostnames, ca, .. } = action {
+                        done.push(json!({
+                            "action": "hostnames", "name": step.name(), "old_id": null,
+                            "id": resolve(ca, &uploaded).map(|i| i.to_string()),
+                            "zone": zone.to_string(),
+                            "hostnames": hostnames.iter().map(Hostname::as_str).collect::<Vec<_>>(),
+                        }));
+                    }
+                    if let Some(progress) = &progress {
+                        progress.done(&line)?;
+                    }
+                }
+                Err(e) => {
+                    let not_done: Vec<&Step> =
+                        steps.iter().skip(index + 1).filter_map(|&i| plan.steps().get(i)).collect();
+                    let counts = (plan.steps().len() - changes, others);
+                    return Err(failed(step, old_deleted, e, (&done, &not_done), counts, ctx));
+                }
+            }
+        }
+        let (action, old) = match step {
+            Step::Create { .. } => ("created", None),
+            Step::Replace { old, .. } => ("replaced", Some(old)),
+            Step::Rotate { old, new: already, .. } => {
+                new_id = new_id.or_else(|| already.clone());
+                ("rotated", old.as_ref())
+            }
+            Step::Delete { id, .. } => ("deleted", Some(id)),
             _ => continue,
         };
-        let (action, old, new) = match result {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                let not_done: Vec<&Step> = steps.iter().skip(index + 1).copied().collect();
-                let counts = (plan.steps().len() - changes, others);
-                return Err(failed(step, old_deleted, e, (&done, &not_done), counts, ctx));
-            }
-        };
-        if let Some(progress) = &progress {
-            let ids = match (&old, &new) {
-                (Some(old), Some(new)) => format!(" ({old} -> {new})"),
-                (None, Some(id)) | (Some(id), None) => format!(" ({id})"),
-                (None, None) => String::new(),
-            };
-            progress.done(&format!("{action} {name:?}{ids}\n"))?;
-        }
-        done.push(json!({"action": action, "name": step.name(), "old_id": old.map(|i| i.to_string()), "id": new.map(|i| i.to_string())}));
+        done.push(json!({"action": action, "name": step.name(), "old_id": old.map(|i| i.to_string()), "id": new_id.map(|i| i.to_string())}));
     }
     let unchanged = plan.steps().len() - changes;
     let Some(progress) = progress else {
@@ -274,6 +361,58 @@ where
         n => format!("Applied {}; {unchanged} unchanged.{alone}\n", text::count(n, "change")),
     };
     Ok(progress.summary(&summary)?)
+}
+
+/// The certificate an action concerns, as a person reads it: `"NAME" (ID)`, or `"NAME"
+/// (new)` for one uploaded in this run.
+fn who(step: &Step, action: &Action) -> String {
+    let name = step.name().unwrap_or("(unnamed)");
+    let target = match action {
+        Action::Hostnames { ca, .. } => ca,
+        Action::Delete { id, name: Some(own), .. } => return format!("{own:?} ({id})"),
+        Action::Delete { id, .. } => return format!("{name:?} ({id})"),
+        Action::Upload { upload, .. } => return format!("{:?}", upload.name.as_deref().unwrap_or(name)),
+        _ => return format!("{name:?}"),
+    };
+    let stand_in =
+        matches!(step, Step::Rotate { stand_in: Some(t), .. } if matches!(target, CertRef::Id(id) if id == t));
+    match target {
+        CertRef::Uploaded(own) => format!("{own:?} (new)"),
+        _ if stand_in => format!("{:?} ({target})", stand_in_name(name)),
+        _ => format!("{name:?} ({target})"),
+    }
+}
+
+/// The line an action prints once done.
+fn action_line(step: &Step, action: &Action, new: Option<&CertificateId>) -> String {
+    let name = step.name().unwrap_or("(unnamed)");
+    let new = new.map(ToString::to_string).unwrap_or_default();
+    match (action, step) {
+        (Action::Upload { .. }, Step::Replace { old, .. }) => format!("replaced {name:?} ({old} -> {new})\n"),
+        (Action::Upload { .. }, Step::Rotate { .. }) => format!("uploaded {} ({new})\n", who(step, action)),
+        (Action::Upload { .. }, _) => format!("created {name:?} ({new})\n"),
+        (Action::Delete { .. }, Step::Replace { .. }) => {
+            format!("deleted the old {} to replace it\n", who(step, action))
+        }
+        (Action::Delete { .. }, _) => format!("deleted {}\n", who(step, action)),
+        (Action::Hostnames { .. }, _) => format!("{}\n", hostnames_line(step, action)),
+        _ => String::new(),
+    }
+}
+
+/// `hostnames of "NAME" (CA) in zone Z: a, b (+a, -c)`.
+fn hostnames_line(step: &Step, action: &Action) -> String {
+    let Action::Hostnames { zone, hostnames, .. } = action else { return String::new() };
+    let list = match hostnames.as_slice() {
+        [] => "none".to_owned(),
+        names => names.iter().map(Hostname::as_str).collect::<Vec<_>>().join(", "),
+    };
+    let mut delta: Vec<String> = action.added_hostnames().iter().map(|h| format!("+{h}")).collect();
+    match action.removed_hostnames() {
+        Some(removed) => delta.extend(removed.iter().map(|h| format!("-{h}"))),
+        None => delta.push("what it held was not read".to_owned()),
+    }
+    format!("hostnames of {} in zone {zone}: {list} ({})", who(step, action), delta.join(", "))
 }
 
 /// The error of a failed step, with what was done and what was not; in `--json`, the
@@ -312,19 +451,23 @@ fn failed(
             "{name:?}: the old certificate ({old}) was deleted, but the new one was not uploaded: run apply again to upload it"
         ));
     }
-    let made = done.len();
+    if matches!(step, Step::Rotate { .. }) {
+        error = error.note(format!("{name:?}: the rotation stopped midway; run apply again to go on from there"));
+    }
+    let made = done.iter().filter(|d| d["action"] != "hostnames").count();
+    let total = made + 1 + not_done.len();
     error.note(format!(
-        "{made} of {} changes were made before this; run apply again to make the other {}",
-        made + 1 + not_done.len(),
+        "{made} of {total} changes were made before this; run apply again to make the other {}",
         1 + not_done.len()
     ))
 }
 
-/// Prints the plan: a table, or JSON.
+/// Prints the plan: a table and the calls in order, or JSON.
 fn show(plan: &Plan, wanted: &[Wanted], ctx: &Context) -> Result<(), CliError> {
     let file = |name: Option<&str>| {
         wanted.iter().find(|w| w.upload.name.as_deref() == name).map(|w| w.cert.display().to_string())
     };
+    let (now, peak) = plan.ca_count();
     if ctx.json {
         let steps: Vec<Value> = plan
             .steps()
@@ -342,31 +485,39 @@ fn show(plan: &Plan, wanted: &[Wanted], ctx: &Context) -> Result<(), CliError> {
                 })
             })
             .collect();
+        let calls: Vec<Value> = plan.actions().iter().map(|a| call_json(plan, a)).collect();
         let problems: Vec<String> = plan.problems().iter().map(ToString::to_string).collect();
-        let changes = plan.steps().iter().filter(|s| s.is_change()).count();
         return Ok(output::print_json(&json!({
             "steps": steps,
+            "calls": calls,
+            "zones": plan.zones().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "cas": {"now": now, "peak": peak, "limit": plan.ca_limit()},
             "problems": problems,
-            "changes": changes,
+            "changes": changed_steps(plan),
             "ready": plan.is_ready(),
         }))?);
     }
     let rows: Vec<Vec<String>> = plan
         .steps()
         .iter()
-        .map(|step| {
-            let (action, id, ca, change) = describe(step);
+        .enumerate()
+        .map(|(number, step)| {
+            let (mut action, id, ca, change) = describe(step);
             let kind = match ca {
                 Some(true) => "CA",
                 Some(false) => "leaf",
                 None => "",
             };
             let mut detail = change.unwrap_or_default().to_owned();
+            if matches!(step, Step::Unchanged { .. }) && plan.actions().iter().any(|a| a.step() == number) {
+                action = "hostnames";
+                detail = "its hostnames change".to_owned();
+            }
             if !step.in_use().is_empty() {
                 let users: Vec<String> = step.in_use().iter().map(association).collect();
                 detail = format!("BLOCKED: in use by {}", users.join(", "));
+                action = "blocked";
             }
-            let action = if step.in_use().is_empty() { action } else { "blocked" };
             vec![
                 action.to_owned(),
                 step.name().unwrap_or("(unnamed)").to_owned(),
@@ -385,12 +536,22 @@ fn show(plan: &Plan, wanted: &[Wanted], ctx: &Context) -> Result<(), CliError> {
     ];
     let mut text =
         if rows.is_empty() { String::new() } else { table::render(&columns, &rows, output::terminal_width()) };
+    text.push_str(&calls_text(plan));
     for problem in plan.problems() {
         text.push_str(&format!("problem: {problem}\n"));
     }
     let count = |kind: &str| plan.steps().iter().filter(|s| describe(s).0 == kind).count();
+    let rotations = match count("rotate") {
+        0 => String::new(),
+        n => format!(", {n} to rotate"),
+    };
+    let lists = plan.actions().iter().filter(|a| matches!(a, Action::Hostnames { .. })).count();
+    let lists = match lists {
+        0 => String::new(),
+        n => format!("; {} to write", text::count(n, "hostname list")),
+    };
     text.push_str(&format!(
-        "Plan: {} to create, {} to replace, {} to delete, {} unchanged.\n",
+        "Plan: {} to create, {} to replace{rotations}, {} to delete, {} unchanged{lists}.\n",
         count("create"),
         count("replace"),
         count("delete"),
@@ -399,18 +560,95 @@ fn show(plan: &Plan, wanted: &[Wanted], ctx: &Context) -> Result<(), CliError> {
     Ok(output::print(&text)?)
 }
 
+/// The calls in order, each rotation spelled out, the zones and the CA count: what a person
+/// reads before saying yes. Empty when the plan writes no hostnames and rotates nothing.
+fn calls_text(plan: &Plan) -> String {
+    let hostnames = plan.actions().iter().any(|a| matches!(a, Action::Hostnames { .. }));
+    let rotates = plan.steps().iter().any(|s| matches!(s, Step::Rotate { .. }));
+    if !hostnames && !rotates && plan.zones().is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    if !plan.actions().is_empty() {
+        out.push_str("Calls, in order:\n");
+    }
+    for (number, action) in plan.actions().iter().enumerate() {
+        let Some(step) = plan.steps().get(action.step()) else { continue };
+        let name = step.name().unwrap_or("(unnamed)");
+        let line = match action {
+            Action::Upload { upload, .. } => {
+                format!("upload {} ({})", who(step, action), if upload.ca { "CA" } else { "leaf" })
+            }
+            Action::Hostnames { .. } => hostnames_line(step, action),
+            Action::Delete { .. } => format!("delete {}", who(step, action)),
+            _ => continue,
+        };
+        out.push_str(&format!("  {:>2}. {line}\n", number + 1));
+    }
+    for (number, step) in plan.steps().iter().enumerate() {
+        if let Step::Rotate { .. } = step {
+            let name = step.name().unwrap_or("(unnamed)");
+            let first_move = plan.actions().iter().position(|a| {
+                a.step() == number && matches!(a, Action::Hostnames { hostnames, .. } if !hostnames.is_empty())
+            });
+            let from = first_move.map_or_else(|| "the first upload".to_owned(), |n| format!("call {}", n + 1));
+            out.push_str(&format!(
+                "Rotation of {name:?}: the new CA is uploaded first as {:?} (the API may refuse two certificates of one name), then as {name:?}. From {from} on, clients whose certificates chain only to the old CA are refused (the API prefers the most recently deployed CA and documents no overlap): issue the new client certificates first.\n",
+                stand_in_name(name)
+            ));
+        }
+    }
+    let zones: Vec<String> = plan.zones().iter().map(ToString::to_string).collect();
+    if !zones.is_empty() {
+        out.push_str(&format!(
+            "Hostnames: read and written only for the folder's CAs in zone{} {}; other zones, and each zone's Cloudflare-managed CA, are left alone.\n",
+            if zones.len() == 1 { "" } else { "s" },
+            zones.join(", ")
+        ));
+    }
+    let (now, peak) = plan.ca_count();
+    out.push_str(&format!(
+        "CAs: {now} on the account, at most {peak} during the plan (limit {}, --ca-limit).\n",
+        plan.ca_limit()
+    ));
+    out
+}
+
+/// One call for `--json`.
+fn call_json(plan: &Plan, action: &Action) -> Value {
+    let name = plan.steps().get(action.step()).and_then(Step::name);
+    match action {
+        Action::Upload { upload, .. } => json!({"call": "upload", "name": name, "ca": upload.ca}),
+        Action::Delete { id, name: own, .. } => {
+            json!({"call": "delete", "name": own.as_deref().or(name), "id": match id { CertRef::Id(id) => Some(id.to_string()), _ => None }})
+        }
+        Action::Hostnames { zone, ca, hostnames, held, .. } => json!({
+            "call": "hostnames",
+            "name": name,
+            "id": match ca { CertRef::Id(id) => Some(id.to_string()), _ => None },
+            "zone": zone.to_string(),
+            "hostnames": hostnames.iter().map(Hostname::as_str).collect::<Vec<_>>(),
+            "held": held.as_ref().map(|h| h.iter().map(Hostname::as_str).collect::<Vec<_>>()),
+        }),
+        _ => json!({"call": "other", "name": name}),
+    }
+}
+
 /// A step's action, the ID it concerns, whether it is a CA, and what changed.
 fn describe(step: &Step) -> (&'static str, Option<String>, Option<bool>, Option<&'static str>) {
+    let why = |change: &Change| match change {
+        Change::Certificates => "the certificates differ",
+        Change::CaFlag => "the CA flag differs",
+        _ => "the stored PEM cannot be compared",
+    };
     match step {
         Step::Create { upload } => ("create", None, Some(upload.ca), None),
         Step::Unchanged { id, .. } => ("unchanged", Some(id.to_string()), None, None),
         Step::Replace { upload, old, change, .. } => {
-            let why = match change {
-                Change::Certificates => "the certificates differ",
-                Change::CaFlag => "the CA flag differs",
-                _ => "the stored PEM cannot be compared",
-            };
-            ("replace", Some(old.to_string()), Some(upload.ca), Some(why))
+            ("replace", Some(old.to_string()), Some(upload.ca), Some(why(change)))
+        }
+        Step::Rotate { upload, old, change, .. } => {
+            ("rotate", old.as_ref().map(ToString::to_string), Some(upload.ca), Some(why(change)))
         }
         Step::Delete { id, .. } => ("delete", Some(id.to_string()), None, Some("not in the folder (--prune)")),
         _ => ("other", None, None, None),

@@ -257,6 +257,12 @@ pub struct ExportArgs {
     /// export is partial, exit 9)
     #[arg(long)]
     pub force: bool,
+
+    /// Also write the hostnames each exported CA holds in zone ZONE_ID into the manifest, so
+    /// that plan of the folder finds nothing to do (the zone's Cloudflare-managed CA is left
+    /// out). Repeat for each zone
+    #[arg(long = "zone", value_name = "ZONE_ID")]
+    pub zones: Vec<ZoneId>,
 }
 
 /// `man`.
@@ -442,10 +448,23 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub prune: bool,
 
-    /// apply: do not ask before deleting (a replace deletes the old certificate; --prune
-    /// deletes); needed when stdin is not a terminal
+    /// apply: do not ask before deleting or taking hostnames away (a replace deletes the old
+    /// certificate; --prune deletes); needed when stdin is not a terminal
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Also look in zone ZONE_ID for the hostnames of a CA the plan removes (rotated,
+    /// replaced or pruned), and remove them first: the API refuses to delete a CA that has
+    /// some, and cannot say which zones do. The zones of the manifest's "hostnames" are
+    /// always looked in. Repeat for each zone
+    #[arg(long = "zone", value_name = "ZONE_ID")]
+    pub zones: Vec<ZoneId>,
+
+    /// The most CAs the account may hold (Cloudflare's documented five, shared by API Shield,
+    /// Workers mTLS and Gateway); a plan that would pass it is blocked (exit 8) before
+    /// anything is changed
+    #[arg(long, value_name = "N", default_value_t = cloudflare_mtls::plan::DEFAULT_CA_LIMIT)]
+    pub ca_limit: usize,
 }
 
 /// How `apply` decides, then `examples`: after the help of `apply` and `plan`.

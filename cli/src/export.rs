@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use cloudflare_mtls::folder::{self, MANIFEST, Skipped};
-use cloudflare_mtls::{HttpClient, List};
+use cloudflare_mtls::folder::{self, Export, MANIFEST, Skipped};
+use cloudflare_mtls::{Certificate, Hostname, HttpClient, List, ZoneId};
 use serde_json::json;
 
 use crate::api::Api;
@@ -46,6 +46,7 @@ where
             .map_err(|e| CliError::local(format!("cannot make the folder {}: {e}", text::path(dir))))?;
     }
     let mut export = folder::export(&certificates, |pem| folder::expected_ca(pem, false));
+    hostnames(api, &args.zones, &certificates, &mut export)?;
     let files = std::mem::take(&mut export.files);
     // The manifest is exactly this export's: written when it says anything, else an old one
     // is removed (with --force; without, it is kept and the export is partial).
@@ -123,6 +124,35 @@ where
             Exit::Partial,
             format!("the export is partial: {left} left out (listed above); the rest was written"),
         ));
+    }
+    Ok(())
+}
+
+/// With `--zone`: the hostnames of each exported CA in each zone, into the manifest (an
+/// empty list too: the folder then says the CA holds none there, and plan keeps it so).
+fn hostnames<T>(
+    api: &Api<'_, T>,
+    zones: &[ZoneId],
+    certificates: &[Certificate],
+    export: &mut Export,
+) -> Result<(), CliError>
+where
+    T: HttpClient,
+    T::Error: std::fmt::Display + 'static,
+{
+    for file in &export.files {
+        let ca = certificates.iter().find(|c| c.name.as_deref() == Some(file.name.as_str()) && c.ca == Some(true));
+        let Some(id) = ca.and_then(|c| c.id.as_ref()) else { continue };
+        for zone in zones {
+            let listed = api.hostnames(zone, Some(id))?.model.hostnames;
+            let held = listed.into_iter().map(Hostname::new).collect::<Result<Vec<_>, _>>().map_err(|e| {
+                CliError::local(format!(
+                    "the API lists a hostname of {:?} in zone {zone} that a manifest cannot hold: {e}",
+                    file.name
+                ))
+            })?;
+            export.manifest.set_hostnames(file.name.clone(), zone.clone(), held);
+        }
     }
     Ok(())
 }

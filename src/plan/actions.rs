@@ -1,20 +1,30 @@
 //! The API calls a plan's steps expand to, in order, and the account's CAs counted along
 //! them: what `apply` sends, one call per action, and what a model of the account replays.
 
-use super::{Plan, Step};
+use super::{Plan, Step, stand_in_name};
 use crate::calls::Upload;
 use crate::hostname::Hostname;
 use crate::id::{CertificateId, ZoneId};
 
-/// The CA an action's hostnames go to.
+/// The certificate an action concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum CaRef {
-    /// A CA on the account.
+pub enum CertRef {
+    /// One on the account.
     Id(CertificateId),
     /// The CA an earlier [`Action::Upload`] of this plan uploads under this name (its ID is
     /// known only once it is uploaded).
     Uploaded(String),
+}
+
+impl std::fmt::Display for CertRef {
+    /// The ID, or `new` for one this plan uploads.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Id(id) => write!(f, "{id}"),
+            Self::Uploaded(_) => f.write_str("new"),
+        }
+    }
 }
 
 /// One API call of a plan.
@@ -35,7 +45,7 @@ pub enum Action {
         /// The zone.
         zone: ZoneId,
         /// The CA.
-        ca: CaRef,
+        ca: CertRef,
         /// The list the pair will hold.
         hostnames: Vec<Hostname>,
         /// What it holds now, as read (`None`: not read).
@@ -45,8 +55,8 @@ pub enum Action {
     Delete {
         /// The step it belongs to.
         step: usize,
-        /// Its ID.
-        id: CertificateId,
+        /// Which (a rotation's stand-in may be uploaded earlier in the plan).
+        id: CertRef,
         /// Its name, if any.
         name: Option<String>,
     },
@@ -117,7 +127,7 @@ pub(super) fn expand(plan: &Plan) -> Vec<Action> {
                 out.push(Action::Hostnames {
                     step,
                     zone: zone.clone(),
-                    ca: CaRef::Id(id.clone()),
+                    ca: CertRef::Id(id.clone()),
                     hostnames: hostnames.to_vec(),
                     held: held.cloned(),
                 });
@@ -129,7 +139,7 @@ pub(super) fn expand(plan: &Plan) -> Vec<Action> {
                 out.push(Action::Hostnames {
                     step,
                     zone: zone.clone(),
-                    ca: CaRef::Uploaded(upload.name.clone().unwrap_or_default()),
+                    ca: CertRef::Uploaded(upload.name.clone().unwrap_or_default()),
                     hostnames: hostnames.clone(),
                     held: Some(Vec::new()),
                 });
@@ -155,41 +165,94 @@ pub(super) fn expand(plan: &Plan) -> Vec<Action> {
                 if plan.cas.contains(old) {
                     empty(&mut out, old);
                 }
-                out.push(Action::Delete { step, id: old.clone(), name: upload.name.clone() });
+                out.push(Action::Delete { step, id: CertRef::Id(old.clone()), name: upload.name.clone() });
                 out.push(Action::Upload { step, upload: upload.clone() });
                 give(&mut out, upload, &declared);
             }
-            Step::Rotate { upload, old, uploaded, .. } => {
-                // The new CA's lists: those declared; with none declared, what the old one
+            Step::Rotate { upload, old, stand_in, new, .. } => {
+                let name = upload.name.clone().unwrap_or_default();
+                let temporary = stand_in_name(&name);
+                // The lists the new CA ends with: those declared; with none declared, what
+                // the old CA (or the stand-in, or the new one, as far as the rotation got)
                 // holds in the plan's zones, carried over.
-                let carried: Vec<(ZoneId, Vec<Hostname>)> = match item.name() {
-                    Some(name) if plan.declared.contains_key(name) => declared.clone(),
-                    _ => plan
+                let target: Vec<(ZoneId, Vec<Hostname>)> = match plan.declared.contains_key(&name) {
+                    true => declared.clone(),
+                    false => plan
                         .zones
                         .iter()
-                        .filter_map(|z| plan.held.get(&(z.clone(), old.clone())).map(|list| (z.clone(), list.clone())))
+                        .map(|z| {
+                            let mut list: Vec<Hostname> = Vec::new();
+                            for id in old.iter().chain(stand_in).chain(new) {
+                                for h in plan.held.get(&(z.clone(), id.clone())).into_iter().flatten() {
+                                    if !list.contains(h) {
+                                        list.push(h.clone());
+                                    }
+                                }
+                            }
+                            (z.clone(), list)
+                        })
                         .filter(|(_, list)| !list.is_empty())
                         .collect(),
                 };
-                match uploaded {
-                    Some(new) => {
-                        for (zone, hostnames) in &carried {
-                            write(&mut out, zone, new, hostnames);
+                if let Some(new) = new {
+                    // The last stage: the new CA is in place; the stand-in retires.
+                    for (zone, hostnames) in &target {
+                        write(&mut out, zone, new, hostnames);
+                    }
+                    if let Some(t) = stand_in {
+                        empty(&mut out, t);
+                        out.push(Action::Delete { step, id: CertRef::Id(t.clone()), name: Some(temporary) });
+                    }
+                    continue;
+                }
+                // The stand-in takes the hostnames over, then the old CA goes.
+                let t = match stand_in {
+                    Some(t) => {
+                        for (zone, hostnames) in &target {
+                            write(&mut out, zone, t, hostnames);
                         }
+                        CertRef::Id(t.clone())
                     }
                     None => {
-                        out.push(Action::Upload { step, upload: upload.clone() });
-                        give(&mut out, upload, &carried);
+                        let twin = upload.clone().with_name(temporary.clone());
+                        out.push(Action::Upload { step, upload: twin.clone() });
+                        give(&mut out, &twin, &target);
+                        CertRef::Uploaded(temporary.clone())
+                    }
+                };
+                if let Some(old) = old {
+                    empty(&mut out, old);
+                    out.push(Action::Delete { step, id: CertRef::Id(old.clone()), name: Some(name.clone()) });
+                }
+                // The new CA under its name takes them from the stand-in, which then goes.
+                out.push(Action::Upload { step, upload: upload.clone() });
+                give(&mut out, upload, &target);
+                for zone in &plan.zones {
+                    let held = match &t {
+                        CertRef::Id(id) => plan.held.get(&(zone.clone(), id.clone())).cloned(),
+                        _ => Some(Vec::new()),
+                    };
+                    // What the stand-in holds after this plan's writes to it.
+                    let written = target.iter().find(|(z, _)| z == zone).map(|(_, list)| list.clone());
+                    let after = written.clone().or(held.clone()).unwrap_or_default();
+                    if held.is_none() || !after.is_empty() {
+                        let held = if written.is_some() { Some(after) } else { held };
+                        out.push(Action::Hostnames {
+                            step,
+                            zone: zone.clone(),
+                            ca: t.clone(),
+                            hostnames: Vec::new(),
+                            held,
+                        });
                     }
                 }
-                empty(&mut out, old);
-                out.push(Action::Delete { step, id: old.clone(), name: upload.name.clone() });
+                out.push(Action::Delete { step, id: t, name: Some(temporary) });
             }
             Step::Delete { id, name, .. } => {
                 if plan.cas.contains(id) {
                     empty(&mut out, id);
                 }
-                out.push(Action::Delete { step, id: id.clone(), name: name.clone() });
+                out.push(Action::Delete { step, id: CertRef::Id(id.clone()), name: name.clone() });
             }
         }
     }
@@ -203,6 +266,7 @@ pub(super) fn count(plan: &Plan, actions: &[Action]) -> (usize, Option<Option<St
     let mut held = plan.ca_count;
     let mut peak = held;
     let mut passed = None;
+    let mut uploaded: Vec<&str> = Vec::new();
     for action in actions {
         match action {
             Action::Upload { upload, .. } if upload.ca => {
@@ -211,8 +275,12 @@ pub(super) fn count(plan: &Plan, actions: &[Action]) -> (usize, Option<Option<St
                 if held > plan.ca_limit && passed.is_none() {
                     passed = Some(upload.name.clone());
                 }
+                uploaded.extend(upload.name.as_deref());
             }
-            Action::Delete { id, .. } if plan.cas.contains(id) => held = held.saturating_sub(1),
+            Action::Delete { id: CertRef::Id(id), .. } if plan.cas.contains(id) => held = held.saturating_sub(1),
+            Action::Delete { id: CertRef::Uploaded(name), .. } if uploaded.contains(&name.as_str()) => {
+                held = held.saturating_sub(1);
+            }
             _ => {}
         }
     }
