@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use cloudflare_mtls::folder::{self, MANIFEST, Manifest};
 use cloudflare_mtls::plan::{Action, CertRef, Change, Plan, Step, stand_in_name};
 use cloudflare_mtls::{
-    AccountId, Association, CertificateId, Hostname, HttpClient, List, PrivateKey, ReplaceHostnames, Upload, ZoneId,
+    AccountId, Association, CertificateId, Hostname, HttpClient, List, PrivateKey, ReplaceHostnames, Upload,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -197,14 +197,27 @@ where
     let deletes = plan.actions().iter().filter(|a| matches!(a, Action::Delete { .. })).count();
     let emptied = plan.actions().iter().filter(|a| matches!(a, Action::Hostnames { .. }) && a.is_destructive()).count();
     if deletes + emptied > 0 {
-        let what = match (deletes, emptied) {
-            (d, 0) => text::count(d, "certificate"),
-            (0, e) => format!("hostnames from {}", text::count(e, "list")),
-            (d, e) => format!("{} and hostnames from {}", text::count(d, "certificate"), text::count(e, "list")),
+        let (what, doing) = match (deletes, emptied) {
+            (d, 0) => (text::count(d, "certificate"), format!("deleting {}", text::count(d, "certificate"))),
+            (0, e) => {
+                let lists = format!("hostnames from {}", text::count(e, "list"));
+                (lists.clone(), format!("removing {lists}"))
+            }
+            (d, e) => {
+                let what = format!("{} and hostnames from {}", text::count(d, "certificate"), text::count(e, "list"));
+                (
+                    what.clone(),
+                    format!(
+                        "deleting {} and removing hostnames from {}",
+                        text::count(d, "certificate"),
+                        text::count(e, "list")
+                    ),
+                )
+            }
         };
         if confirm::needed(args.yes, &what)? {
             show(&plan, &wanted, ctx)?;
-            confirm::ask(&format!("Apply this plan, removing {what}?"), "Not applied: nothing was changed.")?;
+            confirm::ask(&format!("Apply this plan, {doing}?"), "Not applied: nothing was changed.")?;
         }
     }
     let others =
@@ -574,7 +587,6 @@ fn calls_text(plan: &Plan) -> String {
     }
     for (number, action) in plan.actions().iter().enumerate() {
         let Some(step) = plan.steps().get(action.step()) else { continue };
-        let name = step.name().unwrap_or("(unnamed)");
         let line = match action {
             Action::Upload { upload, .. } => {
                 format!("upload {} ({})", who(step, action), if upload.ca { "CA" } else { "leaf" })
@@ -618,13 +630,13 @@ fn calls_text(plan: &Plan) -> String {
 fn call_json(plan: &Plan, action: &Action) -> Value {
     let name = plan.steps().get(action.step()).and_then(Step::name);
     match action {
-        Action::Upload { upload, .. } => json!({"call": "upload", "name": name, "ca": upload.ca}),
+        Action::Upload { upload, .. } => json!({"call": "upload", "name": upload.name, "ca": upload.ca}),
         Action::Delete { id, name: own, .. } => {
             json!({"call": "delete", "name": own.as_deref().or(name), "id": match id { CertRef::Id(id) => Some(id.to_string()), _ => None }})
         }
         Action::Hostnames { zone, ca, hostnames, held, .. } => json!({
             "call": "hostnames",
-            "name": name,
+            "name": match ca { CertRef::Uploaded(own) => Some(own.as_str()), _ => name },
             "id": match ca { CertRef::Id(id) => Some(id.to_string()), _ => None },
             "zone": zone.to_string(),
             "hostnames": hostnames.iter().map(Hostname::as_str).collect::<Vec<_>>(),

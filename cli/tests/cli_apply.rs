@@ -36,7 +36,8 @@ fn more_certificates_than_the_rate_limit_then_no_changes() {
     }
     let fake = fake();
     fake.with_api(|api| api.rate_limit(5, Duration::from_secs(2)));
-    // Eleven CAs, to pass the rate limit: past the five an account holds.
+    // Eleven CAs, to pass the rate limit: past the five an account holds, so the limit is
+    // raised on the fake and told to the plan.
     fake.with_api(|api| api.set_ca_limit(11));
     let log = record(&fake);
     let dir = folder(&[]);
@@ -46,7 +47,9 @@ fn more_certificates_than_the_rate_limit_then_no_changes() {
     openssl_cert(&dir, "client", false, true, 90);
     std::fs::write(dir.join("README.md"), "not read").unwrap();
 
-    let plan = run_in(&fake, &["plan", "--json"], &dir).expect(7);
+    let blocked = run_in(&fake, &["plan", "--json"], &dir).expect(8);
+    assert_eq!(blocked.json()["cas"], serde_json::json!({"now": 0, "peak": 11, "limit": 5}));
+    let plan = run_in(&fake, &["plan", "--json", "--ca-limit", "11"], &dir).expect(7);
     let json = plan.json();
     assert_eq!((json["changes"].as_u64(), json["ready"].as_bool()), (Some(12), Some(true)), "{plan:?}");
     assert!(json["steps"].as_array().unwrap().iter().all(|s| s["action"] == "create"));
@@ -54,7 +57,7 @@ fn more_certificates_than_the_rate_limit_then_no_changes() {
     assert_eq!(leaf["ca"], false, "CA or leaf by basicConstraints");
 
     // 13 calls (a list, 12 uploads) through a budget of 5 per 2 s: paced, not refused.
-    let run = run_in(&fake, &["apply"], &dir).expect(0);
+    let run = run_in(&fake, &["apply", "--ca-limit", "11"], &dir).expect(0);
     assert!(
         run.stdout.contains("created \"ca-00\"") && run.stdout.ends_with("Applied 12 changes; 0 unchanged.\n"),
         "{run:?}"

@@ -244,3 +244,57 @@ fn a_rotation_killed_between_any_two_calls_converges_when_run_again() {
         assert_eq!(fake.with_api(|api| api.certificates()).len(), 1);
     }
 }
+
+#[test]
+fn calls_for_n_cas_in_z_zones_are_a_list_a_read_per_pair_and_a_write_per_change() {
+    const OTHER: &str = "5b1c6f3d4b7e4c08a1f3e8b2d9a60c77";
+    let fake = zoned();
+    fake.with_api(|api| api.add_zone(ZoneId::new(OTHER).unwrap(), "example.org").unwrap());
+    let dir = empty_dir("byo-calls");
+    let mut hostnames = serde_json::Map::new();
+    for (i, pem) in FIVE_CAS[..3].iter().enumerate() {
+        std::fs::write(dir.join(format!("ca-{i}.pem")), pem).unwrap();
+        hostnames.insert(
+            format!("ca-{i}"),
+            serde_json::json!({ZONE: [format!("h{i}.example.com")], OTHER: [format!("h{i}.example.org")]}),
+        );
+    }
+    std::fs::write(dir.join(".cf-mtls.json"), serde_json::json!({"hostnames": hostnames}).to_string()).unwrap();
+    let d = dir.to_str().unwrap();
+    let count = |log: &std::sync::Mutex<Vec<String>>, call: &str| calls(log).iter().filter(|c| *c == call).count();
+    // N = 3 CAs in Z = 2 zones, new: a list, N uploads, N x Z writes; nothing read.
+    let log = record(&fake);
+    cf(&fake, &["apply", d]).expect(0);
+    assert_eq!(calls(&log).len(), 1 + 3 + 6, "{:?}", calls(&log));
+    assert_eq!((count(&log, "POST certificates"), count(&log, "PUT hostnames")), (3, 6));
+    // Planned again: a list and N x Z reads.
+    log.lock().unwrap().clear();
+    cf(&fake, &["plan", d]).expect(0);
+    assert_eq!(calls(&log).len(), 1 + 6, "{:?}", calls(&log));
+    // One list changes: one more write, nothing else.
+    hostnames.insert(
+        "ca-0".into(),
+        serde_json::json!({ZONE: ["h0.example.com", "more.example.com"], OTHER: ["h0.example.org"]}),
+    );
+    std::fs::write(dir.join(".cf-mtls.json"), serde_json::json!({"hostnames": hostnames}).to_string()).unwrap();
+    log.lock().unwrap().clear();
+    cf(&fake, &["apply", d]).expect(0);
+    assert_eq!(calls(&log).len(), 1 + 6 + 1, "{:?}", calls(&log));
+}
+
+#[test]
+fn a_ca_with_hostnames_in_a_zone_the_folder_does_not_name_is_refused_with_the_hint() {
+    const OTHER: &str = "5b1c6f3d4b7e4c08a1f3e8b2d9a60c77";
+    let fake = zoned();
+    fake.with_api(|api| api.add_zone(ZoneId::new(OTHER).unwrap(), "example.org").unwrap());
+    let id = upload_ca(&fake, "old-ca");
+    cf(&fake, &["hostnames", "set", OTHER, "--cert", &id, "api.example.org"]).expect(0);
+    let dir = folder("byo-undeclared", FIVE_CAS[1], &["api.example.com"]);
+    let run = cf(&fake, &["apply", dir.to_str().unwrap(), "--prune", "--yes"]).expect(3);
+    assert!(run.stderr.contains("name that zone with --zone ZONE_ID"), "{run:?}");
+    assert!(!held(&fake, "old-ca").is_empty(), "refused by the API: still there");
+    // Named: emptied there first, then deleted.
+    cf(&fake, &["apply", dir.to_str().unwrap(), "--prune", "--zone", OTHER, "--yes"]).expect(0);
+    assert!(held(&fake, "old-ca").is_empty());
+    assert_eq!(fake.with_api(|api| api.hostnames(&ZoneId::new(OTHER).unwrap(), None)), Some(Vec::new()));
+}
