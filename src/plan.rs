@@ -321,6 +321,36 @@ impl Plan {
     /// is deleted: the API refuses to delete a CA that holds hostnames, and has no call that
     /// finds a CA's zones. Then read each pair of [`reads`](Self::reads) and hand it to
     /// [`set_hostnames`](Self::set_hostnames).
+    ///
+    /// ```
+    /// use cloudflare_mtls::folder::DeclaredHostnames;
+    /// use cloudflare_mtls::plan::{Action, Plan, Step};
+    /// use cloudflare_mtls::{AccountId, Certificate, Hostname, Upload, ZoneId};
+    ///
+    /// let account = AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?;
+    /// let zone = ZoneId::new("9a7806061c88ada191ed06f989cc3dac")?;
+    /// // The folder: team-ca with a new PEM, holding api.example.com in the zone.
+    /// let new_pem = include_str!("../tests/fixtures/ca-ed25519.pem");
+    /// let desired = [Upload::ca(account, new_pem).with_name("team-ca")];
+    /// let mut hostnames = DeclaredHostnames::new();
+    /// hostnames.entry("team-ca".into()).or_default().insert(zone.clone(), vec![Hostname::new("api.example.com")?]);
+    /// // The account: team-ca with the old PEM.
+    /// let stored: Certificate = serde_json::from_value(serde_json::json!({
+    ///     "id": "2458ce5a", "name": "team-ca", "ca": true, "type": "custom",
+    ///     "certificates": include_str!("../tests/fixtures/ca-p256.pem"),
+    /// }))?;
+    /// let mut plan = Plan::with_hostnames(&desired, &[stored], false, &hostnames, []);
+    /// assert!(matches!(plan.steps(), [Step::Rotate { .. }]));
+    /// // What the old CA holds, as read with `Hostnames` (here: the same name).
+    /// for (zone, id) in plan.reads() {
+    ///     plan.set_hostnames(&zone, &id, vec![Hostname::new("api.example.com")?]);
+    /// }
+    /// // Two uploads, four hostname writes, two deletes; one CA more for a moment.
+    /// let uploads = plan.actions().iter().filter(|a| matches!(a, Action::Upload { .. })).count();
+    /// assert_eq!((uploads, plan.actions().len(), plan.ca_count()), (2, 8, (1, 2)));
+    /// assert!(plan.is_ready());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_hostnames(
         desired: &[Upload],
         current: &[Certificate],
@@ -497,8 +527,9 @@ impl Plan {
         &self.actions
     }
 
-    /// The CAs the account holds now (those that count toward the limit), and the most it
-    /// holds at once while the plan is carried out.
+    /// The CAs the account holds now (those that count toward the limit: `ca: true`, but
+    /// not `access_managed`, since Access has a quota of its own), and the most it holds at
+    /// once while the plan is carried out.
     pub fn ca_count(&self) -> (usize, usize) {
         (self.ca_count, self.peak)
     }

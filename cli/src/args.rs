@@ -480,6 +480,11 @@ How it decides:
   account share, blocks the whole plan (exit 8): nothing is changed. If a call fails
   midway, apply stops: run it again to finish. Calls are paced (--pace), so a large folder
   does not run into the rate limit.
+  BYO CA: the manifest's \"hostnames\" gives each CA its list per zone, set after its
+  upload. A CA whose PEM changes is rotated (a stand-in NAME (rotating) takes the hostnames,
+  the old CA is emptied and deleted, the new one uploaded as NAME); the plan lists every
+  call, counts the account's CAs against --ca-limit (exit 8 past it), and taking hostnames
+  away is confirmed as a delete is.
 ";
     format!("{how}\n{examples}")
 }

@@ -310,8 +310,8 @@ impl FakeApi {
     }
 
     /// Changes how many CA certificates the account may hold (default
-    /// [`DEFAULT_CA_LIMIT`], five): an upload of one more fails with code 1489. CAs held
-    /// already stay.
+    /// [`DEFAULT_CA_LIMIT`], five; `access_managed` CAs do not count, Access has a quota of
+    /// its own): an upload of one more fails with code 1489. CAs held already stay.
     pub fn with_ca_limit(mut self, limit: usize) -> Self {
         self.ca_limit = limit;
         self

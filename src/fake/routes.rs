@@ -281,7 +281,9 @@ fn upload(api: &mut FakeApi, body: &[u8], now: OffsetDateTime) -> Response<Vec<u
             "/name",
         );
     }
-    if ca && api.store.iter().filter(|s| s.certificate.ca == Some(true)).count() >= api.ca_limit {
+    // Access's CAs have a quota of their own (code 12130), as API-NOTES says.
+    let counted = |c: &Certificate| c.ca == Some(true) && c.kind != Some(crate::CertificateType::AccessManaged);
+    if ca && api.store.iter().filter(|s| counted(&s.certificate)).count() >= api.ca_limit {
         return reply::error(StatusCode::BAD_REQUEST, 1489, "Hit maximum CA cert allocation.");
     }
     let Some(id) = api.fresh_id(parsed.pem.as_bytes()) else {
