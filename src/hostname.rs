@@ -393,6 +393,14 @@ mod tests {
     }
 
     #[test]
+    fn a_wildcard_is_told_apart() {
+        assert!(Hostname::new("*.example.com").unwrap().is_wildcard());
+        for plain in ["example.com", "api.example.com"] {
+            assert!(!Hostname::new(plain).unwrap().is_wildcard(), "{plain}");
+        }
+    }
+
+    #[test]
     fn within_a_zone() {
         let zone = Hostname::new("Example.com").unwrap();
         for inside in ["example.com", "api.example.com", "*.example.com", "a.b.EXAMPLE.COM"] {

@@ -1098,4 +1098,80 @@ mod hostname_tests {
         assert!(problems.iter().all(|p| p.contains("only a CA can hold hostnames")), "{problems:?}");
         assert_eq!(calls(&plan), ["upload leaf"]);
     }
+
+    #[test]
+    fn at_the_limit_what_frees_a_slot_goes_first_and_what_adds_one_last() {
+        let rsa = include_str!("../tests/fixtures/ca-rsa2048.pem");
+        let current = [
+            stored("1", "z-old", true, CA_PEM),
+            stored("2", "b-ca", true, OTHER_CA),
+            stored("3", "a-gone", false, LEAF_PEM),
+        ];
+        let desired = [
+            Upload::ca(account(), CA_PEM).with_name("b-ca"),
+            Upload::leaf(account(), LEAF_PEM).with_name("c-leaf"),
+            Upload::ca(account(), rsa).with_name("a-new"),
+        ];
+        let mut plan = Plan::new(&desired, &current, true);
+        assert_eq!(calls(&plan)[0], "upload a-new", "within the limit: makes first");
+        plan.set_ca_limit(2);
+        // The CA's delete first; then, by name, what keeps the count (a leaf's delete, a
+        // CA's replace, a leaf's create); the CA's create last.
+        assert_eq!(calls(&plan), ["delete 1", "delete 3", "delete 2", "upload b-ca", "upload c-leaf", "upload a-new"]);
+        assert!(plan.is_ready());
+        assert_eq!(plan.ca_count(), (2, 2));
+        // Each action names its step, in the steps' order.
+        let steps: Vec<usize> = plan.actions().iter().map(Action::step).collect();
+        assert_eq!(steps, [0, 1, 2, 2, 3, 4]);
+        assert_eq!(plan.steps()[4].name(), Some("a-new"));
+    }
+
+    #[test]
+    fn without_hostnames_in_play_a_stand_in_name_is_just_a_name() {
+        let current = [stored("1", "team", true, CA_PEM), stored("2", "team (rotating)", true, CA_PEM)];
+        let plan = Plan::new(&[team(CA_PEM)], &current, true);
+        assert_eq!(calls(&plan), ["delete 2"]);
+        assert!(matches!(plan.steps(), [Step::Unchanged { .. }, Step::Delete { .. }]));
+    }
+
+    #[test]
+    fn a_stand_in_is_emptied_where_it_holds_anything_or_was_not_read() {
+        let other_zone = ZoneId::new("11111111111111111111111111111111").unwrap();
+        let declared = declare("team", &["api.example.com"]);
+        let current = [stored("2", "team (rotating)", true, OTHER_CA)];
+        let mut plan = Plan::with_hostnames(&[team(OTHER_CA)], &current, false, &declared, [other_zone.clone()]);
+        plan.set_hostnames(&zone(), &id("2"), hosts(&["api.example.com"]));
+        // In the other zone it was not read: emptied, to be sure.
+        assert_eq!(
+            calls(&plan),
+            ["upload team", "hostnames new team [api.example.com]", "hostnames 2 []", "hostnames 2 []", "delete 2"]
+        );
+        // Read, it holds something there (a zone no list is declared in): emptied too.
+        plan.set_hostnames(&other_zone, &id("2"), hosts(&["x.example.org"]));
+        assert_eq!(calls(&plan).len(), 5);
+        // Read, and empty there: left alone.
+        plan.set_hostnames(&other_zone, &id("2"), Vec::new());
+        assert_eq!(calls(&plan), ["upload team", "hostnames new team [api.example.com]", "hostnames 2 []", "delete 2"]);
+    }
+
+    #[test]
+    fn what_a_write_adds_and_takes_away() {
+        let current = [stored("1", "team", true, CA_PEM)];
+        let mut plan = Plan::with_hostnames(&[team(CA_PEM)], &current, false, &declare("team", &["a.example.com"]), []);
+        let names =
+            |list: Vec<&Hostname>| list.into_iter().map(Hostname::as_str).map(str::to_owned).collect::<Vec<_>>();
+        // Not read: what it takes away is unknown, so it is confirmed as a delete is.
+        let unread = &plan.actions()[0];
+        assert_eq!((unread.removed_hostnames(), unread.is_destructive()), (None, true));
+        assert_eq!(names(unread.added_hostnames()), ["a.example.com"]);
+        // Only added: not destructive.
+        plan.set_hostnames(&zone(), &id("1"), Vec::new());
+        let adds = &plan.actions()[0];
+        assert_eq!((names(adds.added_hostnames()), adds.is_destructive()), (vec!["a.example.com".to_owned()], false));
+        assert_eq!(adds.removed_hostnames().map(names), Some(Vec::new()));
+        // An upload takes nothing away.
+        let create = Plan::new(&[team(CA_PEM)], &[], false);
+        assert!(!create.actions()[0].is_destructive());
+        assert!(create.actions()[0].added_hostnames().is_empty());
+    }
 }

@@ -266,7 +266,6 @@ pub(super) fn count(plan: &Plan, actions: &[Action]) -> (usize, Option<Option<St
     let mut held = plan.ca_count;
     let mut peak = held;
     let mut passed = None;
-    let mut uploaded: Vec<&str> = Vec::new();
     for action in actions {
         match action {
             Action::Upload { upload, .. } if upload.ca => {
@@ -275,12 +274,10 @@ pub(super) fn count(plan: &Plan, actions: &[Action]) -> (usize, Option<Option<St
                 if held > plan.ca_limit && passed.is_none() {
                     passed = Some(upload.name.clone());
                 }
-                uploaded.extend(upload.name.as_deref());
             }
             Action::Delete { id: CertRef::Id(id), .. } if plan.cas.contains(id) => held = held.saturating_sub(1),
-            Action::Delete { id: CertRef::Uploaded(name), .. } if uploaded.contains(&name.as_str()) => {
-                held = held.saturating_sub(1);
-            }
+            // Only a rotation's stand-in, a CA, is uploaded and deleted in one plan.
+            Action::Delete { id: CertRef::Uploaded(_), .. } => held = held.saturating_sub(1),
             _ => {}
         }
     }
