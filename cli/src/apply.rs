@@ -311,7 +311,14 @@ where
                         new_id = Some(id.clone());
                     }
                     old_deleted |= matches!(action, Action::Delete { .. });
-                    let line = action_line(step, action, id.as_ref());
+                    let mut line = action_line(step, action, id.as_ref());
+                    // Once uploaded, a CA of this run is named by its ID, not "new".
+                    if let Action::Hostnames { ca: CertRef::Uploaded(own), .. }
+                    | Action::Delete { id: CertRef::Uploaded(own), .. } = action
+                        && let Some(known) = uploaded.get(own)
+                    {
+                        line = line.replace(&format!("{own:?} (new)"), &format!("{own:?} ({known})"));
+                    }
                     if let Action::Hostnames { zone, hostnames, ca, .. } = action {
                         done.push(json!({
                             "action": "hostnames", "name": step.name(), "old_id": null,
